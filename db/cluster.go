@@ -1,0 +1,420 @@
+package db
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Cluster is a PostgreSQL server that Boxoffice runs itself, in a directory of
+// its own, reachable only through a Unix socket inside that directory. It lets
+// the binary start on a laptop with nothing configured: no port to collide
+// with, no password, and the data survives restarts and crashes.
+//
+// Layout of Dir:
+//
+//	boxoffice.lock   held (flock) by the Boxoffice process using the cluster
+//	postgres.log     the server's log
+//	pgdata/          PGDATA; also the socket directory
+type Cluster struct {
+	Dir    string // BOXOFFICE_DATA_DIR, absolute
+	BinDir string // where initdb and postgres live
+
+	log      *slog.Logger
+	settings []string
+	lock     *os.File
+	owner    *osUser // nil unless we run the server as another user (we are root)
+	pid      int     // postmaster pid
+	exited   chan struct{}
+	stopped  bool
+}
+
+// superuser is the bootstrap role initdb creates; it is independent of the OS
+// user so that connection strings are the same on every machine.
+const superuser = "boxoffice"
+
+// maxSocketPath is the longest Unix socket path the kernel accepts (sun_path
+// is 108 bytes on Linux, 104 on macOS), minus the terminating NUL.
+const maxSocketPath = 103
+
+// StartCluster creates the cluster in dir on first use, or finds the one a
+// previous run left (still running after a crash, or stopped with a stale
+// lock file), and returns once it accepts connections.
+//
+// Settings are extra server settings ("fsync=off") for this run.
+func StartCluster(ctx context.Context, dir string, log *slog.Logger, settings ...string) (*Cluster, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory %q: %w", dir, err)
+	}
+	c := &Cluster{Dir: dir, log: log, settings: settings}
+	if len(c.socketPath()) > maxSocketPath {
+		return nil, fmt.Errorf("data directory %q is too long for a Unix socket path (%d bytes, at most %d); choose a shorter BOXOFFICE_DATA_DIR",
+			dir, len(c.socketPath()), maxSocketPath)
+	}
+	if c.BinDir, err = FindServerBinaries(); err != nil {
+		return nil, err
+	}
+	if c.owner, err = serverUser(); err != nil {
+		return nil, err
+	}
+	if err := c.prepareDir(); err != nil {
+		return nil, err
+	}
+	if err := c.takeLock(); err != nil {
+		return nil, err
+	}
+	if err := c.start(ctx); err != nil {
+		c.unlock()
+		return nil, err
+	}
+	return c, nil
+}
+
+// DataDir is PGDATA.
+func (c *Cluster) DataDir() string { return filepath.Join(c.Dir, "pgdata") }
+
+// LogPath is the server's log file.
+func (c *Cluster) LogPath() string { return filepath.Join(c.Dir, "postgres.log") }
+
+func (c *Cluster) socketPath() string { return filepath.Join(c.DataDir(), ".s.PGSQL.5432") }
+
+// PID is the postmaster's process id.
+func (c *Cluster) PID() int { return c.pid }
+
+// URL is the connection string for database name on this cluster.
+func (c *Cluster) URL(database string) string {
+	return fmt.Sprintf("host=%s port=5432 user=%s dbname=%s sslmode=disable", quoteDSN(c.DataDir()), superuser, database)
+}
+
+func quoteDSN(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+}
+
+func (c *Cluster) prepareDir() error {
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if c.owner == nil {
+		return nil
+	}
+	// The server runs as another user, who must be able to walk down to PGDATA.
+	if err := ensureTraversable(c.Dir, c.owner); err != nil {
+		return err
+	}
+	pgdata := c.DataDir()
+	if err := os.Mkdir(pgdata, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("create %s: %w", pgdata, err)
+	}
+	return chownTree(pgdata, c.owner)
+}
+
+// takeLock makes sure only one Boxoffice process manages the cluster: the one
+// that stops the server on exit must be the only one using it.
+func (c *Cluster) takeLock() error {
+	f, err := os.OpenFile(filepath.Join(c.Dir, "boxoffice.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(f.Name())
+		f.Close()
+		return fmt.Errorf("data directory %s is in use by another Boxoffice process (pid %s); stop it, choose another BOXOFFICE_DATA_DIR, or share one database through DATABASE_URL",
+			c.Dir, strings.TrimSpace(string(holder)))
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	c.lock = f
+	return nil
+}
+
+func (c *Cluster) unlock() {
+	if c.lock != nil {
+		c.lock.Close()
+		c.lock = nil
+	}
+}
+
+func (c *Cluster) start(ctx context.Context) error {
+	if _, err := os.Stat(filepath.Join(c.DataDir(), "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		if err := c.initdb(ctx); err != nil {
+			return err
+		}
+	}
+
+	// A previous run that was killed leaves its server running; use it.
+	if pid, ok := c.runningPostmaster(); ok {
+		c.log.Info("found running postgres left by a previous run", "pid", pid, "dir", c.DataDir())
+		c.pid = pid
+		if err := c.waitReady(ctx, 60*time.Second); err != nil {
+			return fmt.Errorf("postgres (pid %d) is running in %s but does not accept connections: %w", pid, c.DataDir(), err)
+		}
+		return nil
+	}
+
+	logFile, err := os.OpenFile(c.LogPath(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("open postgres log: %w", err)
+	}
+	defer logFile.Close() // the child keeps its own descriptor
+	args := []string{
+		"-D", c.DataDir(),
+		"-k", c.DataDir(),
+		"-c", "listen_addresses=",
+		"-c", "unix_socket_permissions=0700",
+	}
+	for _, s := range c.settings {
+		args = append(args, "-c", s)
+	}
+	cmd := exec.Command(filepath.Join(c.BinDir, "postgres"), args...)
+	cmd.Dir = c.DataDir()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Env = serverEnv()
+	// Its own process group: a Ctrl-C in the terminal must reach Boxoffice
+	// only, which then finishes requests before it stops the server.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.owner.credential()}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	c.pid = cmd.Process.Pid
+	c.exited = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(c.exited) }()
+	c.log.Info("started postgres", "pid", c.pid, "dir", c.DataDir(), "log", c.LogPath())
+
+	if err := c.waitReady(ctx, 5*time.Minute); err != nil {
+		_ = c.Stop()
+		return fmt.Errorf("postgres did not become ready: %w\n%s", err, c.logTail(20))
+	}
+	return nil
+}
+
+func (c *Cluster) initdb(ctx context.Context) error {
+	c.log.Info("creating postgres cluster", "dir", c.DataDir())
+	run := func(locale ...string) ([]byte, error) {
+		args := append([]string{
+			"-D", c.DataDir(),
+			"-U", superuser,
+			"-E", "UTF8",
+			"--auth-local=trust", // the socket sits in a 0700 directory: only its owner gets there
+			"--auth-host=reject", // and the server does not listen on TCP at all
+		}, locale...)
+		cmd := exec.CommandContext(ctx, filepath.Join(c.BinDir, "initdb"), args...)
+		cmd.Dir = c.Dir
+		cmd.Env = serverEnv()
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.owner.credential()}
+		return cmd.CombinedOutput()
+	}
+	// C.UTF-8 sorts like C (fast, stable) but classifies non-ASCII letters
+	// correctly, which text search needs; some systems lack it.
+	out, err := run("--lc-collate=C", "--lc-ctype=C.UTF-8", "--lc-messages=C")
+	if err != nil {
+		if err := c.emptyDataDir(); err != nil {
+			return err
+		}
+		out, err = run("--no-locale")
+	}
+	if err != nil {
+		_ = c.emptyDataDir()
+		return fmt.Errorf("initdb failed: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// emptyDataDir removes what a failed initdb left so the next attempt starts
+// clean, keeping the directory itself (and its owner).
+func (c *Cluster) emptyDataDir() error {
+	entries, err := os.ReadDir(c.DataDir())
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(c.DataDir(), e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runningPostmaster reports the pid in postmaster.pid when that process is
+// alive and is a postgres server. A lock file naming a dead process (or a pid
+// since reused by something else) is removed, so the server starts cleanly.
+func (c *Cluster) runningPostmaster() (int, bool) {
+	pidFile := filepath.Join(c.DataDir(), "postmaster.pid")
+	f, err := os.Open(pidFile)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	if !sc.Scan() {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(sc.Text()))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	if processAlive(pid) && isPostgres(pid) {
+		return pid, true
+	}
+	c.log.Info("removing stale postmaster.pid", "pid", pid)
+	_ = os.Remove(pidFile)
+	return 0, false
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// isPostgres tells whether pid runs a postgres binary. Where /proc is missing
+// (macOS) we trust the pid file: postgres checks it again on start.
+func isPostgres(pid int) bool {
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil {
+		return !isDir("/proc/self")
+	}
+	name := strings.TrimSpace(string(comm))
+	return name == "postgres" || name == "postmaster"
+}
+
+func (c *Cluster) waitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var lastErr error
+	for {
+		select {
+		case <-c.exited:
+			return fmt.Errorf("postgres exited during start-up")
+		default:
+		}
+		if c.exited == nil && !processAlive(c.pid) {
+			return fmt.Errorf("postgres (pid %d) exited", c.pid)
+		}
+		pingCtx, cancelPing := context.WithTimeout(ctx, 2*time.Second)
+		conn, err := pgx.Connect(pingCtx, c.URL("postgres"))
+		if err == nil {
+			conn.Close(pingCtx)
+			cancelPing()
+			return nil
+		}
+		cancelPing()
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// CreateDatabase creates database name unless it exists.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// Stop shuts the server down ("fast" mode: open sessions are ended, committed
+// data is on disk) and waits for it to exit, then releases the data directory.
+func (c *Cluster) Stop() error {
+	if c.stopped {
+		return nil
+	}
+	c.stopped = true
+	defer c.unlock()
+	if c.pid == 0 {
+		return nil
+	}
+	if err := syscall.Kill(c.pid, syscall.SIGINT); err != nil {
+		if errors.Is(err, syscall.ESRCH) {
+			return nil
+		}
+		return fmt.Errorf("stop postgres (pid %d): %w", c.pid, err)
+	}
+	if c.waitExit(60 * time.Second) {
+		c.log.Info("stopped postgres", "pid", c.pid)
+		return nil
+	}
+	// Immediate shutdown: the server recovers from WAL on its next start.
+	_ = syscall.Kill(c.pid, syscall.SIGQUIT)
+	if c.waitExit(10 * time.Second) {
+		return nil
+	}
+	return fmt.Errorf("postgres (pid %d) did not stop", c.pid)
+}
+
+func (c *Cluster) waitExit(timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	if c.exited != nil {
+		select {
+		case <-c.exited:
+			return true
+		case <-deadline:
+			return false
+		}
+	}
+	// Not our child (adopted after a crash): poll.
+	for processAlive(c.pid) && isPostgres(c.pid) {
+		select {
+		case <-deadline:
+			return false
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return true
+}
+
+func (c *Cluster) logTail(n int) string {
+	b, err := os.ReadFile(c.LogPath())
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// serverEnv is the environment for server processes: the caller's minus
+// variables that would redirect them (PGDATA, PGHOST and friends).
+func serverEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG") || strings.HasPrefix(kv, "LC_") || strings.HasPrefix(kv, "LANG=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "LC_ALL=C")
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}

@@ -1,0 +1,140 @@
+// Package db opens Boxoffice's PostgreSQL: an existing server through
+// DATABASE_URL, or a cluster of its own (see Cluster). It owns the schema
+// migrations and the transaction helper every module uses.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config says which database to open.
+type Config struct {
+	URL      string // DATABASE_URL; empty runs the embedded cluster
+	DataDir  string // BOXOFFICE_DATA_DIR, for the embedded cluster
+	MaxConns int32  // pool size; 0 keeps the URL's pool_max_conns or a default
+}
+
+// DB is an open database: the connection pool and, when Boxoffice runs its
+// own server, the cluster behind it.
+type DB struct {
+	Pool    *pgxpool.Pool
+	Cluster *Cluster // nil with DATABASE_URL
+}
+
+// DatabaseName is the database Boxoffice uses inside its embedded cluster.
+const DatabaseName = "boxoffice"
+
+// Open connects to cfg.URL, or starts the embedded cluster when it is empty.
+// The caller must Close the DB, which also stops the embedded server.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
+	d := &DB{}
+	url := cfg.URL
+	if url == "" {
+		c, err := StartCluster(ctx, cfg.DataDir, log)
+		if err != nil {
+			return nil, err
+		}
+		d.Cluster = c
+		if err := c.CreateDatabase(ctx, DatabaseName); err != nil {
+			_ = c.Stop()
+			return nil, err
+		}
+		url = c.URL(DatabaseName)
+	}
+	pool, err := NewPool(ctx, url, cfg.MaxConns)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.Pool = pool
+	return d, nil
+}
+
+// NewPool opens a pgx pool on url and checks that it answers.
+func NewPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	if maxConns > 0 {
+		pc.MaxConns = maxConns
+	}
+	pc.ConnConfig.RuntimeParams["application_name"] = "boxoffice"
+	pc.ConnConfig.ConnectTimeout = 5 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database %s@%s/%s: %w", pc.ConnConfig.User, pc.ConnConfig.Host, pc.ConnConfig.Database, err)
+	}
+	return pool, nil
+}
+
+// Close closes the pool, then stops the embedded server if there is one.
+func (d *DB) Close() error {
+	if d.Pool != nil {
+		d.Pool.Close()
+	}
+	if d.Cluster != nil {
+		return d.Cluster.Stop()
+	}
+	return nil
+}
+
+// Transact runs fn in a transaction, committing when fn returns nil and
+// rolling back otherwise (also when fn panics). A serialization failure or
+// deadlock, which PostgreSQL resolves by aborting one side, is retried a few
+// times: fn must therefore be safe to run again.
+func Transact(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	const attempts = 4
+	var err error
+	for i := range attempts {
+		err = transactOnce(ctx, pool, fn)
+		if !isRetryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(i+1) * 5 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func transactOnce(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) (err error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback(ctx)
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback(ctx)
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}

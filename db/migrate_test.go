@@ -1,0 +1,87 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func TestMigrationsUpDownUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.NewEmpty(t)
+	m, err := db.NewMigrator(pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+
+	tables := func() []string {
+		t.Helper()
+		rows, err := pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version' ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		return names
+	}
+
+	up, err := m.Up(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up) == 0 {
+		t.Fatal("no migrations applied to an empty database")
+	}
+	want := []string{"bookings", "event_performers", "events", "performers", "seats", "sections", "sessions", "tickets", "users", "venues"}
+	if got := tables(); !equal(got, want) {
+		t.Fatalf("tables after up = %v, want %v", got, want)
+	}
+	if pending, err := m.Pending(ctx); err != nil || pending {
+		t.Fatalf("Pending after up = %v, %v; want false", pending, err)
+	}
+
+	down, err := m.DownTo(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(down) != len(up) {
+		t.Errorf("down rolled back %d migrations, up applied %d", len(down), len(up))
+	}
+	if got := tables(); len(got) != 0 {
+		t.Fatalf("tables left after down to 0: %v", got)
+	}
+	if pending, _ := m.Pending(ctx); !pending {
+		t.Error("Pending after down = false, want true")
+	}
+
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatalf("up again after down: %v", err)
+	}
+	if got := tables(); !equal(got, want) {
+		t.Fatalf("tables after up again = %v, want %v", got, want)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,369 @@
+// Command boxoffice runs the Boxoffice ticketing site: one binary that
+// serves the pages and the JSON API, migrates its database, and, with no
+// DATABASE_URL, runs a PostgreSQL of its own.
+//
+//	boxoffice [serve]                 run the site (default)
+//	boxoffice migrate up|down|status  manage the schema
+//	boxoffice seed [--events N]       load the demo catalogue, plus N synthetic events
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // venue time zones must resolve in minimal containers too
+
+	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/seed"
+	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, stop)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "boxoffice:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// config is every setting, from flags or, failing those, the environment
+// (DESIGN §6: --hold-ttl is BOXOFFICE_HOLD_TTL).
+type config struct {
+	Addr                 string
+	DatabaseURL          string
+	DataDir              string
+	DemoData             bool
+	HoldTTL              time.Duration
+	MaxTickets           int
+	LogFormat            string
+	StripeSecretKey      string
+	StripePublishableKey string
+	StripeWebhookSecret  string
+}
+
+// flags registers the settings on fs with defaults from the environment,
+// and returns a check to run after parsing for environment values that did
+// not parse.
+func (c *config) flags(fs *flag.FlagSet) func() error {
+	var bad []string
+	env := func(name, def string) string {
+		if v, ok := os.LookupEnv(name); ok {
+			return v
+		}
+		return def
+	}
+	envBool := func(name string, def bool) bool {
+		v, err := strconv.ParseBool(env(name, strconv.FormatBool(def)))
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s must be true or false", name))
+		}
+		return v
+	}
+	envDuration := func(name string, def time.Duration) time.Duration {
+		v, err := time.ParseDuration(env(name, def.String()))
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s must be a duration such as 10m or 90s", name))
+		}
+		return v
+	}
+	envInt := func(name string, def int) int {
+		v, err := strconv.Atoi(env(name, strconv.Itoa(def)))
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s must be a whole number", name))
+		}
+		return v
+	}
+	fs.StringVar(&c.Addr, "addr", env("BOXOFFICE_ADDR", ":8080"), "listen address (BOXOFFICE_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL to use; empty runs an embedded cluster (DATABASE_URL)")
+	fs.StringVar(&c.DataDir, "data-dir", env("BOXOFFICE_DATA_DIR", "./.boxoffice"), "where the embedded cluster keeps its data (BOXOFFICE_DATA_DIR)")
+	fs.BoolVar(&c.DemoData, "demo-data", envBool("BOXOFFICE_DEMO_DATA", true), "seed the demo catalogue into an empty database (BOXOFFICE_DEMO_DATA)")
+	fs.DurationVar(&c.HoldTTL, "hold-ttl", envDuration("BOXOFFICE_HOLD_TTL", 10*time.Minute), "how long a hold lasts (BOXOFFICE_HOLD_TTL)")
+	fs.IntVar(&c.MaxTickets, "max-tickets", envInt("BOXOFFICE_MAX_TICKETS", 8), "tickets per booking (BOXOFFICE_MAX_TICKETS)")
+	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")
+	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", env("STRIPE_SECRET_KEY", ""), "Stripe secret key; empty uses the demo processor (STRIPE_SECRET_KEY)")
+	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", env("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key (STRIPE_PUBLISHABLE_KEY)")
+	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", env("STRIPE_WEBHOOK_SECRET", ""), "Stripe webhook signing secret (STRIPE_WEBHOOK_SECRET)")
+	return func() error {
+		switch {
+		case len(bad) > 0:
+			return errors.New(strings.Join(bad, "; "))
+		case c.HoldTTL < time.Minute:
+			return errors.New("--hold-ttl must be at least 1m: fans need time to pay")
+		case c.MaxTickets < 1 || c.MaxTickets > 100:
+			return errors.New("--max-tickets must be between 1 and 100")
+		case c.LogFormat != "text" && c.LogFormat != "json":
+			return errors.New("--log-format must be text or json")
+		}
+		return nil
+	}
+}
+
+func (c *config) logger(w io.Writer) *slog.Logger {
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+const usage = `Boxoffice: tickets for live events.
+
+Usage:
+  boxoffice [serve] [flags]            run the site (the default)
+  boxoffice migrate up|down|status     apply, roll back one, or list schema migrations
+  boxoffice seed [--events N] [flags]  load the demo catalogue into an empty database,
+                                       then add N synthetic events (for benchmarks)
+
+Run "boxoffice <command> -h" for the flags of a command.
+`
+
+// run is the whole program; main only adds the process around it. stop
+// restores default signal handling once shutdown has begun, so that a
+// second Ctrl-C ends the process at once.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, stop func()) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, stdout, stderr, stop)
+	case "migrate":
+		return runMigrate(ctx, args, stdout, stderr)
+	case "seed":
+		return runSeed(ctx, args, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// parse reads a command's flags.
+func parse(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*config, []string, error) {
+	fs := flag.NewFlagSet("boxoffice "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	check := c.flags(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := check(); err != nil {
+		return nil, nil, err
+	}
+	return &c, fs.Args(), nil
+}
+
+// openDB opens the database the config names and brings its schema up to
+// date.
+func openDB(ctx context.Context, c *config, log *slog.Logger, migrate bool) (*db.DB, error) {
+	d, err := db.Open(ctx, db.Config{URL: c.DatabaseURL, DataDir: c.DataDir}, log)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := db.Migrate(ctx, d.Pool, log); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop func()) error {
+	c, _, err := parse("serve", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	started := time.Now()
+
+	d, err := openDB(ctx, c, log, true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := d.Close(); err != nil {
+			log.Error("close database", "err", err)
+		}
+	}()
+	if c.DemoData {
+		t0 := time.Now()
+		stats, seeded, err := seed.Demo(ctx, d.Pool, time.Now())
+		if err != nil {
+			return err
+		}
+		if seeded {
+			log.Info("seeded the demo catalogue", "took", time.Since(t0).Round(time.Millisecond), "what", stats.String())
+		}
+	}
+	migrator, err := db.NewMigrator(d.Pool, nil)
+	if err != nil {
+		return err
+	}
+	defer migrator.Close()
+
+	srv := web.NewServer(web.Config{
+		Log:    log,
+		Events: event.NewService(d.Pool, time.Now),
+		Ready: func(ctx context.Context) error {
+			if err := d.Pool.Ping(ctx); err != nil {
+				return fmt.Errorf("database unreachable: %w", err)
+			}
+			if pending, err := migrator.Pending(ctx); err != nil || pending {
+				return fmt.Errorf("schema not current (pending migrations: %v, %v)", pending, err)
+			}
+			return nil
+		},
+	})
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set BOXOFFICE_ADDR or --addr to another address)", c.Addr, err)
+	}
+	hs := srv.HTTPServer(c.Addr)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	log.Info("boxoffice is ready", "url", siteURL(ln.Addr()), "took", time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Boxoffice is running at %s\n", siteURL(ln.Addr()))
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	stop()
+	log.Info("shutting down: finishing requests in flight")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutCtx); err != nil {
+		log.Warn("requests still running at shutdown", "err", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// siteURL is the address a person opens, for a listener's address.
+func siteURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() || ip.IsLoopback() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, rest, err := parse("migrate", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 || (rest[0] != "up" && rest[0] != "down" && rest[0] != "status") {
+		return errors.New("usage: boxoffice migrate up|down|status")
+	}
+	log := c.logger(stderr)
+	d, err := openDB(ctx, c, log, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	m, err := db.NewMigrator(d.Pool, nil)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch rest[0] {
+	case "up":
+		res, err := m.Up(ctx)
+		for _, r := range res {
+			fmt.Fprintln(stdout, r)
+		}
+		if err == nil && len(res) == 0 {
+			fmt.Fprintln(stdout, "schema is current; nothing to apply")
+		}
+		return err
+	case "down":
+		res, err := m.Down(ctx)
+		if res != nil {
+			fmt.Fprintln(stdout, res)
+		}
+		return err
+	default:
+		st, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range st {
+			applied := "pending"
+			if !s.AppliedAt.IsZero() {
+				applied = "applied " + s.AppliedAt.Local().Format(time.DateTime)
+			}
+			fmt.Fprintf(stdout, "%-32s %s\n", s.Source.Path, applied)
+		}
+		return nil
+	}
+}
+
+func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var events int
+	c, _, err := parse("seed", args, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&events, "events", 0, "synthetic events to add after the demo catalogue")
+	})
+	if err != nil {
+		return err
+	}
+	if events < 0 || events > 10_000_000 {
+		return errors.New("--events must be between 0 and 10000000")
+	}
+	log := c.logger(stderr)
+	d, err := openDB(ctx, c, log, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	t0 := time.Now()
+	stats, seeded, err := seed.Demo(ctx, d.Pool, time.Now())
+	if err != nil {
+		return err
+	}
+	if seeded {
+		fmt.Fprintf(stdout, "demo catalogue: %v in %v\n", stats, time.Since(t0).Round(time.Millisecond))
+	} else {
+		fmt.Fprintln(stdout, "demo catalogue: the database already has one; left as it is")
+	}
+	if events == 0 {
+		return nil
+	}
+	t0 = time.Now()
+	stats, err = seed.Synthetic(ctx, d.Pool, events, time.Now(), func(p seed.Progress) {
+		fmt.Fprintf(stdout, "synthetic: %d/%d events, %d tickets, %v elapsed\n", p.Events, p.Total, p.Tickets, time.Since(t0).Round(time.Second))
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "synthetic: %v in %v\n", stats, time.Since(t0).Round(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,70 @@
+// Package templates renders Boxoffice's HTML pages with templ. Components
+// take app types or small view structs and never query anything.
+package templates
+
+import (
+	"strconv"
+	"strings"
+)
+
+func eventURL(id int64) string { return "/event/" + strconv.FormatInt(id, 10) }
+
+// currencies knows the symbol and minor-unit exponent of the currencies the
+// catalogue sells in; others print as "123.45 XYZ".
+var currencies = map[string]struct {
+	symbol   string
+	exponent int
+}{
+	"USD": {"$", 2}, "CAD": {"CA$", 2}, "AUD": {"A$", 2}, "GBP": {"£", 2},
+	"EUR": {"€", 2}, "JPY": {"¥", 0}, "BRL": {"R$", 2}, "MXN": {"MX$", 2},
+}
+
+// Money formats an amount in minor units, e.g. Money(8500, "USD") = "$85.00".
+func Money(amount int64, currency string) string {
+	c, known := currencies[currency]
+	if !known {
+		c.exponent = 2
+	}
+	neg := amount < 0
+	if neg {
+		amount = -amount
+	}
+	scale := int64(1)
+	for range c.exponent {
+		scale *= 10
+	}
+	whole, frac := amount/scale, amount%scale
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	b.WriteString(c.symbol)
+	b.WriteString(groupThousands(strconv.FormatInt(whole, 10)))
+	if c.exponent > 0 {
+		f := strconv.FormatInt(frac, 10)
+		b.WriteByte('.')
+		b.WriteString(strings.Repeat("0", c.exponent-len(f)) + f)
+	}
+	if !known {
+		b.WriteString(" " + currency)
+	}
+	return b.String()
+}
+
+func groupThousands(digits string) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	var b strings.Builder
+	lead := len(digits) % 3
+	if lead > 0 {
+		b.WriteString(digits[:lead])
+	}
+	for i := lead; i < len(digits); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
+}

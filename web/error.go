@@ -1,0 +1,130 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/templates"
+)
+
+// statusOf maps each error code to its HTTP status.
+var statusOf = map[string]int{
+	app.ENOTFOUND:     http.StatusNotFound,
+	app.EINVALID:      http.StatusBadRequest,
+	app.ECONFLICT:     http.StatusConflict,
+	app.EUNAUTHORIZED: http.StatusUnauthorized,
+	app.EFORBIDDEN:    http.StatusForbidden,
+	app.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	app.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// reasonOf is the default API error code of each error code.
+var reasonOf = map[string]string{
+	app.ENOTFOUND: "not_found",
+	app.EINVALID:  "invalid_request",
+}
+
+// handleError is the one place that turns an error into a response: an HTML
+// error page for browsers, an error object for the JSON API. Only server
+// errors are logged as errors.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, e := classify(err)
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", requestID(c), "method", c.Request().Method,
+			"uri", c.Request().RequestURI, "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		c.Response().Header().Set("Retry-After", "5")
+	}
+
+	var werr error
+	switch {
+	case c.Request().Method == http.MethodHead:
+		werr = c.NoContent(status)
+	case isAPI(c):
+		werr = c.JSON(status, errorBody(e))
+	default:
+		werr = render(c, status, templates.ErrorPage(status, titleOf(status), e.Message))
+	}
+	if werr != nil {
+		s.log.Warn("write error response", "request_id", requestID(c), "err", werr)
+	}
+}
+
+// classify turns any error into a status and a user-facing *app.Error.
+func classify(err error) (int, *app.Error) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		// Echo's own errors: no route, wrong method, body too large.
+		msg, _ := he.Message.(string)
+		switch he.Code {
+		case http.StatusNotFound:
+			return he.Code, &app.Error{Code: app.ENOTFOUND, Message: "There is no page at this address."}
+		case http.StatusMethodNotAllowed:
+			return he.Code, &app.Error{Code: app.EINVALID, Reason: "method_not_allowed", Message: "This address does not accept that method."}
+		case http.StatusRequestEntityTooLarge:
+			return he.Code, &app.Error{Code: app.EINVALID, Reason: "too_large", Message: "The request is too large."}
+		}
+		if he.Code < 500 {
+			return he.Code, &app.Error{Code: app.EINVALID, Message: msg}
+		}
+		return he.Code, &app.Error{Code: app.EINTERNAL, Message: app.ErrorMessage(err)}
+	}
+	code := app.ErrorCode(err)
+	e := &app.Error{Code: code, Message: app.ErrorMessage(err)}
+	var ae *app.Error
+	if errors.As(err, &ae) {
+		e.Reason, e.Detail = ae.Reason, ae.Detail
+	}
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	return status, e
+}
+
+type errorJSON struct {
+	Error map[string]any `json:"error"`
+}
+
+func errorBody(e *app.Error) errorJSON {
+	body := map[string]any{}
+	for k, v := range e.Detail {
+		body[k] = v
+	}
+	reason := e.Reason
+	if reason == "" {
+		if reason = reasonOf[e.Code]; reason == "" {
+			reason = e.Code
+		}
+	}
+	body["code"] = reason
+	body["message"] = e.Message
+	return errorJSON{Error: body}
+}
+
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}
+
+func titleOf(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusBadRequest:
+		return "Something is wrong with that request"
+	case http.StatusServiceUnavailable:
+		return "We are busy"
+	}
+	if status >= 500 {
+		return "Something went wrong"
+	}
+	return http.StatusText(status)
+}

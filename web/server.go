@@ -1,0 +1,131 @@
+// Package web is Boxoffice's HTTP face: routing, middleware, handlers that
+// call the app services and render templates or JSON, and the one place that
+// turns errors into responses. It is the only package that imports Echo.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/boxoffice/boxoffice/app/event"
+)
+
+// Config is what the web layer needs from main.
+type Config struct {
+	Log    *slog.Logger
+	Events *event.Service
+	// Ready reports whether the service can take traffic (database reachable
+	// and migrated); /readyz answers with it.
+	Ready func(context.Context) error
+}
+
+// Server routes requests to handlers.
+type Server struct {
+	echo   *echo.Echo
+	log    *slog.Logger
+	events *event.Service
+	ready  func(context.Context) error
+}
+
+// NewServer builds the router with every route and middleware.
+func NewServer(cfg Config) *Server {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, ready: cfg.Ready}
+	e.HTTPErrorHandler = s.handleError
+
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(
+		middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+			RequestIDHandler: func(c echo.Context, id string) { c.Set(requestIDKey, id) },
+		}),
+		s.logRequests(),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
+		securityHeaders,
+		middleware.BodyLimit("1M"),
+	)
+	s.routes()
+	return s
+}
+
+// routes lists every route on one screen.
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/", s.handleHome)
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/readyz", s.handleReady)
+	e.GET("/static/*", s.handleStatic)
+	e.GET("/favicon.ico", s.handleFavicon)
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// HTTPServer wraps the handler with timeouts that keep slow clients from
+// holding connections forever.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+const requestIDKey = "request_id"
+
+func requestID(c echo.Context) string {
+	id, _ := c.Get(requestIDKey).(string)
+	return id
+}
+
+func (s *Server) logRequests() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus:    true,
+		LogURI:       true,
+		LogMethod:    true,
+		LogLatency:   true,
+		LogRemoteIP:  true,
+		LogRequestID: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelInfo
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			s.log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("request_id", v.RequestID),
+				slog.String("method", v.Method),
+				slog.String("uri", v.URI),
+				slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency),
+				slog.String("remote_ip", v.RemoteIP),
+			)
+			return nil
+		},
+	})
+}
+
+func (s *Server) logPanic(c echo.Context, err error, stack []byte) error {
+	s.log.Error("panic", "request_id", requestID(c), "err", err, "stack", string(stack))
+	return err
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}

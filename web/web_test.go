@@ -1,0 +1,192 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/seed"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+	"github.com/boxoffice/boxoffice/web"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// demoServer serves the demo catalogue, seeded once for the tests that
+// only read it.
+func demoServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	pool := dbtest.Shared(t, "demo", func(ctx context.Context, pool *pgxpool.Pool) error {
+		_, _, err := seed.Demo(ctx, pool, time.Now())
+		return err
+	})
+	return newServer(t, pool)
+}
+
+func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
+	t.Helper()
+	srv := web.NewServer(web.Config{
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Events: event.NewService(pool, time.Now),
+		Ready:  func(ctx context.Context) error { return pool.Ping(ctx) },
+	})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func get(t *testing.T, url string) (*http.Response, *goquery.Document) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, doc
+}
+
+func TestHomeListsUpcomingEvents(t *testing.T) {
+	t.Parallel()
+	ts := demoServer(t)
+	res, doc := get(t, ts.URL+"/")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d", res.StatusCode)
+	}
+	cards := doc.Find(`[data-testid="event-card"]`)
+	if cards.Length() < 10 {
+		t.Fatalf("home lists %d events, want a page of them", cards.Length())
+	}
+	first := cards.First()
+	if name := strings.TrimSpace(first.Find(`[data-testid="event-name"]`).Text()); name == "" {
+		t.Error("first card has no event name")
+	}
+	href, _ := first.Find("a").Attr("href")
+	if !strings.HasPrefix(href, "/event/") {
+		t.Errorf("card links to %q, want /event/…", href)
+	}
+	if doc.Find(`[data-testid="sold-out"]`).Length() == 0 && !strings.Contains(doc.Text(), "From ") {
+		t.Error("cards show neither a price nor sold out")
+	}
+	if doc.Find(`form[action="/search"] input[name="q"]`).Length() != 1 {
+		t.Error("no search box in the header")
+	}
+}
+
+func TestHomeWithoutEvents(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, dbtest.New(t))
+	res, doc := get(t, ts.URL+"/")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d", res.StatusCode)
+	}
+	if doc.Find(`[data-testid="no-events"]`).Length() != 1 {
+		t.Error("an empty catalogue does not say so")
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, dbtest.New(t))
+
+	res, doc := get(t, ts.URL+"/no/such/page")
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("HTML 404: status %d", res.StatusCode)
+	}
+	if msg := doc.Find(`[data-testid="error-message"]`).Text(); msg == "" {
+		t.Error("HTML 404 page has no message")
+	}
+
+	res, err := http.Get(ts.URL + "/api/v1/no-such-thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatalf("JSON 404 body: %v", err)
+	}
+	if res.StatusCode != http.StatusNotFound || body.Error.Code != "not_found" || body.Error.Message == "" {
+		t.Errorf("JSON 404 = %d %+v", res.StatusCode, body)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s = %d, want 200", path, res.StatusCode)
+		}
+	}
+
+	pool.Close() // the database goes away
+	res, err := http.Get(ts.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz without a database = %d, want 503", res.StatusCode)
+	}
+	res, err = http.Get(ts.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("/healthz without a database = %d, want 200 (the process is up)", res.StatusCode)
+	}
+}
+
+func TestStaticFiles(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, dbtest.New(t))
+	_, doc := get(t, ts.URL+"/no-such-page")
+	href, ok := doc.Find(`link[rel="stylesheet"]`).Attr("href")
+	if !ok || !strings.Contains(href, "?v=") {
+		t.Fatalf("stylesheet link %q carries no version", href)
+	}
+	res, err := http.Get(ts.URL + href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("stylesheet: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("versioned stylesheet Cache-Control = %q", res.Header.Get("Cache-Control"))
+	}
+	for _, path := range []string{"/static/../main.go", "/static/%2e%2e/go.mod", "/static/", "/static/nope.css"} {
+		res, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", path, res.StatusCode)
+		}
+	}
+}
