@@ -1,0 +1,399 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+)
+
+// These tests run the real binary, as an operator would.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "boxoffice-bin-")
+	if err != nil {
+		panic(err)
+	}
+	os.Chmod(dir, 0o755) // run by another user in TestServeAsNormalUser
+	binary = filepath.Join(dir, "boxoffice")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("build: %v\n%s", err, out))
+	}
+	defer os.RemoveAll(dir)
+	dbtest.Main(m)
+}
+
+// dataDir is a BOXOFFICE_DATA_DIR for one test, reachable by the postgres
+// user when tests run as root.
+func dataDir(t *testing.T) string {
+	t.Helper()
+	if _, err := db.FindServerBinaries(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	dir, err := os.MkdirTemp("", "boxoffice-data-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	t.Cleanup(func() {
+		// Whatever happened, leave no server running.
+		if pid := postmasterPID(filepath.Join(dir, "pgdata")); pid > 0 {
+			syscall.Kill(pid, syscall.SIGQUIT)
+			waitExit(pid, 10*time.Second)
+		}
+		os.RemoveAll(dir)
+	})
+	return dir
+}
+
+// instance is a running boxoffice process.
+type instance struct {
+	cmd    *exec.Cmd
+	url    string
+	exited chan struct{} // closed when the process has exited
+	err    error         // its exit status, once exited
+	logs   *syncBuffer
+}
+
+// syncBuffer collects a process's log while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (in *instance) kill() {
+	in.cmd.Process.Signal(syscall.SIGKILL)
+	<-in.exited
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// start runs the binary with env and waits until it says it is running.
+func start(t *testing.T, cred *syscall.Credential, env ...string) *instance {
+	t.Helper()
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = append(os.Environ(), append([]string{"BOXOFFICE_ADDR=" + freeAddr(t)}, env...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{cmd: cmd, exited: make(chan struct{}), logs: logs}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	go func() {
+		in.err = cmd.Wait()
+		close(in.exited)
+	}()
+	t.Cleanup(in.kill)
+	select {
+	case line, ok := <-lines:
+		if !ok || !strings.HasPrefix(line, "Boxoffice is running at ") {
+			t.Fatalf("did not start: %q\n%s", line, logs)
+		}
+		in.url = strings.TrimPrefix(line, "Boxoffice is running at ")
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("not running after 2 minutes\n%s", logs)
+	}
+	go func() {
+		for range lines {
+		}
+	}()
+	return in
+}
+
+func (in *instance) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	res, err := http.Get(in.url + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v\n%s", path, err, in.logs)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (in *instance) stop(t *testing.T) {
+	t.Helper()
+	in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-in.exited:
+		if in.err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", in.err, in.logs)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("still running a minute after SIGTERM\n%s", in.logs)
+	}
+}
+
+func postmasterPID(pgdata string) int {
+	b, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	return pid
+}
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}
+
+func waitExit(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
+
+// serverProcesses lists the PostgreSQL processes working on pgdata.
+func serverProcesses(t *testing.T, pgdata string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc")
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if strings.Contains(string(cmdline), pgdata) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func TestServeStartsAndStopsCleanly(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	in := start(t, nil, "BOXOFFICE_DATA_DIR="+dir, "BOXOFFICE_DEMO_DATA=false")
+	if code, _ := in.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d\n%s", code, in.logs)
+	}
+	if code, body := in.get(t, "/"); code != http.StatusOK || !strings.Contains(body, "No upcoming events") {
+		t.Fatalf("GET / = %d on an empty catalogue", code)
+	}
+	pgdata := filepath.Join(dir, "pgdata")
+	postmaster := postmasterPID(pgdata)
+	if postmaster == 0 || len(serverProcesses(t, pgdata)) == 0 {
+		t.Fatal("no PostgreSQL running for the data directory")
+	}
+
+	in.stop(t)
+	if !waitExit(postmaster, 5*time.Second) {
+		t.Fatalf("PostgreSQL (pid %d) still running after Boxoffice exited", postmaster)
+	}
+	if left := serverProcesses(t, pgdata); len(left) > 0 {
+		t.Fatalf("PostgreSQL processes left behind: %v", left)
+	}
+	if !strings.Contains(in.logs.String(), "stopped postgres") {
+		t.Errorf("shutdown did not log stopping PostgreSQL:\n%s", in.logs)
+	}
+}
+
+func TestServeAfterKill9(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	env := []string{"BOXOFFICE_DATA_DIR=" + dir}
+	first := start(t, nil, env...) // seeds the demo catalogue
+	_, home := first.get(t, "/")
+	if !strings.Contains(home, `data-testid="event-card"`) {
+		t.Fatal("first start shows no events")
+	}
+	first.kill()
+
+	second := start(t, nil, env...)
+	if code, _ := second.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz after kill -9 = %d\n%s", code, second.logs)
+	}
+	if _, again := second.get(t, "/"); again != home {
+		t.Error("home page differs after kill -9 and restart: data lost or seeded twice")
+	}
+	if !strings.Contains(second.logs.String(), "found running postgres") {
+		t.Errorf("second start did not adopt the server left running:\n%s", second.logs)
+	}
+	if strings.Contains(second.logs.String(), "seeded the demo catalogue") {
+		t.Error("second start seeded again")
+	}
+
+	// Now the server dies with Boxoffice: the next start recovers it.
+	pgdata := filepath.Join(dir, "pgdata")
+	postmaster := postmasterPID(pgdata)
+	second.kill()
+	syscall.Kill(postmaster, syscall.SIGKILL)
+	waitExit(postmaster, 10*time.Second)
+
+	third := start(t, nil, env...)
+	if _, again := third.get(t, "/"); again != home {
+		t.Error("home page differs after PostgreSQL was killed too")
+	}
+	third.stop(t)
+	if left := serverProcesses(t, pgdata); len(left) > 0 {
+		t.Fatalf("PostgreSQL processes left behind: %v", left)
+	}
+}
+
+// TestServeAsNormalUser runs the binary as an unprivileged user, when the
+// tests run as root (as root, every other test covers the root path).
+func TestServeAsNormalUser(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("tests run as a normal user already; this one needs root to switch user")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	dir := dataDir(t)
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	in := start(t, &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)},
+		"BOXOFFICE_DATA_DIR="+dir, "BOXOFFICE_DEMO_DATA=false", "HOME="+dir)
+	if code, _ := in.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d\n%s", code, in.logs)
+	}
+	pid := postmasterPID(filepath.Join(dir, "pgdata"))
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(status), fmt.Sprintf("\nUid:\t%d\t", uid)) {
+		t.Errorf("PostgreSQL does not run as %s (uid %d)", u.Username, uid)
+	}
+	in.stop(t)
+}
+
+func TestServeWithDatabaseURL(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t, false) // empty: serve must migrate it
+	dir := filepath.Join(t.TempDir(), "unused")
+	in := start(t, nil, "DATABASE_URL="+url, "BOXOFFICE_DATA_DIR="+dir, "BOXOFFICE_DEMO_DATA=false")
+	if code, _ := in.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d\n%s", code, in.logs)
+	}
+	in.stop(t)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("with DATABASE_URL set, a data directory was created: %v", err)
+	}
+}
+
+func TestMigrateCommands(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t, false)
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("boxoffice %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := run("migrate", "status"); strings.Count(out, "pending") != 3 {
+		t.Errorf("status of an empty database:\n%s", out)
+	}
+	if out := run("migrate", "up"); strings.Count(out, "OK") != 3 {
+		t.Errorf("up:\n%s", out)
+	}
+	if out := run("migrate", "up"); !strings.Contains(out, "nothing to apply") {
+		t.Errorf("second up:\n%s", out)
+	}
+	if out := run("migrate", "down"); !strings.Contains(out, "00003_booking.sql") {
+		t.Errorf("down:\n%s", out)
+	}
+	if out := run("migrate", "status"); strings.Count(out, "pending") != 1 {
+		t.Errorf("status after down:\n%s", out)
+	}
+
+	cmd := exec.Command(binary, "migrate", "sideways")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "usage: boxoffice migrate up|down|status") {
+		t.Errorf("migrate sideways: %v\n%s", err, out)
+	}
+}
+
+func TestBadConfiguration(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		env, want string
+	}{
+		{"BOXOFFICE_HOLD_TTL=ten minutes", "BOXOFFICE_HOLD_TTL must be a duration"},
+		{"BOXOFFICE_HOLD_TTL=5s", "--hold-ttl must be at least 1m"},
+		{"BOXOFFICE_MAX_TICKETS=0", "--max-tickets must be between 1 and 100"},
+		{"BOXOFFICE_DEMO_DATA=maybe", "BOXOFFICE_DEMO_DATA must be true or false"},
+	} {
+		cmd := exec.CommandContext(context.Background(), binary, "serve")
+		cmd.Env = append(os.Environ(), c.env, "BOXOFFICE_DATA_DIR="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s: err %v, output %q; want it to say %q", c.env, err, out, c.want)
+		}
+	}
+}
