@@ -51,6 +51,7 @@ type config struct {
 	DemoData             bool
 	HoldTTL              time.Duration
 	MaxTickets           int
+	SeatMapLimit         int
 	LogFormat            string
 	StripeSecretKey      string
 	StripePublishableKey string
@@ -95,6 +96,7 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 	fs.BoolVar(&c.DemoData, "demo-data", envBool("BOXOFFICE_DEMO_DATA", true), "seed the demo catalogue into an empty database (BOXOFFICE_DEMO_DATA)")
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", envDuration("BOXOFFICE_HOLD_TTL", 10*time.Minute), "how long a hold lasts (BOXOFFICE_HOLD_TTL)")
 	fs.IntVar(&c.MaxTickets, "max-tickets", envInt("BOXOFFICE_MAX_TICKETS", 8), "tickets per booking (BOXOFFICE_MAX_TICKETS)")
+	fs.IntVar(&c.SeatMapLimit, "seat-map-limit", envInt("BOXOFFICE_SEAT_MAP_LIMIT", 2500), "largest venue whose event page shows every seat; larger ones show sections first (BOXOFFICE_SEAT_MAP_LIMIT)")
 	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", env("STRIPE_SECRET_KEY", ""), "Stripe secret key; empty uses the demo processor (STRIPE_SECRET_KEY)")
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", env("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key (STRIPE_PUBLISHABLE_KEY)")
@@ -107,6 +109,8 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 			return errors.New("--hold-ttl must be at least 1m: fans need time to pay")
 		case c.MaxTickets < 1 || c.MaxTickets > 100:
 			return errors.New("--max-tickets must be between 1 and 100")
+		case c.SeatMapLimit < 1:
+			return errors.New("--seat-map-limit must be at least 1")
 		case c.LogFormat != "text" && c.LogFormat != "json":
 			return errors.New("--log-format must be text or json")
 		}
@@ -223,8 +227,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	defer migrator.Close()
 
 	srv := web.NewServer(web.Config{
-		Log:    log,
-		Events: event.NewService(d.Pool, time.Now),
+		Log:          log,
+		Events:       event.NewService(d.Pool, time.Now),
+		SeatMapLimit: c.SeatMapLimit,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

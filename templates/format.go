@@ -5,6 +5,9 @@ package templates
 import (
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/boxoffice/boxoffice/app/event"
 )
 
 func eventURL(id int64) string { return "/event/" + strconv.FormatInt(id, 10) }
@@ -68,3 +71,38 @@ func groupThousands(digits string) string {
 	}
 	return b.String()
 }
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// longDateTime is a start time as a fan reads it, in the venue's zone:
+// "Saturday, December 12, 2026 · 8:00 PM CET".
+func longDateTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("Monday, January 2, 2006 · 3:04 PM MST")
+}
+
+func clock(t time.Time, loc *time.Location) string { return t.In(loc).Format("3:04 PM") }
+
+func address(v event.Venue) string {
+	parts := []string{v.Address, v.City}
+	if v.Region != "" && v.Region != v.City {
+		parts = append(parts, v.Region)
+	}
+	parts = append(parts, v.Country)
+	return strings.Join(parts, ", ")
+}
+
+func levelSuffix(level string) string {
+	if level == "" {
+		return ""
+	}
+	return " · " + level
+}
+
+func lineupTitle(e *event.Event) string {
+	if e.Type == event.TypeSports {
+		return "Teams"
+	}
+	return "Line-up"
+}
+
+func thousands(n int) string { return groupThousands(strconv.Itoa(n)) }

@@ -22,14 +22,18 @@ type Config struct {
 	// Ready reports whether the service can take traffic (database reachable
 	// and migrated); /readyz answers with it.
 	Ready func(context.Context) error
+	// SeatMapLimit is the largest venue whose event page shows every seat;
+	// larger venues show a section overview first. 0 means 2,500.
+	SeatMapLimit int
 }
 
 // Server routes requests to handlers.
 type Server struct {
-	echo   *echo.Echo
-	log    *slog.Logger
-	events *event.Service
-	ready  func(context.Context) error
+	echo         *echo.Echo
+	log          *slog.Logger
+	events       *event.Service
+	ready        func(context.Context) error
+	seatMapLimit int
 }
 
 // NewServer builds the router with every route and middleware.
@@ -37,7 +41,10 @@ func NewServer(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, ready: cfg.Ready}
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
+	if s.seatMapLimit == 0 {
+		s.seatMapLimit = 2500
+	}
 	e.HTTPErrorHandler = s.handleError
 
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
@@ -49,6 +56,7 @@ func NewServer(cfg Config) *Server {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 		securityHeaders,
 		middleware.BodyLimit("1M"),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
 	)
 	s.routes()
 	return s
@@ -58,6 +66,13 @@ func NewServer(cfg Config) *Server {
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/", s.handleHome)
+	e.GET("/event/:eventId", s.handleEventView)
+	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView)
+
+	api := e.Group("/api/v1")
+	api.GET("/events/:id", s.handleAPIEvent)
+	api.GET("/events/:id/tickets", s.handleAPITickets)
+
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
 	e.GET("/static/*", s.handleStatic)

@@ -1,13 +1,19 @@
 // Package event is the catalogue: venues, their sections and seats,
-// performers, and the events that bring them together. It answers what fans
-// look at before they book.
+// performers, and the events that bring them together, with what is left to
+// buy. It answers what fans look at before they book.
+//
+// Tickets are written only by the booking module; this package reads them
+// to show availability.
 package event
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app"
 )
 
 // Types of event, as fans filter them.
@@ -21,6 +27,113 @@ const (
 
 // Types lists every event type in display order.
 var Types = []string{TypeConcert, TypeSports, TypeTheater, TypeComedy, TypeFamily}
+
+// Ticket states as fans see them. A hold whose time has run out reads
+// StatusAvailable everywhere (DESIGN §4).
+const (
+	StatusAvailable = "available"
+	StatusReserved  = "reserved"
+	StatusSold      = "sold"
+)
+
+// Point is a position on a venue's seat map.
+type Point struct{ X, Y float64 }
+
+// Venue is where an event happens, with its map canvas.
+type Venue struct {
+	ID         int64
+	Name       string
+	Address    string
+	City       string
+	Region     string
+	Country    string
+	Timezone   string
+	Capacity   int
+	MapWidth   int
+	MapHeight  int
+	Stage      []Point
+	StageLabel string
+}
+
+// Performer is an artist, band, team, comedian or company on an event's bill.
+type Performer struct {
+	ID   int64
+	Name string
+	Kind string
+	Role string // headliner, support, home, away
+	Bio  string
+}
+
+// Section is a block of seats with its outline on the venue map.
+type Section struct {
+	ID       int64
+	Name     string
+	Level    string
+	Position int
+	Outline  []Point
+}
+
+// Event is everything about an event that rarely changes: safe to cache
+// for a short while. What is left to buy comes from Availability.
+type Event struct {
+	ID          int64
+	Name        string
+	Type        string
+	Description string
+	StartsAt    time.Time
+	EndsAt      *time.Time
+	DoorsAt     *time.Time
+	Timezone    string
+	Currency    string
+	Status      string
+	Venue       Venue
+	Performers  []Performer
+	Sections    []Section
+}
+
+// Location is the venue's time zone (UTC if it is unknown).
+func (e *Event) Location() *time.Location { return location(e.Timezone) }
+
+// Section returns the event's section id, or nil.
+func (e *Event) Section(id int64) *Section {
+	for i := range e.Sections {
+		if e.Sections[i].ID == id {
+			return &e.Sections[i]
+		}
+	}
+	return nil
+}
+
+// SectionAvailability is what is left in one section, live.
+type SectionAvailability struct {
+	SectionID int64
+	Available int
+	Reserved  int
+	Sold      int
+	Total     int
+	MinPrice  int64 // of the available tickets; of all when none is left
+	MaxPrice  int64
+}
+
+// Availability is what is left of an event, per section and in total.
+type Availability struct {
+	Sections  map[int64]SectionAvailability
+	Available int
+	Total     int
+	MinPrice  int64
+	MaxPrice  int64
+}
+
+// Seat is one ticket of an event with its place on the map.
+type Seat struct {
+	TicketID  int64
+	SectionID int64
+	Row       string
+	Number    int
+	X, Y      float64
+	Price     int64
+	Status    string
+}
 
 // Summary is an event as a card shows it: enough to decide to open it.
 type Summary struct {
@@ -42,28 +155,93 @@ type Summary struct {
 func (s Summary) SoldOut() bool { return s.Available == 0 }
 
 // LocalStart is the start time in the venue's zone.
-func (s Summary) LocalStart() time.Time { return inZone(s.StartsAt, s.Timezone) }
+func (s Summary) LocalStart() time.Time { return s.StartsAt.In(location(s.Timezone)) }
 
-func inZone(t time.Time, zone string) time.Time {
+func location(zone string) *time.Location {
 	if loc, err := time.LoadLocation(zone); err == nil {
-		return t.In(loc)
+		return loc
 	}
-	return t.UTC()
+	return time.UTC
 }
 
 // Service reads the catalogue.
 type Service struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+	pool  *pgxpool.Pool
+	now   func() time.Time
+	cache *cache[int64, *Event]
 }
+
+// detailsTTL is how long event details stay cached: an edit to an event
+// shows within this time; availability is never cached.
+const detailsTTL = 30 * time.Second
 
 // NewService returns a catalogue service on pool. now is the clock (time.Now
 // outside tests).
 func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
-	return &Service{pool: pool, now: now}
+	return &Service{pool: pool, now: now, cache: newCache[int64, *Event](detailsTTL, 2000, now)}
 }
 
 // ListUpcoming returns the next events that have not started, soonest first.
 func (s *Service) ListUpcoming(ctx context.Context, limit int) ([]Summary, error) {
 	return listUpcoming(ctx, s.pool, s.now(), limit)
+}
+
+// FindEventByID returns the event with its venue, performers and sections.
+// The result is shared: callers must not modify it.
+func (s *Service) FindEventByID(ctx context.Context, id int64) (*Event, error) {
+	if e, ok := s.cache.get(id); ok {
+		return e, nil
+	}
+	e, err := findEvent(ctx, s.pool, id)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(id, e)
+	return e, nil
+}
+
+// Availability counts what is left of event id, per section, in one query.
+func (s *Service) Availability(ctx context.Context, id int64) (*Availability, error) {
+	return availability(ctx, s.pool, id, s.now())
+}
+
+// Seats returns the tickets of event id with their seats, in sectionID only
+// when it is not 0, in map order.
+func (s *Service) Seats(ctx context.Context, id, sectionID int64) ([]Seat, error) {
+	return seats(ctx, s.pool, id, sectionID, s.now())
+}
+
+// Tickets returns event id's tickets filtered by section (0: all) and
+// status ("": all), for the JSON API.
+func (s *Service) Tickets(ctx context.Context, id, sectionID int64, status string) ([]Seat, error) {
+	switch status {
+	case "", StatusAvailable, StatusReserved, StatusSold:
+	default:
+		return nil, app.Errorf(app.EINVALID, "status must be available, reserved or sold, not %q", status)
+	}
+	e, err := s.FindEventByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if sectionID != 0 && e.Section(sectionID) == nil {
+		return nil, app.Errorf(app.EINVALID, "section %d is not a section of event %d", sectionID, id)
+	}
+	all, err := s.Seats(ctx, id, sectionID)
+	if err != nil {
+		return nil, err
+	}
+	if status == "" {
+		return all, nil
+	}
+	out := all[:0:0]
+	for _, t := range all {
+		if t.Status == status {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func notFound(id int64) error {
+	return &app.Error{Code: app.ENOTFOUND, Message: fmt.Sprintf("There is no event %d. It may have been removed.", id)}
 }

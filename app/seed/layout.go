@@ -299,7 +299,7 @@ func amphitheatreLayout() *layout {
 // (~44,000 seats).
 func stadiumLayout(stageLabel string) *layout {
 	cx, cy := 1000.0, 760.0
-	l := &layout{width: 2000, height: 1520, stage: rect(cx-300, cy-190, cx+300, cy+190), stageLabel: stageLabel}
+	l := &layout{width: 2000, height: 1520, stage: rect(cx-230, cy-140, cx+230, cy+140), stageLabel: stageLabel}
 	levels := []ring{
 		{a: 330, b: 220, rows: 32, level: "Lower Level", tier: 0, sections: 28, number: 101},
 		{a: 540, b: 430, rows: 22, level: "Club Level", tier: 1, sections: 28, number: 201},

@@ -1,0 +1,193 @@
+package templates
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/boxoffice/boxoffice/app/event"
+)
+
+// EventPage is what the event page and a section page show.
+type EventPage struct {
+	Event        *event.Event
+	Availability *event.Availability
+	// Seats is set when the page shows seats (a small venue, or a section
+	// of a large one); otherwise the page shows the section overview.
+	Seats []event.Seat
+	// Section is the section a section page zooms into, or nil.
+	Section *event.Section
+	// Message is shown above the map, e.g. when seats were taken.
+	Message string
+	// Selected ticket ids stay ticked when the map is shown again.
+	Selected map[int64]bool
+}
+
+// seatView is one seat placed on the map, in percent of the map's size.
+type seatView struct {
+	event.Seat
+	Left, Top string
+	Label     string
+}
+
+// mapView is a seat-level map: a window onto the venue's canvas.
+type mapView struct {
+	MinX, MinY, Width, Height float64
+	SeatSize                  string // percent of the map's width
+	MinWidthPx                int    // below this the map scrolls sideways inside its box
+	Seats                     []seatView
+	Sections                  []event.Section
+	Stage                     []event.Point
+	StageLabel                string
+}
+
+// seatPx is the smallest size, in CSS pixels, a seat may be drawn at on a
+// phone and still be tapped.
+const seatPx = 11
+
+func buildMap(p EventPage) mapView {
+	e := p.Event
+	m := mapView{Width: float64(e.Venue.MapWidth), Height: float64(e.Venue.MapHeight), Stage: e.Venue.Stage, StageLabel: e.Venue.StageLabel}
+	m.Sections = e.Sections
+	if p.Section != nil {
+		// Zoom to the section's outline, padded.
+		minX, minY, maxX, maxY := bounds(p.Section.Outline)
+		pad := math.Max(maxX-minX, maxY-minY) * 0.06
+		m.MinX, m.MinY, m.Width, m.Height = minX-pad, minY-pad, maxX-minX+2*pad, maxY-minY+2*pad
+		m.Sections = []event.Section{*p.Section}
+		m.Stage = nil
+	}
+	pitch := seatPitch(p.Seats)
+	if pitch == 0 {
+		pitch = m.Width / 40
+	}
+	size := pitch * 0.8 / m.Width * 100
+	m.SeatSize = pct(size)
+	m.MinWidthPx = int(math.Ceil(seatPx / (size / 100)))
+	names := make(map[int64]string, len(e.Sections))
+	for _, s := range e.Sections {
+		names[s.ID] = SectionName(s.Name)
+	}
+	m.Seats = make([]seatView, len(p.Seats))
+	for i, s := range p.Seats {
+		m.Seats[i] = seatView{
+			Seat:  s,
+			Left:  pct((s.X - m.MinX) / m.Width * 100),
+			Top:   pct((s.Y - m.MinY) / m.Height * 100),
+			Label: fmt.Sprintf("%s, row %s, seat %d, %s", names[s.SectionID], s.Row, s.Number, Money(s.Price, e.Currency)),
+		}
+	}
+	return m
+}
+
+// seatPitch is the distance between neighbouring seats of a row.
+func seatPitch(seats []event.Seat) float64 {
+	for i := 1; i < len(seats); i++ {
+		a, b := seats[i-1], seats[i]
+		if a.SectionID == b.SectionID && a.Row == b.Row {
+			return math.Hypot(b.X-a.X, b.Y-a.Y)
+		}
+	}
+	return 0
+}
+
+func bounds(pts []event.Point) (minX, minY, maxX, maxY float64) {
+	minX, minY = math.Inf(1), math.Inf(1)
+	maxX, maxY = math.Inf(-1), math.Inf(-1)
+	for _, p := range pts {
+		minX, maxX = math.Min(minX, p.X), math.Max(maxX, p.X)
+		minY, maxY = math.Min(minY, p.Y), math.Max(maxY, p.Y)
+	}
+	return
+}
+
+func pct(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "%" }
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+// polygonPoints is an outline for an SVG points attribute.
+func polygonPoints(pts []event.Point) string {
+	var b strings.Builder
+	for i, p := range pts {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(num(p.X))
+		b.WriteByte(',')
+		b.WriteString(num(p.Y))
+	}
+	return b.String()
+}
+
+func centroid(pts []event.Point) event.Point {
+	var c event.Point
+	for _, p := range pts {
+		c.X += p.X
+		c.Y += p.Y
+	}
+	if n := float64(len(pts)); n > 0 {
+		c.X, c.Y = c.X/n, c.Y/n
+	}
+	return c
+}
+
+func viewBox(m mapView) string {
+	return num(m.MinX) + " " + num(m.MinY) + " " + num(m.Width) + " " + num(m.Height)
+}
+
+// SectionName is how a section is called in a sentence: numbered sections
+// of a bowl read "Section 112", named ones ("Mezzanine") as they are.
+func SectionName(name string) string {
+	for _, r := range name {
+		if !unicode.IsDigit(r) {
+			return name
+		}
+	}
+	return "Section " + name
+}
+
+// shareLeft buckets what share of a section is left, for shading: 0 sold
+// out, then 1 (a few) to 3 (plenty).
+func shareLeft(a event.SectionAvailability) int {
+	switch {
+	case a.Available == 0 || a.Total == 0:
+		return 0
+	case a.Available*10 < a.Total:
+		return 1
+	case a.Available*2 < a.Total:
+		return 2
+	}
+	return 3
+}
+
+func sectionLabel(s event.Section, a event.SectionAvailability, currency string) string {
+	if a.Available == 0 {
+		return SectionName(s.Name) + ": sold out"
+	}
+	return fmt.Sprintf("%s: %d of %d seats left, %s", SectionName(s.Name), a.Available, a.Total, priceRange(a.MinPrice, a.MaxPrice, currency))
+}
+
+func priceRange(lo, hi int64, currency string) string {
+	if lo == hi {
+		return Money(lo, currency)
+	}
+	return Money(lo, currency) + " – " + Money(hi, currency)
+}
+
+func sectionURL(eventID, sectionID int64) string {
+	return fmt.Sprintf("/event/%d/sections/%d", eventID, sectionID)
+}
+
+func seatStyle(s seatView) string { return "left:" + s.Left + ";top:" + s.Top }
+
+func mapStyle(m mapView) string {
+	return fmt.Sprintf("aspect-ratio:%s/%s;--seat:%s;min-width:%dpx", num(m.Width), num(m.Height), m.SeatSize, m.MinWidthPx)
+}
+
+// labelSize is the font size of section names on an overview, in map units,
+// so that they read at the same size whatever the venue's scale.
+func labelSize(v event.Venue) string { return num(math.Max(12, float64(v.MapWidth)/64)) }
+
+func itoa[T int | int64](v T) string { return strconv.FormatInt(int64(v), 10) }
