@@ -355,16 +355,18 @@ func TestMigrateCommands(t *testing.T) {
 		}
 		return string(out)
 	}
-	if out := run("migrate", "status"); strings.Count(out, "pending") != 3 {
+	files, _ := filepath.Glob("db/migrations/*.sql")
+	newest := filepath.Base(files[len(files)-1])
+	if out := run("migrate", "status"); strings.Count(out, "pending") != len(files) {
 		t.Errorf("status of an empty database:\n%s", out)
 	}
-	if out := run("migrate", "up"); strings.Count(out, "OK") != 3 {
+	if out := run("migrate", "up"); strings.Count(out, "OK") != len(files) {
 		t.Errorf("up:\n%s", out)
 	}
 	if out := run("migrate", "up"); !strings.Contains(out, "nothing to apply") {
 		t.Errorf("second up:\n%s", out)
 	}
-	if out := run("migrate", "down"); !strings.Contains(out, "00003_booking.sql") {
+	if out := run("migrate", "down"); !strings.Contains(out, newest) {
 		t.Errorf("down:\n%s", out)
 	}
 	if out := run("migrate", "status"); strings.Count(out, "pending") != 1 {

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"html"
 	"math"
 	"strconv"
 	"strings"
@@ -25,19 +26,11 @@ type EventPage struct {
 	Selected map[int64]bool
 }
 
-// seatView is one seat placed on the map, in percent of the map's size.
-type seatView struct {
-	event.Seat
-	Left, Top string
-	Label     string
-}
-
 // mapView is a seat-level map: a window onto the venue's canvas.
 type mapView struct {
 	MinX, MinY, Width, Height float64
 	SeatSize                  string // percent of the map's width
 	MinWidthPx                int    // below this the map scrolls sideways inside its box
-	Seats                     []seatView
 	Sections                  []event.Section
 	Stage                     []event.Point
 	StageLabel                string
@@ -66,20 +59,54 @@ func buildMap(p EventPage) mapView {
 	size := pitch * 0.8 / m.Width * 100
 	m.SeatSize = pct(size)
 	m.MinWidthPx = int(math.Ceil(seatPx / (size / 100)))
-	names := make(map[int64]string, len(e.Sections))
-	for _, s := range e.Sections {
-		names[s.ID] = SectionName(s.Name)
+	return m
+}
+
+// seatsHTML writes the seats of a map: a checkbox for each available seat,
+// a mark for the others. It is the bulk of a seat map page (thousands of
+// seats), so it is written directly rather than through templ's
+// per-attribute machinery; every text it writes is escaped.
+func seatsHTML(p EventPage, m mapView) string {
+	names := make(map[int64]string, len(p.Event.Sections))
+	for _, s := range p.Event.Sections {
+		names[s.ID] = html.EscapeString(SectionName(s.Name))
 	}
-	m.Seats = make([]seatView, len(p.Seats))
-	for i, s := range p.Seats {
-		m.Seats[i] = seatView{
-			Seat:  s,
-			Left:  pct((s.X - m.MinX) / m.Width * 100),
-			Top:   pct((s.Y - m.MinY) / m.Height * 100),
-			Label: fmt.Sprintf("%s, row %s, seat %d, %s", names[s.SectionID], s.Row, s.Number, Money(s.Price, e.Currency)),
+	var b []byte
+	b = make([]byte, 0, len(p.Seats)*170)
+	for _, s := range p.Seats {
+		if s.Status == event.StatusAvailable {
+			b = append(b, `<input type="checkbox" name="ticket_ids" value="`...)
+			b = strconv.AppendInt(b, s.TicketID, 10)
+			b = append(b, `" aria-label="`...)
+			b = append(b, names[s.SectionID]...)
+			b = append(b, ", row "...)
+			b = append(b, html.EscapeString(s.Row)...)
+			b = append(b, ", seat "...)
+			b = strconv.AppendInt(b, int64(s.Number), 10)
+			b = append(b, ", "...)
+			b = append(b, html.EscapeString(Money(s.Price, p.Event.Currency))...)
+			b = append(b, `" data-p="`...)
+			b = strconv.AppendInt(b, s.Price, 10)
+			b = append(b, '"')
+			if p.Selected[s.TicketID] {
+				b = append(b, " checked"...)
+			}
+		} else {
+			b = append(b, `<i class="s-`...)
+			b = append(b, html.EscapeString(s.Status)...)
+			b = append(b, '"')
+		}
+		b = append(b, ` style="left:`...)
+		b = strconv.AppendFloat(b, (s.X-m.MinX)/m.Width*100, 'f', 2, 64)
+		b = append(b, "%;top:"...)
+		b = strconv.AppendFloat(b, (s.Y-m.MinY)/m.Height*100, 'f', 2, 64)
+		if s.Status == event.StatusAvailable {
+			b = append(b, `%">`...)
+		} else {
+			b = append(b, `%"></i>`...)
 		}
 	}
-	return m
+	return string(b)
 }
 
 // seatPitch is the distance between neighbouring seats of a row.
@@ -180,10 +207,12 @@ func sectionURL(eventID, sectionID int64) string {
 	return fmt.Sprintf("/event/%d/sections/%d", eventID, sectionID)
 }
 
-func seatStyle(s seatView) string { return "left:" + s.Left + ";top:" + s.Top }
-
+// mapStyle sizes a seat map: as wide as its box, but no taller than most
+// of the screen (a deep, narrow section would otherwise need a lot of
+// scrolling), and never so small that seats cannot be tapped.
 func mapStyle(m mapView) string {
-	return fmt.Sprintf("aspect-ratio:%s/%s;--seat:%s;min-width:%dpx", num(m.Width), num(m.Height), m.SeatSize, m.MinWidthPx)
+	return fmt.Sprintf("aspect-ratio:%s/%s;--seat:%s;max-width:calc(75vh*%s);min-width:%dpx",
+		num(m.Width), num(m.Height), m.SeatSize, strconv.FormatFloat(m.Width/m.Height, 'f', 3, 64), m.MinWidthPx)
 }
 
 // labelSize is the font size of section names on an overview, in map units,

@@ -127,6 +127,7 @@ type Availability struct {
 // Seat is one ticket of an event with its place on the map.
 type Seat struct {
 	TicketID  int64
+	SeatID    int64
 	SectionID int64
 	Row       string
 	Number    int
@@ -166,9 +167,18 @@ func location(zone string) *time.Location {
 
 // Service reads the catalogue.
 type Service struct {
-	pool  *pgxpool.Pool
-	now   func() time.Time
-	cache *cache[int64, *Event]
+	pool   *pgxpool.Pool
+	now    func() time.Time
+	cache  *cache[int64, *Event]
+	places *cache[int64, map[int64]place] // per venue: seat id → place
+}
+
+// place is where a seat is: its labels and map position, which never
+// change for a venue.
+type place struct {
+	row    string
+	number int
+	x, y   float64
 }
 
 // detailsTTL is how long event details stay cached: an edit to an event
@@ -178,7 +188,12 @@ const detailsTTL = 30 * time.Second
 // NewService returns a catalogue service on pool. now is the clock (time.Now
 // outside tests).
 func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
-	return &Service{pool: pool, now: now, cache: newCache[int64, *Event](detailsTTL, 2000, now)}
+	return &Service{
+		pool:   pool,
+		now:    now,
+		cache:  newCache[int64, *Event](detailsTTL, 2000, now),
+		places: newCache[int64, map[int64]place](10*time.Minute, 200, now),
+	}
 }
 
 // ListUpcoming returns the next events that have not started, soonest first.
@@ -208,7 +223,18 @@ func (s *Service) Availability(ctx context.Context, id int64) (*Availability, er
 // Seats returns the tickets of event id with their seats, in sectionID only
 // when it is not 0, in map order.
 func (s *Service) Seats(ctx context.Context, id, sectionID int64) ([]Seat, error) {
-	return seats(ctx, s.pool, id, sectionID, s.now())
+	e, err := s.FindEventByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	places, ok := s.places.get(e.Venue.ID)
+	if !ok {
+		if places, err = venuePlaces(ctx, s.pool, e.Venue.ID); err != nil {
+			return nil, err
+		}
+		s.places.put(e.Venue.ID, places)
+	}
+	return seats(ctx, s.pool, id, sectionID, s.now(), places)
 }
 
 // Tickets returns event id's tickets filtered by section (0: all) and

@@ -1,9 +1,11 @@
 package event
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -147,25 +149,60 @@ func availability(ctx context.Context, pool *pgxpool.Pool, id int64, now time.Ti
 	return a, nil
 }
 
-func seats(ctx context.Context, pool *pgxpool.Pool, id, sectionID int64, now time.Time) ([]Seat, error) {
-	const query = `
-		SELECT t.id, t.section_id, st.row_label, st.seat_number, st.x, st.y, t.price, ` + ticketStatus + `
-		FROM tickets t JOIN seats st ON st.id = t.seat_id
-		WHERE t.event_id = $2`
+// seats reads an event's tickets from the index alone and places them with
+// the venue's seat positions.
+func seats(ctx context.Context, pool *pgxpool.Pool, id, sectionID int64, now time.Time, places map[int64]place) ([]Seat, error) {
+	const query = `SELECT t.id, t.seat_id, t.section_id, t.price, ` + ticketStatus + ` FROM tickets t WHERE t.event_id = $2`
 	var rows pgx.Rows
 	var err error
 	if sectionID == 0 {
-		rows, err = pool.Query(ctx, query+` ORDER BY t.section_id, st.id`, now, id)
+		rows, err = pool.Query(ctx, query, now, id)
 	} else {
 		// A query of its own, so that its plan always uses the section.
-		rows, err = pool.Query(ctx, query+` AND t.section_id = $3 ORDER BY st.id`, now, id, sectionID)
+		rows, err = pool.Query(ctx, query+` AND t.section_id = $3`, now, id, sectionID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("seats of event %d: %w", id, err)
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Seat])
+	var out []Seat
+	var s Seat
+	_, err = pgx.ForEachRow(rows, []any{&s.TicketID, &s.SeatID, &s.SectionID, &s.Price, &s.Status}, func() error {
+		p, ok := places[s.SeatID]
+		if !ok {
+			return fmt.Errorf("ticket %d: seat %d is not in the event's venue", s.TicketID, s.SeatID)
+		}
+		s.Row, s.Number, s.X, s.Y = p.row, p.number, p.x, p.y
+		out = append(out, s)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("seats of event %d: %w", id, err)
 	}
+	// Map order: section, then seat (rows front to back, seats along them).
+	slices.SortFunc(out, func(a, b Seat) int {
+		return cmp.Or(cmp.Compare(a.SectionID, b.SectionID), cmp.Compare(a.SeatID, b.SeatID))
+	})
 	return out, nil
+}
+
+// venuePlaces loads the position of every seat of a venue.
+func venuePlaces(ctx context.Context, pool *pgxpool.Pool, venueID int64) (map[int64]place, error) {
+	rows, err := pool.Query(ctx, `
+		SELECT st.id, st.row_label, st.seat_number, st.x, st.y
+		FROM seats st JOIN sections s ON s.id = st.section_id
+		WHERE s.venue_id = $1`, venueID)
+	if err != nil {
+		return nil, fmt.Errorf("seats of venue %d: %w", venueID, err)
+	}
+	places := map[int64]place{}
+	var id int64
+	var p place
+	_, err = pgx.ForEachRow(rows, []any{&id, &p.row, &p.number, &p.x, &p.y}, func() error {
+		places[id] = p
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seats of venue %d: %w", venueID, err)
+	}
+	return places, nil
 }
