@@ -27,6 +27,12 @@
       fmt.format(total / Math.pow(10, digits));
   }
   form.addEventListener("change", update);
+  // A tooltip with the seat's name and price, made on first hover rather
+  // than sent with each of thousands of seats.
+  form.addEventListener("mouseover", function (e) {
+    var t = e.target;
+    if (t.name === "ticket_ids" && !t.title) t.title = t.getAttribute("aria-label");
+  });
   update();
 
   // A map wider than the screen opens at its middle, facing the stage.
