@@ -1,0 +1,127 @@
+// Package search finds events by keywords, performer, place, dates and
+// type: PostgreSQL full-text search over a weighted document per event,
+// trigram matching for misspelt names, and facet counts for the filters.
+//
+// It owns the event_search and search_words tables (kept current by
+// triggers, see migration 00005) and reads the catalogue and tickets.
+package search
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app/event"
+)
+
+// Hit is one event found: its card, with the names on the bill.
+type Hit struct {
+	event.Summary
+	Performers []string
+}
+
+// Facet is one value of a filter with how many events it would leave.
+type Facet struct {
+	Value string
+	Count int
+}
+
+// Result is one page of a search.
+type Result struct {
+	Query   Query
+	Total   int
+	Hits    []Hit
+	Types   []Facet // per event type, ignoring the type filter
+	Cities  []Facet // the largest cities, ignoring the location filter
+	Ran     string  // the keywords actually searched, when Query.Text was corrected
+	Suggest string  // a corrected spelling worth offering, when nothing matched
+}
+
+// Pages is how many pages the results fill.
+func (r *Result) Pages() int {
+	if r.Query.PerPage == 0 {
+		return 0
+	}
+	return (min(r.Total, MaxOffset) + r.Query.PerPage - 1) / r.Query.PerPage
+}
+
+// Service searches events.
+type Service struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewService returns a search service on pool; now is the clock.
+func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
+	return &Service{pool: pool, now: now}
+}
+
+// Search runs q. When keywords match nothing it corrects their spelling
+// against the names in the catalogue and, if that finds events, returns
+// those, saying so in Ran.
+func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
+	now := s.now()
+	r, err := run(ctx, s.pool, q, now)
+	if err != nil || r.Total > 0 || q.Text == "" {
+		return r, err
+	}
+	corrected, err := correct(ctx, s.pool, q.Text)
+	if err != nil || corrected == "" {
+		return r, err
+	}
+	q2 := q
+	q2.Text, q2.Page = corrected, 1
+	r2, err := run(ctx, s.pool, q2, now)
+	if err != nil {
+		return nil, err
+	}
+	if r2.Total == 0 {
+		return r, nil
+	}
+	if q.Page > 1 { // the corrected results start over; offer them instead
+		r.Suggest = corrected
+		return r, nil
+	}
+	r2.Query = q
+	r2.Ran = corrected
+	return r2, nil
+}
+
+// words are the parts of a query that spelling correction looks at.
+var words = regexp.MustCompile(`[\p{L}\p{N}]+`)
+
+// correct returns text with each word that appears in no name replaced by
+// the most similar word that does, or "" when nothing changes.
+func correct(ctx context.Context, pool *pgxpool.Pool, text string) (string, error) {
+	found := words.FindAllStringIndex(text, 20)
+	if len(found) == 0 {
+		return "", nil
+	}
+	list := make([]string, len(found))
+	for i, f := range found {
+		list[i] = text[f[0]:f[1]]
+	}
+	fixes, err := similarWords(ctx, pool, list)
+	if err != nil {
+		return "", err
+	}
+	if len(fixes) == 0 {
+		return "", nil
+	}
+	var b strings.Builder
+	last := 0
+	for i, f := range found {
+		b.WriteString(text[last:f[0]])
+		if fix, ok := fixes[i]; ok {
+			b.WriteString(fix)
+		} else {
+			b.WriteString(list[i])
+		}
+		last = f[1]
+	}
+	b.WriteString(text[last:])
+	return b.String(), nil
+}
