@@ -25,6 +25,7 @@ import (
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/web"
@@ -229,6 +230,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	srv := web.NewServer(web.Config{
 		Log:          log,
 		Events:       event.NewService(d.Pool, time.Now),
+		Search:       search.NewService(d.Pool, time.Now),
 		SeatMapLimit: c.SeatMapLimit,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {

@@ -106,3 +106,5 @@ func lineupTitle(e *event.Event) string {
 }
 
 func thousands(n int) string { return groupThousands(strconv.Itoa(n)) }
+
+func eventTypes() []string { return event.Types }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/templates"
@@ -89,6 +90,7 @@ func BenchmarkEventHandler(b *testing.B) {
 	srv := web.NewServer(web.Config{
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Events: event.NewService(pool, time.Now),
+		Search: search.NewService(pool, time.Now),
 		Ready:  func(ctx context.Context) error { return nil },
 	})
 	for _, c := range []struct {

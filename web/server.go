@@ -13,12 +13,14 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/search"
 )
 
 // Config is what the web layer needs from main.
 type Config struct {
 	Log    *slog.Logger
 	Events *event.Service
+	Search *search.Service
 	// Ready reports whether the service can take traffic (database reachable
 	// and migrated); /readyz answers with it.
 	Ready func(context.Context) error
@@ -32,6 +34,7 @@ type Server struct {
 	echo         *echo.Echo
 	log          *slog.Logger
 	events       *event.Service
+	search       *search.Service
 	ready        func(context.Context) error
 	seatMapLimit int
 }
@@ -41,7 +44,7 @@ func NewServer(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
 	if s.seatMapLimit == 0 {
 		s.seatMapLimit = 2500
 	}
@@ -66,12 +69,14 @@ func NewServer(cfg Config) *Server {
 func (s *Server) routes() {
 	e := s.echo
 	e.GET("/", s.handleHome)
+	e.GET("/search", s.handleSearch)
 	e.GET("/event/:eventId", s.handleEventView)
 	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView)
 
 	api := e.Group("/api/v1")
 	api.GET("/events/:id", s.handleAPIEvent)
 	api.GET("/events/:id/tickets", s.handleAPITickets)
+	api.GET("/search", s.handleAPISearch)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/web"
@@ -38,6 +39,7 @@ func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	srv := web.NewServer(web.Config{
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Events: event.NewService(pool, time.Now),
+		Search: search.NewService(pool, time.Now),
 		Ready:  func(ctx context.Context) error { return pool.Ping(ctx) },
 	})
 	ts := httptest.NewServer(srv)

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/search"
+	"github.com/boxoffice/boxoffice/templates"
+)
+
+// handleSearch is the results page. A query it cannot run is answered 400
+// with the message on the search page itself, the form filled in as typed.
+func (s *Server) handleSearch(c echo.Context) error {
+	raw := c.QueryParams()
+	q, err := search.ParseQuery(raw)
+	if err != nil {
+		var e *app.Error
+		if !errors.As(err, &e) {
+			return err
+		}
+		param, _ := e.Detail["parameter"].(string)
+		return render(c, http.StatusBadRequest, templates.Search(templates.SearchView{Raw: raw, Error: e.Message, Param: param}))
+	}
+	r, err := s.search.Search(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	return ok(c, templates.Search(templates.SearchView{Raw: raw, Result: r}))
+}
+
+type searchJSON struct {
+	Total      int                       `json:"total"`
+	Page       int                       `json:"page"`
+	PerPage    int                       `json:"per_page"`
+	Results    []searchHitJSON           `json:"results"`
+	Facets     map[string]map[string]int `json:"facets"`
+	Corrected  string                    `json:"corrected,omitempty"`    // the keywords searched instead of q
+	DidYouMean string                    `json:"did_you_mean,omitempty"` // a spelling worth offering
+}
+
+type searchHitJSON struct {
+	ID         int64        `json:"id"`
+	Name       string       `json:"name"`
+	Type       string       `json:"type"`
+	StartsAt   string       `json:"starts_at"`
+	Venue      hitVenueJSON `json:"venue"`
+	Performers []string     `json:"performers"`
+	MinPrice   int64        `json:"min_price"`
+	Currency   string       `json:"currency"`
+	Available  int          `json:"available"`
+}
+
+type hitVenueJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	City string `json:"city"`
+}
+
+func (s *Server) handleAPISearch(c echo.Context) error {
+	q, err := search.ParseQuery(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	r, err := s.search.Search(c.Request().Context(), q)
+	if err != nil {
+		return err
+	}
+	out := searchJSON{
+		Total: r.Total, Page: q.Page, PerPage: q.PerPage,
+		Results:    make([]searchHitJSON, len(r.Hits)),
+		Facets:     map[string]map[string]int{"type": {}, "city": {}},
+		Corrected:  r.Ran,
+		DidYouMean: r.Suggest,
+	}
+	for i, h := range r.Hits {
+		out.Results[i] = searchHitJSON{
+			ID: h.ID, Name: h.Name, Type: h.Type, StartsAt: rfc3339(h.StartsAt),
+			Venue:      hitVenueJSON{ID: h.VenueID, Name: h.VenueName, City: h.City},
+			Performers: h.Performers, MinPrice: h.MinPrice, Currency: h.Currency, Available: h.Available,
+		}
+	}
+	for _, f := range r.Types {
+		out.Facets["type"][f.Value] = f.Count
+	}
+	for _, f := range r.Cities {
+		out.Facets["city"][f.Value] = f.Count
+	}
+	return c.JSON(http.StatusOK, out)
+}
