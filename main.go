@@ -227,10 +227,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	}
 	defer migrator.Close()
 
+	events := event.NewService(d.Pool, time.Now)
 	srv := web.NewServer(web.Config{
 		Log:          log,
-		Events:       event.NewService(d.Pool, time.Now),
-		Search:       search.NewService(d.Pool, time.Now),
+		Events:       events,
+		Search:       search.NewService(d.Pool, events, time.Now),
 		SeatMapLimit: c.SeatMapLimit,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {

@@ -87,10 +87,11 @@ func BenchmarkEventRender(b *testing.B) {
 
 func BenchmarkEventHandler(b *testing.B) {
 	pool := benchDemo(b)
+	events := event.NewService(pool, time.Now)
 	srv := web.NewServer(web.Config{
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Events: event.NewService(pool, time.Now),
-		Search: search.NewService(pool, time.Now),
+		Events: events,
+		Search: search.NewService(pool, events, time.Now),
 		Ready:  func(ctx context.Context) error { return nil },
 	})
 	for _, c := range []struct {

@@ -36,10 +36,11 @@ func demoServer(t *testing.T) *httptest.Server {
 
 func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
+	events := event.NewService(pool, time.Now)
 	srv := web.NewServer(web.Config{
 		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Events: event.NewService(pool, time.Now),
-		Search: search.NewService(pool, time.Now),
+		Events: events,
+		Search: search.NewService(pool, events, time.Now),
 		Ready:  func(ctx context.Context) error { return pool.Ping(ctx) },
 	})
 	ts := httptest.NewServer(srv)

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/cache"
 )
 
 // Types of event, as fans filter them.
@@ -136,6 +137,12 @@ type Seat struct {
 	Status    string
 }
 
+// Stock is what is left of an event, as a card shows it.
+type Stock struct {
+	Available int   // tickets on sale now
+	MinPrice  int64 // lowest price among them; 0 when sold out
+}
+
 // Summary is an event as a card shows it: enough to decide to open it.
 type Summary struct {
 	ID        int64
@@ -169,8 +176,9 @@ func location(zone string) *time.Location {
 type Service struct {
 	pool   *pgxpool.Pool
 	now    func() time.Time
-	cache  *cache[int64, *Event]
-	places *cache[int64, map[int64]place] // per venue: seat id → place
+	stock  *cache.Cache[int64, Stock]
+	cache  *cache.Cache[int64, *Event]
+	places *cache.Cache[int64, map[int64]place] // per venue: seat id → place
 }
 
 // place is where a seat is: its labels and map position, which never
@@ -180,6 +188,11 @@ type place struct {
 	number int
 	x, y   float64
 }
+
+// StockTTL is how stale the seats-left count and lowest price on event
+// cards (home page, search results) may be. Counting a stadium's tickets
+// costs milliseconds; the event page itself always counts afresh.
+const StockTTL = 5 * time.Second
 
 // detailsTTL is how long event details stay cached: an edit to an event
 // shows within this time; availability is never cached.
@@ -191,27 +204,69 @@ func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
 	return &Service{
 		pool:   pool,
 		now:    now,
-		cache:  newCache[int64, *Event](detailsTTL, 2000, now),
-		places: newCache[int64, map[int64]place](10*time.Minute, 200, now),
+		stock:  cache.New[int64, Stock](StockTTL, 20000, now),
+		cache:  cache.New[int64, *Event](detailsTTL, 2000, now),
+		places: cache.New[int64, map[int64]place](10*time.Minute, 200, now),
 	}
 }
 
 // ListUpcoming returns the next events that have not started, soonest first.
 func (s *Service) ListUpcoming(ctx context.Context, limit int) ([]Summary, error) {
-	return listUpcoming(ctx, s.pool, s.now(), limit)
+	events, err := listUpcoming(ctx, s.pool, s.now(), limit)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(events))
+	for i, e := range events {
+		ids[i] = e.ID
+	}
+	stock, err := s.Stock(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range events {
+		events[i].Available, events[i].MinPrice = stock[events[i].ID].Available, stock[events[i].ID].MinPrice
+	}
+	return events, nil
+}
+
+// Stock returns what is left of each event in ids, counted at most
+// StockTTL ago.
+func (s *Service) Stock(ctx context.Context, ids []int64) (map[int64]Stock, error) {
+	out := make(map[int64]Stock, len(ids))
+	var missing []int64
+	for _, id := range ids {
+		if st, ok := s.stock.Get(id); ok {
+			out[id] = st
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	fresh, err := countStock(ctx, s.pool, missing, s.now())
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range missing {
+		out[id] = fresh[id]
+		s.stock.Put(id, fresh[id])
+	}
+	return out, nil
 }
 
 // FindEventByID returns the event with its venue, performers and sections.
 // The result is shared: callers must not modify it.
 func (s *Service) FindEventByID(ctx context.Context, id int64) (*Event, error) {
-	if e, ok := s.cache.get(id); ok {
+	if e, ok := s.cache.Get(id); ok {
 		return e, nil
 	}
 	e, err := findEvent(ctx, s.pool, id)
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(id, e)
+	s.cache.Put(id, e)
 	return e, nil
 }
 
@@ -227,12 +282,12 @@ func (s *Service) Seats(ctx context.Context, id, sectionID int64) ([]Seat, error
 	if err != nil {
 		return nil, err
 	}
-	places, ok := s.places.get(e.Venue.ID)
+	places, ok := s.places.Get(e.Venue.ID)
 	if !ok {
 		if places, err = venuePlaces(ctx, s.pool, e.Venue.ID); err != nil {
 			return nil, err
 		}
-		s.places.put(e.Venue.ID, places)
+		s.places.Put(e.Venue.ID, places)
 	}
 	return seats(ctx, s.pool, id, sectionID, s.now(), places)
 }

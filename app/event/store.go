@@ -25,14 +25,9 @@ func listUpcoming(ctx context.Context, pool *pgxpool.Pool, now time.Time, limit 
 	rows, err := pool.Query(ctx, `
 		SELECT e.id, e.name, e.type, e.starts_at, e.timezone,
 		       v.id AS venue_id, v.name AS venue_name, v.city, v.country, e.currency,
-		       coalesce(a.min_price, 0) AS min_price, coalesce(a.available, 0) AS available
+		       0::bigint AS min_price, 0 AS available
 		FROM events e
 		JOIN venues v ON v.id = e.venue_id
-		LEFT JOIN LATERAL (
-			SELECT min(t.price) AS min_price, count(*)::int AS available
-			FROM tickets t
-			WHERE t.event_id = e.id AND `+availableTicket+`
-		) a ON true
 		WHERE e.starts_at > $1 AND e.status = 'on_sale'
 		ORDER BY e.starts_at, e.id
 		LIMIT $2`, now, limit)
@@ -44,6 +39,30 @@ func listUpcoming(ctx context.Context, pool *pgxpool.Pool, now time.Time, limit 
 		return nil, fmt.Errorf("list upcoming events: %w", err)
 	}
 	return events, nil
+}
+
+// countStock counts the tickets on sale of each event in ids, from the
+// (event, section, status) index.
+func countStock(ctx context.Context, pool *pgxpool.Pool, ids []int64, now time.Time) (map[int64]Stock, error) {
+	rows, err := pool.Query(ctx, `
+		SELECT t.event_id, count(*)::int, min(t.price)
+		FROM tickets t
+		WHERE t.event_id = ANY ($2) AND `+availableTicket+`
+		GROUP BY t.event_id`, now, ids)
+	if err != nil {
+		return nil, fmt.Errorf("count stock: %w", err)
+	}
+	out := make(map[int64]Stock, len(ids))
+	var id int64
+	var st Stock
+	_, err = pgx.ForEachRow(rows, []any{&id, &st.Available, &st.MinPrice}, func() error {
+		out[id] = st
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count stock: %w", err)
+	}
+	return out, nil
 }
 
 // findEvent loads an event with its venue, performers and sections in one

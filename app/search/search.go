@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/boxoffice/boxoffice/app/cache"
 	"github.com/boxoffice/boxoffice/app/event"
 )
 
@@ -35,7 +36,7 @@ type Result struct {
 	Total   int
 	Hits    []Hit
 	Types   []Facet // per event type, ignoring the type filter
-	Cities  []Facet // the largest cities, ignoring the location filter
+	Cities  []Facet // the cities with most events in the results
 	Ran     string  // the keywords actually searched, when Query.Text was corrected
 	Suggest string  // a corrected spelling worth offering, when nothing matched
 }
@@ -48,15 +49,28 @@ func (r *Result) Pages() int {
 	return (min(r.Total, MaxOffset) + r.Query.PerPage - 1) / r.Query.PerPage
 }
 
-// Service searches events.
-type Service struct {
-	pool *pgxpool.Pool
-	now  func() time.Time
+// Stock tells what is left of events, for their cards (app/event does).
+type Stock interface {
+	Stock(ctx context.Context, ids []int64) (map[int64]event.Stock, error)
 }
 
-// NewService returns a search service on pool; now is the clock.
-func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
-	return &Service{pool: pool, now: now}
+// Service searches events.
+type Service struct {
+	pool   *pgxpool.Pool
+	now    func() time.Time
+	stock  Stock
+	facets *cache.Cache[facetsKey, facetCounts]
+}
+
+// FacetTTL is how long facet counts (and totals) are reused across the
+// pages of a search and by other fans asking the same: counting a broad
+// search's matches costs far more than finding one page of them.
+const FacetTTL = 30 * time.Second
+
+// NewService returns a search service on pool; stock counts what is left
+// of the events found; now is the clock.
+func NewService(pool *pgxpool.Pool, stock Stock, now func() time.Time) *Service {
+	return &Service{pool: pool, now: now, stock: stock, facets: cache.New[facetsKey, facetCounts](FacetTTL, 5000, now)}
 }
 
 // Search runs q. When keywords match nothing it corrects their spelling
@@ -64,7 +78,7 @@ func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
 // those, saying so in Ran.
 func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	now := s.now()
-	r, err := run(ctx, s.pool, q, now)
+	r, err := s.run(ctx, q, now)
 	if err != nil || r.Total > 0 || q.Text == "" {
 		return r, err
 	}
@@ -74,7 +88,7 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	q2 := q
 	q2.Text, q2.Page = corrected, 1
-	r2, err := run(ctx, s.pool, q2, now)
+	r2, err := s.run(ctx, q2, now)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
@@ -32,7 +33,8 @@ func demo(t *testing.T) *pgxpool.Pool {
 }
 
 func service(pool *pgxpool.Pool) *search.Service {
-	return search.NewService(pool, func() time.Time { return now })
+	clock := func() time.Time { return now }
+	return search.NewService(pool, event.NewService(pool, clock), clock)
 }
 
 // find runs a search given as URL parameters.
@@ -251,10 +253,11 @@ func TestSearchFacets(t *testing.T) {
 	t.Parallel()
 	pool := demo(t)
 	s := service(pool)
-	r := find(t, s, "type=concert")
+	r := find(t, s, "type=concert&location=london")
 	for _, f := range r.Types {
 		// The type facet ignores the type filter, so every type is offered.
-		want := count(t, pool, `SELECT count(*) FROM events WHERE type = $2 AND starts_at > $1`, now, f.Value)
+		want := count(t, pool, `SELECT count(*) FROM events e JOIN venues v ON v.id = e.venue_id
+			WHERE e.type = $2 AND v.city = 'London' AND e.starts_at > $1`, now, f.Value)
 		if f.Count != want {
 			t.Errorf("type %s: facet %d, database %d", f.Value, f.Count, want)
 		}
@@ -265,12 +268,26 @@ func TestSearchFacets(t *testing.T) {
 	for _, f := range r.Cities {
 		want := count(t, pool, `SELECT count(*) FROM events e JOIN venues v ON v.id = e.venue_id
 			WHERE v.city = $2 AND e.type = 'concert' AND e.starts_at > $1`, now, f.Value)
+		if f.Value != "London" {
+			t.Errorf("city facet %s outside the location searched", f.Value)
+		}
 		if f.Count != want {
 			t.Errorf("city %s: facet %d, database %d", f.Value, f.Count, want)
 		}
 	}
-	if len(r.Cities) == 0 {
-		t.Error("no city facets")
+	if len(r.Cities) != 1 {
+		t.Errorf("city facets %v, want London alone", r.Cities)
+	}
+	r = find(t, s, "q=tour")
+	for _, f := range r.Cities {
+		want := count(t, pool, `SELECT count(*) FROM event_search es WHERE es.city = $2 AND es.starts_at > $1
+			AND es.doc @@ websearch_to_tsquery('boxoffice', 'tour')`, now, f.Value)
+		if f.Count != want {
+			t.Errorf("tour in %s: facet %d, database %d", f.Value, f.Count, want)
+		}
+	}
+	if len(r.Cities) < 3 {
+		t.Errorf("city facets for tour: %v", r.Cities)
 	}
 }
 

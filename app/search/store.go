@@ -1,8 +1,10 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,35 +26,68 @@ func (f *filter) arg(v any) string {
 	return "$" + strconv.Itoa(len(f.args))
 }
 
-// nameMatch scores how well a name matches what a fan typed (both folded):
-// similarity catches misspellings of the whole name, word_similarity a
-// fragment of it ("aurora" in "Aurora Vale").
-func nameMatch(col, typed string) string {
-	return fmt.Sprintf("greatest(similarity(search_fold(%[1]s), search_fold(%[2]s)), word_similarity(search_fold(%[2]s), search_fold(%[1]s)))", col, typed)
-}
-
-// nameCandidates is the indexable condition for nameMatch.
-func nameCandidates(col, typed string) string {
-	return fmt.Sprintf("(search_fold(%[1]s) %% search_fold(%[2]s) OR search_fold(%[2]s) <%% search_fold(%[1]s))", col, typed)
-}
-
-// keepBest keeps the best matches: all near-exact ones if there are any,
-// else those close to the best score.
-const keepBest = `score >= greatest(0.45, (SELECT max(score) FROM scored) - 0.1)`
-
-// where returns the conditions of q, leaving out the filters named in skip
-// (a facet counts as if its own filter were not set).
-func (f *filter) where(q Query, now time.Time, skip ...string) string {
-	conds := []string{"es.status = 'on_sale'"}
-	add := func(name, cond string) {
-		if !contains(skip, name) {
-			conds = append(conds, cond)
-		}
+// nameMatches scores how well names in col match what a fan typed ($1),
+// both folded: similarity catches a misspelt whole name, word_similarity a
+// fragment of one ("aurora" in "Aurora Vale"). It keeps the best: all
+// near-exact matches if there are any, else those close to the best.
+// The columns are the stored, folded forms (name_folded, city_folded).
+func nameMatches(table string, cols ...string) string {
+	var score, cand []string
+	for _, c := range cols {
+		score = append(score, fmt.Sprintf("similarity(%[1]s, typed.f), word_similarity(typed.f, %[1]s)", c))
+		cand = append(cand, fmt.Sprintf("%[1]s %% typed.f OR typed.f <%% %[1]s", c))
 	}
+	return `WITH typed AS MATERIALIZED (SELECT search_fold($1) AS f),
+		scored AS (
+			SELECT id, greatest(` + strings.Join(score, ", ") + `) AS score
+			FROM ` + table + `, typed WHERE ` + strings.Join(cand, " OR ") + `)
+		SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM scored
+		WHERE score >= greatest(0.45, (SELECT max(score) FROM scored) - 0.1)`
+}
+
+var (
+	performerMatches = nameMatches("performers", "name_folded")
+	venueMatches     = nameMatches("venues", "city_folded", "name_folded")
+)
+
+// matches are the performers and venues a query's name filters match.
+type matches struct {
+	performers, venues []int64
+}
+
+// resolveNames finds what q's performer and location filters name.
+func resolveNames(ctx context.Context, pool *pgxpool.Pool, q Query) (matches, error) {
+	var m matches
+	if q.Performer == "" && q.Location == "" {
+		return m, nil
+	}
+	batch := &pgx.Batch{}
+	// Candidates must reach keepBest's floor, so let the trigram index
+	// prune at it rather than at its looser default (0.3): a batch runs as
+	// one transaction, so these settings hold for its queries only.
+	batch.Queue(`SELECT set_config('pg_trgm.similarity_threshold', '0.45', true),
+		set_config('pg_trgm.word_similarity_threshold', '0.45', true)`)
+	if q.Performer != "" {
+		batch.Queue(performerMatches, q.Performer).QueryRow(func(row pgx.Row) error { return row.Scan(&m.performers) })
+	}
+	if q.Location != "" {
+		batch.Queue(venueMatches, q.Location).QueryRow(func(row pgx.Row) error { return row.Scan(&m.venues) })
+	}
+	if err := pool.SendBatch(ctx, batch).Close(); err != nil {
+		return m, fmt.Errorf("match names: %w", err)
+	}
+	return m, nil
+}
+
+// where returns the conditions of q over event_search es. Type and
+// location conditions are returned apart, for the facets to count without
+// them.
+func (f *filter) where(q Query, m matches, now time.Time) (base, typ, loc string) {
+	conds := []string{"es.status = 'on_sale'"}
 	if q.Text != "" {
 		f.tsq = "websearch_to_tsquery('boxoffice', " + f.arg(q.Text) + ")"
 		// A query of stop words only ("the") has no lexemes: it filters nothing.
-		add("text", "(numnode("+f.tsq+") = 0 OR es.doc @@ "+f.tsq+")")
+		conds = append(conds, "(numnode("+f.tsq+") = 0 OR es.doc @@ "+f.tsq+")")
 	}
 	if q.From.IsZero() {
 		conds = append(conds, "es.starts_at > "+f.arg(now))
@@ -62,110 +97,170 @@ func (f *filter) where(q Query, now time.Time, skip ...string) string {
 	if !q.To.IsZero() {
 		conds = append(conds, "es.local_date <= "+f.arg(q.To))
 	}
-	if q.Type != "" && !contains(skip, "type") {
-		add("type", "es.type = "+f.arg(q.Type))
-	}
 	if q.Performer != "" {
-		p := f.arg(q.Performer)
-		add("performer", `es.event_id IN (
-			SELECT ep.event_id FROM event_performers ep WHERE ep.performer_id IN (
-				WITH scored AS (
-					SELECT id, `+nameMatch("name", p)+` AS score
-					FROM performers WHERE `+nameCandidates("name", p)+`)
-				SELECT id FROM scored WHERE `+keepBest+`))`)
+		conds = append(conds, "es.event_id IN (SELECT ep.event_id FROM event_performers ep WHERE ep.performer_id = ANY ("+f.arg(m.performers)+"))")
 	}
-	if q.Location != "" && !contains(skip, "location") {
-		l := f.arg(q.Location)
-		add("location", `es.venue_id IN (
-			WITH scored AS (
-				SELECT id, greatest(`+nameMatch("city", l)+`, `+nameMatch("name", l)+`) AS score
-				FROM venues WHERE `+nameCandidates("city", l)+` OR `+nameCandidates("name", l)+`)
-			SELECT id FROM scored WHERE `+keepBest+`)`)
+	typ, loc = "true", "true"
+	if q.Type != "" {
+		typ = "es.type = " + f.arg(q.Type)
 	}
-	return strings.Join(conds, " AND ")
+	if q.Location != "" {
+		loc = "es.venue_id = ANY (" + f.arg(m.venues) + ")"
+	}
+	return strings.Join(conds, " AND "), typ, loc
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+// facetsKey identifies the facets (and total) of a query: all but paging.
+type facetsKey struct {
+	q Query
 }
 
-// run executes one search: the page of hits and both facets, in one round
-// trip.
-func run(ctx context.Context, pool *pgxpool.Pool, q Query, now time.Time) (*Result, error) {
-	r := &Result{Query: q, Hits: []Hit{}}
-	page := &filter{}
-	where := page.where(q, now)
+type facetCounts struct {
+	types, cities []Facet
+	total         int
+}
+
+// pageQuery is the SQL for one page of hits.
+func pageQuery(q Query, m matches, now time.Time) (string, []any) {
+	f := &filter{}
+	base, typ, loc := f.where(q, m, now)
 	order := "es.starts_at, es.event_id"
 	rank := "0::real"
-	if page.tsq != "" {
+	if f.tsq != "" {
 		// Weights D, C, B, A: the name matters most, then performers, place, description.
-		rank = "ts_rank_cd('{0.1, 0.3, 0.6, 1.0}', es.doc, " + page.tsq + ")"
+		rank = "ts_rank('{0.1, 0.3, 0.6, 1.0}', es.doc, " + f.tsq + ")"
 		order = "rank DESC, " + order
 	}
-	nowArg, limit, offset := page.arg(now), page.arg(q.PerPage), page.arg(q.Offset())
-
-	batch := &pgx.Batch{}
-	batch.Queue(`
+	limit, offset := f.arg(q.PerPage), f.arg(q.Offset())
+	return `
 		WITH page AS (
-			SELECT es.event_id, `+rank+` AS rank, es.starts_at
+			SELECT es.event_id, ` + rank + ` AS rank, es.starts_at
 			FROM event_search es
-			WHERE `+where+`
-			ORDER BY `+order+`
-			LIMIT `+limit+` OFFSET `+offset+`
+			WHERE ` + base + ` AND ` + typ + ` AND ` + loc + `
+			ORDER BY ` + order + `
+			LIMIT ` + limit + ` OFFSET ` + offset + `
 		)
 		SELECT e.id, e.name, e.type, e.starts_at, e.timezone, v.id, v.name, v.city, v.country, e.currency,
-		       coalesce(a.min_price, 0), coalesce(a.available, 0), coalesce(pf.names, '{}')
+		       coalesce(pf.names, '{}')
 		FROM page
 		JOIN events e ON e.id = page.event_id
 		JOIN venues v ON v.id = e.venue_id
-		LEFT JOIN LATERAL (
-			SELECT min(t.price) AS min_price, count(*)::int AS available
-			FROM tickets t
-			WHERE t.event_id = e.id AND (t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= `+nowArg+`))
-		) a ON true
 		LEFT JOIN LATERAL (
 			SELECT array_agg(p.name ORDER BY ep.billing, p.name) AS names
 			FROM event_performers ep JOIN performers p ON p.id = ep.performer_id
 			WHERE ep.event_id = e.id
 		) pf ON true
-		ORDER BY page.rank DESC, page.starts_at, e.id`, page.args...).Query(func(rows pgx.Rows) error {
+		ORDER BY page.rank DESC, page.starts_at, e.id`, f.args
+}
+
+// facetQuery is the SQL that counts both facets in one scan: per type as
+// if no type were chosen (so the fan can switch), per city within the
+// search.
+func facetQuery(q Query, m matches, now time.Time) (string, []any) {
+	f := &filter{}
+	base, typ, loc := f.where(q, m, now)
+	return `
+		SELECT es.type, es.city, count(*)::int, count(*) FILTER (WHERE ` + typ + `)::int
+		FROM event_search es
+		WHERE ` + base + ` AND ` + loc + `
+		GROUP BY GROUPING SETS ((es.type), (es.city))`, f.args
+}
+
+// Explain returns PostgreSQL's plans for the queries that search q runs,
+// so that operators (and the benchmark) can check which indexes it uses.
+func (s *Service) Explain(ctx context.Context, q Query) ([]string, error) {
+	m, err := resolveNames(ctx, s.pool, q)
+	if err != nil {
+		return nil, err
+	}
+	var plans []string
+	for _, query := range []func(Query, matches, time.Time) (string, []any){pageQuery, facetQuery} {
+		sql, args := query(q, m, s.now())
+		rows, err := s.pool.Query(ctx, "EXPLAIN "+sql, args...)
+		if err != nil {
+			return nil, fmt.Errorf("explain: %w", err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, fmt.Errorf("explain: %w", err)
+		}
+		plans = append(plans, strings.Join(lines, "\n"))
+	}
+	return plans, nil
+}
+
+// run executes one search: the page of hits, and the facets unless cached.
+func (s *Service) run(ctx context.Context, q Query, now time.Time) (*Result, error) {
+	r := &Result{Query: q, Hits: []Hit{}}
+	m, err := resolveNames(ctx, s.pool, q)
+	if err != nil {
+		return nil, err
+	}
+	if (q.Performer != "" && len(m.performers) == 0) || (q.Location != "" && len(m.venues) == 0) {
+		r.Types = orderTypes(nil)
+		return r, nil // a name that matches nothing: nothing to look up
+	}
+
+	batch := &pgx.Batch{}
+	pageSQL, pageArgs := pageQuery(q, m, now)
+	batch.Queue(pageSQL, pageArgs...).Query(func(rows pgx.Rows) error {
 		var h Hit
 		_, err := pgx.ForEachRow(rows, []any{&h.ID, &h.Name, &h.Type, &h.StartsAt, &h.Timezone, &h.VenueID, &h.VenueName,
-			&h.City, &h.Country, &h.Currency, &h.MinPrice, &h.Available, &h.Performers}, func() error {
+			&h.City, &h.Country, &h.Currency, &h.Performers}, func() error {
 			r.Hits = append(r.Hits, h)
 			h = Hit{}
 			return nil
 		})
 		return err
 	})
-	types := &filter{}
-	batch.Queue(`SELECT es.type, count(*)::int FROM event_search es WHERE `+types.where(q, now, "type")+` GROUP BY es.type`,
-		types.args...).Query(func(rows pgx.Rows) error {
-		var err error
-		r.Types, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Facet])
-		return err
-	})
-	cities := &filter{}
-	batch.Queue(`SELECT es.city, count(*)::int AS n FROM event_search es WHERE `+cities.where(q, now, "location")+`
-		GROUP BY es.city ORDER BY n DESC, es.city LIMIT 12`,
-		cities.args...).Query(func(rows pgx.Rows) error {
-		var err error
-		r.Cities, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Facet])
-		return err
-	})
-	if err := pool.SendBatch(ctx, batch).Close(); err != nil {
+
+	key := facetsKey{q: q}
+	key.q.Page, key.q.PerPage = 0, 0
+	counts, cached := s.facets.Get(key)
+	if !cached {
+		facetSQL, facetArgs := facetQuery(q, m, now)
+		batch.Queue(facetSQL, facetArgs...).Query(func(rows pgx.Rows) error {
+			var typ, city *string
+			var byType, byCity int
+			_, err := pgx.ForEachRow(rows, []any{&typ, &city, &byType, &byCity}, func() error {
+				switch {
+				case typ != nil && byType > 0:
+					counts.types = append(counts.types, Facet{*typ, byType})
+				case city != nil && byCity > 0:
+					counts.cities = append(counts.cities, Facet{*city, byCity})
+				}
+				return nil
+			})
+			return err
+		})
+	}
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("search %+v: %w", q, err)
 	}
-	r.Types = orderTypes(r.Types)
-	for _, t := range r.Types {
-		if q.Type == "" || t.Value == q.Type {
-			r.Total += t.Count
+	if !cached {
+		counts.types = orderTypes(counts.types)
+		slices.SortFunc(counts.cities, func(a, b Facet) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value)) })
+		counts.cities = counts.cities[:min(len(counts.cities), 12)]
+		for _, t := range counts.types {
+			if q.Type == "" || t.Value == q.Type {
+				counts.total += t.Count
+			}
 		}
+		s.facets.Put(key, counts)
+	}
+	r.Types, r.Cities, r.Total = counts.types, counts.cities, counts.total
+
+	ids := make([]int64, len(r.Hits))
+	for i, h := range r.Hits {
+		ids[i] = h.ID
+	}
+	stock, err := s.stock.Stock(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range r.Hits {
+		st := stock[r.Hits[i].ID]
+		r.Hits[i].Available, r.Hits[i].MinPrice = st.Available, st.MinPrice
 	}
 	return r, nil
 }
