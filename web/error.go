@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +19,8 @@ var statusOf = map[string]int{
 	app.ECONFLICT:     http.StatusConflict,
 	app.EUNAUTHORIZED: http.StatusUnauthorized,
 	app.EFORBIDDEN:    http.StatusForbidden,
+	app.ELIMITED:      http.StatusTooManyRequests,
+	app.EPAYMENT:      http.StatusPaymentRequired,
 	app.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	app.EINTERNAL:     http.StatusInternalServerError,
 }
@@ -42,6 +45,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if status == http.StatusServiceUnavailable {
 		c.Response().Header().Set("Retry-After", "5")
+	}
+	if after, ok := e.Detail["retry_after"].(int); ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(after))
 	}
 
 	var werr error

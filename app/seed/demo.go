@@ -44,7 +44,7 @@ func Demo(ctx context.Context, pool *pgxpool.Pool, now time.Time) (Stats, bool, 
 			return err
 		}
 		// The database is empty and nobody uses it yet: load in bulk.
-		err = withoutChecks(ctx, tx, []string{"seats", "event_performers", "bookings", "tickets"}, func() error {
+		err = withoutChecks(ctx, tx, []string{"seats", "event_performers", "bookings", "tickets", "booking_tickets"}, func() error {
 			return c.write(ctx, tx)
 		})
 		if err != nil {

@@ -244,6 +244,16 @@ func (c *catalog) write(ctx context.Context, tx pgx.Tx) error {
 			return fmt.Errorf("copy %s: %w", cp.table, err)
 		}
 	}
+	if len(c.bookings) > 0 {
+		// Each booking's record of its seats (tickets take their ids from
+		// the table, so this is done in SQL).
+		_, err := tx.Exec(ctx, `INSERT INTO booking_tickets (booking_id, ticket_id, price)
+			SELECT booking_id, id, price FROM tickets WHERE booking_id BETWEEN $1 AND $2`,
+			c.bookings[0].id, c.bookings[len(c.bookings)-1].id)
+		if err != nil {
+			return fmt.Errorf("record booked tickets: %w", err)
+		}
+	}
 	return nil
 }
 

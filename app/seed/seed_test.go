@@ -120,6 +120,9 @@ func TestDemoInvariants(t *testing.T) {
 		{"a booking whose total is not the sum of its tickets", `
 			SELECT count(*) FROM bookings b
 			WHERE b.total <> (SELECT coalesce(sum(price), 0) FROM tickets t WHERE t.booking_id = b.id)`},
+		{"a sold ticket missing from its booking's record", `
+			SELECT count(*) FROM tickets t WHERE t.status = 'sold'
+			AND NOT EXISTS (SELECT 1 FROM booking_tickets bt WHERE bt.booking_id = t.booking_id AND bt.ticket_id = t.id)`},
 		{"a booking without tickets", `
 			SELECT count(*) FROM bookings b WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.booking_id = b.id)`},
 		{"a venue whose capacity is not its seat count", `

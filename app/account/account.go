@@ -1,0 +1,228 @@
+// Package account is fans' accounts: sign-up, passwords, sign-in sessions
+// (for the browser's cookie and for apps' bearer tokens), and the limits
+// that slow down password guessing.
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app"
+)
+
+// User is a fan's account.
+type User struct {
+	ID        int64
+	Email     string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Session is a signed-in session; Token is only known when it is created.
+type Session struct {
+	Token     string
+	User      User
+	ExpiresAt time.Time
+}
+
+// Limits on sign-up input and sign-in attempts.
+const (
+	MinPassword = 8   // OWASP ASVS 2.1.1
+	MaxPassword = 128 // long passphrases welcome, but bounded
+	MaxName     = 100
+	MaxEmail    = 254
+
+	SessionTTL = 30 * 24 * time.Hour
+
+	// Failed sign-ins allowed in FailureWindow before further attempts wait.
+	FailuresPerAccount = 5
+	FailuresPerAddress = 20
+	FailureWindow      = 15 * time.Minute
+)
+
+// Service manages accounts and sessions.
+type Service struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewService returns an account service on pool; now is the clock.
+func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
+	return &Service{pool: pool, now: now}
+}
+
+// SignUp creates an account. An email already registered is an
+// app.ECONFLICT with reason email_taken.
+func (s *Service) SignUp(ctx context.Context, email, password, name string) (User, error) {
+	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
+	if err := checkEmail(email); err != nil {
+		return User{}, err
+	}
+	if err := checkPassword(password); err != nil {
+		return User{}, err
+	}
+	if utf8.RuneCountInString(name) > MaxName {
+		return User{}, invalid("name", "Your name can be at most %d characters long.", MaxName)
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{Email: email, Name: name}
+	err = s.pool.QueryRow(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
+		email, name, hash, s.now()).Scan(&u.ID, &u.CreatedAt)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return User{}, &app.Error{Code: app.ECONFLICT, Reason: "email_taken",
+			Message: "An account with this email address already exists. Log in instead, or use another address."}
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("sign up: %w", err)
+	}
+	return u, nil
+}
+
+// LogIn checks an email and password and opens a session. Wrong details
+// are an app.EUNAUTHORIZED that does not say which was wrong; too many
+// recent failures for the account or the address are an app.ELIMITED.
+func (s *Service) LogIn(ctx context.Context, email, password, address string) (*Session, error) {
+	email = strings.TrimSpace(email)
+	now := s.now()
+	accountKey, addressKey := "email:"+strings.ToLower(email), "ip:"+address
+	var perAccount, perAddress int
+	err := s.pool.QueryRow(ctx, `SELECT
+		count(*) FILTER (WHERE key = $1), count(*) FILTER (WHERE key = $2)
+		FROM login_failures WHERE key IN ($1, $2) AND at > $3`,
+		accountKey, addressKey, now.Add(-FailureWindow)).Scan(&perAccount, &perAddress)
+	if err != nil {
+		return nil, fmt.Errorf("log in: %w", err)
+	}
+	if perAccount >= FailuresPerAccount || perAddress >= FailuresPerAddress {
+		return nil, &app.Error{Code: app.ELIMITED, Reason: "too_many_attempts",
+			Message: fmt.Sprintf("Too many failed attempts. Wait %d minutes and try again, or reset your password.", int(FailureWindow.Minutes())),
+			Detail:  map[string]any{"retry_after": int(FailureWindow.Seconds())}}
+	}
+
+	var u User
+	var hash *string
+	err = s.pool.QueryRow(ctx, `SELECT id, email, name, created_at, password_hash FROM users WHERE lower(email) = lower($1)`, email).
+		Scan(&u.ID, &u.Email, &u.Name, &u.CreatedAt, &hash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("log in: %w", err)
+	}
+	ok := false
+	if hash != nil {
+		ok, err = verifyPassword(password, *hash)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		burnPasswordTime(password) // as slow as a real check: no hint that the account is missing
+	}
+	if !ok {
+		if _, err := s.pool.Exec(ctx, `INSERT INTO login_failures (key, at) VALUES ($1, $3), ($2, $3)`, accountKey, addressKey, now); err != nil {
+			return nil, fmt.Errorf("log in: %w", err)
+		}
+		return nil, &app.Error{Code: app.EUNAUTHORIZED, Reason: "invalid_credentials", Message: "That email and password do not match an account."}
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1 OR at < $2`, accountKey, now.Add(-FailureWindow)); err != nil {
+		return nil, fmt.Errorf("log in: %w", err)
+	}
+	return s.openSession(ctx, u)
+}
+
+// openSession creates a session for u. Only a hash of the token is
+// stored, so a copy of the database does not let anyone in.
+func (s *Service) openSession(ctx context.Context, u User) (*Session, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	now := s.now()
+	sess := &Session{Token: token, User: u, ExpiresAt: now.Add(SessionTTL)}
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		tokenHash(token), u.ID, now, sess.ExpiresAt)
+	if err != nil {
+		return nil, fmt.Errorf("open session: %w", err)
+	}
+	return sess, nil
+}
+
+// Authenticate returns the user of a live session token. An unknown or
+// expired token is an app.EUNAUTHORIZED.
+func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+	var u User
+	if token == "" || len(token) > 100 {
+		return u, errUnauthorized
+	}
+	err := s.pool.QueryRow(ctx, `
+		SELECT u.id, u.email, u.name, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), s.now()).Scan(&u.ID, &u.Email, &u.Name, &u.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, errUnauthorized
+	}
+	if err != nil {
+		return u, fmt.Errorf("authenticate: %w", err)
+	}
+	return u, nil
+}
+
+var errUnauthorized = &app.Error{Code: app.EUNAUTHORIZED, Message: "Log in to continue: your session is missing or has expired."}
+
+// LogOut ends the session of token.
+func (s *Service) LogOut(ctx context.Context, token string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token))
+	if err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	return nil
+}
+
+func tokenHash(token string) []byte {
+	sum := sha256.Sum256([]byte(token))
+	return sum[:]
+}
+
+func invalid(field, format string, args ...any) error {
+	e := app.Errorf(app.EINVALID, format, args...)
+	e.Detail = map[string]any{"field": field}
+	return e
+}
+
+func checkEmail(email string) error {
+	if len(email) > MaxEmail {
+		return invalid("email", "That email address is too long.")
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+		return invalid("email", "Enter an email address like name@example.com.")
+	}
+	return nil
+}
+
+func checkPassword(password string) error {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case !utf8.ValidString(password):
+		return invalid("password", "The password contains characters that are not text.")
+	case n < MinPassword:
+		return invalid("password", "Choose a password of at least %d characters.", MinPassword)
+	case n > MaxPassword:
+		return invalid("password", "Choose a password of at most %d characters.", MaxPassword)
+	}
+	return nil
+}

@@ -1,0 +1,398 @@
+package booking_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/payment"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// clock is a test clock that moves only when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// fixture is one event of a small venue with seats tickets, and fans.
+type fixture struct {
+	pool    *pgxpool.Pool
+	clock   *clock
+	demo    *payment.Demo
+	svc     *booking.Service
+	eventID int64
+	tickets []int64
+	fans    []int64
+}
+
+func newFixture(t testing.TB, seats, fans int) *fixture {
+	t.Helper()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	f := &fixture{pool: pool, clock: &clock{t: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}, demo: payment.NewDemo()}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec(`INSERT INTO venues (id, name, address, city, country, timezone, capacity, map_width, map_height)
+		VALUES (1, 'Test Hall', '1 Main St', 'Leeds', 'GB', 'Europe/London', $1, 100, 100)`, seats)
+	exec(`INSERT INTO sections (id, venue_id, name, position, outline) VALUES (1, 1, 'Stalls', 0, '((0,0),(100,0),(100,100))')`)
+	exec(`INSERT INTO seats (section_id, row_label, seat_number, x, y) SELECT 1, 'A', n, n, 10 FROM generate_series(1, $1) n`, seats)
+	exec(`INSERT INTO events (id, venue_id, name, type, starts_at, timezone, currency) VALUES (1, 1, 'Test Night', 'concert', $1, 'Europe/London', 'GBP')`,
+		f.clock.now().Add(30*24*time.Hour))
+	exec(`INSERT INTO tickets (event_id, seat_id, section_id, price, currency) SELECT 1, id, 1, 2500, 'GBP' FROM seats ORDER BY id`)
+	exec(`INSERT INTO users (email, name) SELECT 'fan' || n || '@example.com', 'Fan ' || n FROM generate_series(1, $1) n`, fans)
+	f.eventID = 1
+	f.tickets = ids(t, pool, `SELECT id FROM tickets ORDER BY id`)
+	f.fans = ids(t, pool, `SELECT id FROM users ORDER BY id`)
+	f.svc = booking.NewService(pool, f.demo, booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, f.clock.now,
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return f
+}
+
+func ids(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) []int64 {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// checkInvariant asserts DESIGN §4 on the database.
+func checkInvariant(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	for _, c := range []struct{ name, sql string }{
+		{"a held ticket whose booking is not pending", `
+			SELECT count(*) FROM tickets t JOIN bookings b ON b.id = t.booking_id
+			WHERE t.status = 'reserved' AND b.status <> 'pending'`},
+		{"a sold ticket not in exactly one confirmed booking", `
+			SELECT count(*) FROM tickets t LEFT JOIN bookings b ON b.id = t.booking_id
+			WHERE t.status = 'sold' AND (b.id IS NULL OR b.status <> 'confirmed')`},
+		{"a confirmed booking missing one of its tickets", `
+			SELECT count(*) FROM bookings b JOIN booking_tickets bt ON bt.booking_id = b.id
+			JOIN tickets t ON t.id = bt.ticket_id
+			WHERE b.status = 'confirmed' AND (t.booking_id IS DISTINCT FROM b.id OR t.status <> 'sold')`},
+		{"a ticket in two live bookings", `
+			SELECT count(*) FROM (
+				SELECT bt.ticket_id FROM booking_tickets bt JOIN bookings b ON b.id = bt.booking_id
+				JOIN tickets t ON t.id = bt.ticket_id
+				WHERE b.status = 'confirmed' OR (b.status = 'pending' AND t.booking_id = b.id)
+				GROUP BY bt.ticket_id HAVING count(*) > 1) x`},
+		{"a booking whose total is not its tickets'", `
+			SELECT count(*) FROM bookings b WHERE total <> (SELECT sum(price) FROM booking_tickets WHERE booking_id = b.id)`},
+	} {
+		var n int
+		if err := pool.QueryRow(context.Background(), c.sql).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if n != 0 {
+			t.Errorf("invariant broken: %s (%d)", c.name, n)
+		}
+	}
+}
+
+func code(err error) string {
+	var e *app.Error
+	if errors.As(err, &e) {
+		if e.Reason != "" {
+			return e.Reason
+		}
+		return e.Code
+	}
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	return ""
+}
+
+func TestHoldPayConfirm(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 10, 2)
+	ctx := context.Background()
+	b, err := f.svc.HoldTickets(ctx, f.fans[0], []int64{f.tickets[3], f.tickets[2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Status != booking.StatusPending || b.Total != 5000 || b.Currency != "GBP" || len(b.Tickets) != 2 ||
+		!b.ExpiresAt.Equal(f.clock.now().Add(10*time.Minute)) {
+		t.Fatalf("held booking %+v", b)
+	}
+	// The seats are taken for everyone else.
+	if _, err := f.svc.HoldTickets(ctx, f.fans[1], []int64{f.tickets[2], f.tickets[5]}); code(err) != "tickets_unavailable" {
+		t.Fatalf("holding a held seat: %v", err)
+	}
+	var e *app.Error
+	_, err = f.svc.HoldTickets(ctx, f.fans[1], []int64{f.tickets[5], f.tickets[3], f.tickets[2]})
+	if !errors.As(err, &e) || !slices.Equal(e.Detail["ticket_ids"].([]int64), []int64{f.tickets[2], f.tickets[3]}) {
+		t.Fatalf("409 names %v, want the two held tickets", e)
+	}
+	// Nothing changed for the free seat of the failed request.
+	if n := ids(t, f.pool, `SELECT id FROM tickets WHERE id = $1 AND status = 'available'`, f.tickets[5]); len(n) != 1 {
+		t.Error("a refused hold changed a free ticket")
+	}
+
+	if _, err := f.svc.PayBooking(ctx, f.fans[0], b.ID, "pm_card_chargeDeclined"); code(err) != "payment_declined" {
+		t.Fatalf("declined card: %v", err)
+	}
+	if b2, _ := f.svc.FindBooking(ctx, f.fans[0], b.ID); b2.Status != booking.StatusPending {
+		t.Fatalf("after a decline the booking is %s, want pending with its hold", b2.Status)
+	}
+	paid, err := f.svc.PayBooking(ctx, f.fans[0], b.ID, "pm_card_visa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paid.Status != booking.StatusConfirmed || paid.ConfirmedAt == nil || paid.PaymentProvider != "demo" {
+		t.Fatalf("paid booking %+v", paid)
+	}
+	for _, tk := range paid.Tickets {
+		if tk.Status != "sold" || tk.Section != "Stalls" || tk.Row != "A" || len(paid.Code(tk)) != 11 {
+			t.Errorf("ticket %+v (code %q)", tk, paid.Code(tk))
+		}
+	}
+	// Paying again is refused and does not charge twice.
+	if _, err := f.svc.PayBooking(ctx, f.fans[0], b.ID, "pm_card_visa"); code(err) != "booking_not_pending" {
+		t.Errorf("paying a confirmed booking: %v", err)
+	}
+	if _, err := f.svc.CancelBooking(ctx, f.fans[0], b.ID); code(err) != "booking_not_pending" {
+		t.Errorf("cancelling a confirmed booking: %v", err)
+	}
+	checkInvariant(t, f.pool)
+}
+
+func TestHoldRejectsBadRequests(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 12, 1)
+	ctx := context.Background()
+	for name, req := range map[string][]int64{
+		"nothing":        {},
+		"too many":       f.tickets[:9],
+		"duplicates":     {f.tickets[0], f.tickets[0]},
+		"unknown ticket": {f.tickets[0], 999999},
+		"negative":       {-5},
+	} {
+		if _, err := f.svc.HoldTickets(ctx, f.fans[0], req); code(err) != app.EINVALID {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+	var n int
+	f.pool.QueryRow(ctx, `SELECT count(*) FROM bookings`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d bookings after refused requests", n)
+	}
+}
+
+func TestOtherFansBookingIsNotFound(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 5, 2)
+	ctx := context.Background()
+	b, err := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.FindBooking(ctx, f.fans[1], b.ID); code(err) != app.ENOTFOUND {
+		t.Errorf("another fan reads the booking: %v", err)
+	}
+	if _, err := f.svc.PayBooking(ctx, f.fans[1], b.ID, "pm_card_visa"); code(err) != app.ENOTFOUND {
+		t.Errorf("another fan pays the booking: %v", err)
+	}
+	if _, err := f.svc.CancelBooking(ctx, f.fans[1], b.ID); code(err) != app.ENOTFOUND {
+		t.Errorf("another fan cancels the booking: %v", err)
+	}
+}
+
+func TestCancelFreesSeats(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 5, 2)
+	ctx := context.Background()
+	b, _ := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+	c, err := f.svc.CancelBooking(ctx, f.fans[0], b.ID)
+	if err != nil || c.Status != booking.StatusCancelled {
+		t.Fatalf("cancel: %v %+v", err, c)
+	}
+	if _, err := f.svc.HoldTickets(ctx, f.fans[1], f.tickets[:2]); err != nil {
+		t.Errorf("seats of a cancelled booking are not free: %v", err)
+	}
+	checkInvariant(t, f.pool)
+}
+
+func TestExpiredHold(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("frees the seats without the sweeper", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, 5, 2)
+		b, _ := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+		f.clock.add(10*time.Minute + time.Second)
+		if _, err := f.svc.HoldTickets(ctx, f.fans[1], f.tickets[1:3]); err != nil {
+			t.Fatalf("a seat whose hold ran out cannot be held: %v", err)
+		}
+		// Paying now: the money comes back and the booking says so.
+		paid, err := f.svc.PayBooking(ctx, f.fans[0], b.ID, "pm_card_visa")
+		if err != nil || paid.Status != booking.StatusRefunded {
+			t.Fatalf("paying a lost hold: %v, %+v", err, paid)
+		}
+		if !f.demo.Refunded(fmt.Sprintf("boxoffice-refund-%d", b.ID)) {
+			t.Error("the payment was not refunded")
+		}
+		// Its other seat, which nobody took, is free again.
+		if got := ids(t, f.pool, `SELECT id FROM tickets WHERE id = $1 AND status = 'available'`, f.tickets[0]); len(got) != 1 {
+			t.Error("the refunded booking's untaken seat is not free")
+		}
+		checkInvariant(t, f.pool)
+	})
+
+	t.Run("paid late but not retaken, it is confirmed", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, 5, 1)
+		b, _ := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+		f.clock.add(11 * time.Minute)
+		paid, err := f.svc.PayBooking(ctx, f.fans[0], b.ID, "pm_card_visa")
+		if err != nil || paid.Status != booking.StatusConfirmed {
+			t.Fatalf("late payment, seats untouched: %v, %+v", err, paid)
+		}
+		checkInvariant(t, f.pool)
+	})
+
+	t.Run("the sweeper ends it", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, 5, 1)
+		b, _ := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+		if n, _ := f.svc.SweepExpired(ctx); n != 0 {
+			t.Fatalf("swept %d live holds", n)
+		}
+		f.clock.add(11 * time.Minute)
+		if n, err := f.svc.SweepExpired(ctx); n != 1 || err != nil {
+			t.Fatalf("swept %d, %v", n, err)
+		}
+		got, _ := f.svc.FindBooking(ctx, f.fans[0], b.ID)
+		if got.Status != booking.StatusExpired || got.Tickets[0].Status != "available" {
+			t.Errorf("after the sweep: %+v", got)
+		}
+		if _, err := f.svc.PayBooking(ctx, f.fans[0], b.ID, "pm_card_visa"); code(err) != "booking_not_pending" {
+			t.Errorf("paying an expired booking: %v", err)
+		}
+		checkInvariant(t, f.pool)
+	})
+}
+
+// TestNoDoubleBooking races many buyers for a few seats and checks the
+// database afterwards.
+func TestNoDoubleBooking(t *testing.T) {
+	t.Parallel()
+	const seats, buyers = 50, 200
+	f := newFixture(t, seats, buyers)
+	ctx := context.Background()
+	type outcome struct {
+		asked   []int64
+		booking *booking.Booking
+		err     error
+	}
+	results := make([]outcome, buyers)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range buyers {
+		rng := rand.New(rand.NewPCG(uint64(i), 99))
+		n := 1 + rng.IntN(4)
+		var asked []int64
+		for _, j := range rng.Perm(seats)[:n] {
+			asked = append(asked, f.tickets[j])
+		}
+		wg.Go(func() {
+			<-start
+			b, err := f.svc.HoldTickets(ctx, f.fans[i], asked)
+			if err == nil && rng.IntN(2) == 0 {
+				b, err = f.svc.PayBooking(ctx, f.fans[i], b.ID, "pm_card_visa")
+			}
+			results[i] = outcome{asked, b, err}
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	won := map[int64]int{}
+	held := 0
+	for i, r := range results {
+		switch code(r.err) {
+		case "":
+			held++
+			if got := r.booking.TicketIDs(); !sameSet(got, r.asked) {
+				t.Errorf("buyer %d asked for %v, got %v", i, r.asked, got)
+			}
+			for _, id := range r.asked {
+				won[id]++
+			}
+		case "tickets_unavailable":
+			var e *app.Error
+			errors.As(r.err, &e)
+			for _, id := range e.Detail["ticket_ids"].([]int64) {
+				if !slices.Contains(r.asked, id) {
+					t.Errorf("buyer %d was told %d was taken, but did not ask for it", i, id)
+				}
+			}
+		default:
+			t.Errorf("buyer %d: %v", i, r.err)
+		}
+	}
+	for id, n := range won {
+		if n > 1 {
+			t.Errorf("ticket %d went to %d buyers", id, n)
+		}
+	}
+	// Every 409 named only tickets that another buyer really got.
+	for i, r := range results {
+		var e *app.Error
+		if errors.As(r.err, &e) && e.Reason == "tickets_unavailable" {
+			for _, id := range e.Detail["ticket_ids"].([]int64) {
+				if won[id] == 0 {
+					t.Errorf("buyer %d was refused ticket %d, which nobody holds", i, id)
+				}
+			}
+		}
+	}
+	if held == 0 || held == buyers {
+		t.Errorf("%d of %d buyers got seats: the race did not race", held, buyers)
+	}
+	checkInvariant(t, f.pool)
+	t.Logf("%d of %d buyers got seats; %d of %d seats taken", held, buyers, len(won), seats)
+}
+
+func sameSet(a, b []int64) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
