@@ -24,7 +24,10 @@ import (
 	"time"
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
 
+	"github.com/boxoffice/boxoffice/app/account"
+	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db"
@@ -53,6 +56,7 @@ type config struct {
 	HoldTTL              time.Duration
 	MaxTickets           int
 	SeatMapLimit         int
+	SweepInterval        time.Duration
 	LogFormat            string
 	StripeSecretKey      string
 	StripePublishableKey string
@@ -98,6 +102,7 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", envDuration("BOXOFFICE_HOLD_TTL", 10*time.Minute), "how long a hold lasts (BOXOFFICE_HOLD_TTL)")
 	fs.IntVar(&c.MaxTickets, "max-tickets", envInt("BOXOFFICE_MAX_TICKETS", 8), "tickets per booking (BOXOFFICE_MAX_TICKETS)")
 	fs.IntVar(&c.SeatMapLimit, "seat-map-limit", envInt("BOXOFFICE_SEAT_MAP_LIMIT", 2500), "largest venue whose event page shows every seat; larger ones show sections first (BOXOFFICE_SEAT_MAP_LIMIT)")
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", envDuration("BOXOFFICE_SWEEP_INTERVAL", 30*time.Second), "how often expired holds are tidied up (BOXOFFICE_SWEEP_INTERVAL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", env("STRIPE_SECRET_KEY", ""), "Stripe secret key; empty uses the demo processor (STRIPE_SECRET_KEY)")
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", env("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key (STRIPE_PUBLISHABLE_KEY)")
@@ -110,6 +115,10 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 			return errors.New("--hold-ttl must be at least 1m: fans need time to pay")
 		case c.MaxTickets < 1 || c.MaxTickets > 100:
 			return errors.New("--max-tickets must be between 1 and 100")
+		case c.SweepInterval < time.Second:
+			return errors.New("--sweep-interval must be at least 1s")
+		case c.StripeSecretKey != "":
+			return errors.New("STRIPE_SECRET_KEY is set, but this version of Boxoffice takes payments through its demo processor only; unset it")
 		case c.SeatMapLimit < 1:
 			return errors.New("--seat-map-limit must be at least 1")
 		case c.LogFormat != "text" && c.LogFormat != "json":
@@ -228,11 +237,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	defer migrator.Close()
 
 	events := event.NewService(d.Pool, time.Now)
+	bookings := booking.NewService(d.Pool, payment.NewDemo(),
+		booking.Config{HoldTTL: c.HoldTTL, MaxTickets: c.MaxTickets}, time.Now, log)
+	sweepCtx, stopSweeper := context.WithCancel(context.Background())
+	sweeperDone := make(chan struct{})
+	go func() { bookings.RunSweeper(sweepCtx, c.SweepInterval); close(sweeperDone) }()
+	defer func() { stopSweeper(); <-sweeperDone }()
+
 	srv := web.NewServer(web.Config{
-		Log:          log,
-		Events:       events,
-		Search:       search.NewService(d.Pool, events, time.Now),
-		SeatMapLimit: c.SeatMapLimit,
+		Log:             log,
+		Events:          events,
+		Search:          search.NewService(d.Pool, events, time.Now),
+		Accounts:        account.NewService(d.Pool, time.Now),
+		Bookings:        bookings,
+		PaymentProvider: "demo",
+		SeatMapLimit:    c.SeatMapLimit,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

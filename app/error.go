@@ -16,6 +16,7 @@ const (
 	ECONFLICT     = "conflict"     // the request clashes with current state
 	EUNAUTHORIZED = "unauthorized" // sign in first
 	EFORBIDDEN    = "forbidden"    // signed in, but not allowed
+	EUNSUPPORTED  = "unsupported"  // a body in a format we do not take
 	ELIMITED      = "limited"      // too many requests; wait and try again
 	EPAYMENT      = "payment"      // the payment did not go through
 	EUNAVAILABLE  = "unavailable"  // a dependency is down; try again shortly

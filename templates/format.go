@@ -108,3 +108,5 @@ func lineupTitle(e *event.Event) string {
 func thousands(n int) string { return groupThousands(strconv.Itoa(n)) }
 
 func eventTypes() []string { return event.Types }
+
+func clockZone(t time.Time, loc *time.Location) string { return t.In(loc).Format("3:04 PM MST") }

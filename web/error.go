@@ -20,6 +20,7 @@ var statusOf = map[string]int{
 	app.EUNAUTHORIZED: http.StatusUnauthorized,
 	app.EFORBIDDEN:    http.StatusForbidden,
 	app.ELIMITED:      http.StatusTooManyRequests,
+	app.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	app.EPAYMENT:      http.StatusPaymentRequired,
 	app.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	app.EINTERNAL:     http.StatusInternalServerError,
@@ -36,6 +37,11 @@ var reasonOf = map[string]string{
 // errors are logged as errors.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	var login *loginRedirect
+	if errors.As(err, &login) {
+		_ = c.Redirect(http.StatusSeeOther, login.url())
 		return
 	}
 	status, e := classify(err)

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -44,7 +45,25 @@ func (s *Server) handleEventView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page.Selected = selected(c)
 	return ok(c, templates.EventView(page))
+}
+
+// selected reads the seats to show ticked (?select=1,2,3), as a fan comes
+// back from signing in. Anything unreadable is ignored: it only ticks boxes.
+func selected(c echo.Context) map[int64]bool {
+	raw := c.QueryParam("select")
+	if raw == "" {
+		return nil
+	}
+	out := map[int64]bool{}
+	parts := strings.Split(raw, ",")
+	for _, part := range parts[:min(len(parts), 100)] {
+		if id, err := strconv.ParseInt(part, 10, 64); err == nil && id > 0 {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 // handleSectionView shows the seats of one section of a large venue.
@@ -61,6 +80,7 @@ func (s *Server) handleSectionView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	page.Selected = selected(c)
 	return ok(c, templates.EventView(page))
 }
 

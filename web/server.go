@@ -12,15 +12,24 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/boxoffice/boxoffice/app/account"
+	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/search"
 )
 
 // Config is what the web layer needs from main.
 type Config struct {
-	Log    *slog.Logger
-	Events *event.Service
-	Search *search.Service
+	Log      *slog.Logger
+	Events   *event.Service
+	Search   *search.Service
+	Accounts *account.Service
+	Bookings *booking.Service
+	// PaymentProvider names the processor bookings are paid through
+	// ("demo" or "stripe"), for the API.
+	PaymentProvider string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 	// Ready reports whether the service can take traffic (database reachable
 	// and migrated); /readyz answers with it.
 	Ready func(context.Context) error
@@ -31,12 +40,16 @@ type Config struct {
 
 // Server routes requests to handlers.
 type Server struct {
-	echo         *echo.Echo
-	log          *slog.Logger
-	events       *event.Service
-	search       *search.Service
-	ready        func(context.Context) error
-	seatMapLimit int
+	echo            *echo.Echo
+	log             *slog.Logger
+	events          *event.Service
+	search          *search.Service
+	accounts        *account.Service
+	bookings        *booking.Service
+	paymentProvider string
+	now             func() time.Time
+	ready           func(context.Context) error
+	seatMapLimit    int
 }
 
 // NewServer builds the router with every route and middleware.
@@ -44,7 +57,11 @@ func NewServer(cfg Config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
+		paymentProvider: cfg.PaymentProvider, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if s.seatMapLimit == 0 {
 		s.seatMapLimit = 2500
 	}
@@ -60,6 +77,9 @@ func NewServer(cfg Config) *Server {
 		securityHeaders,
 		middleware.BodyLimit("1M"),
 		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
+		csrf(),
+		s.authenticate,
+		pageContext,
 	)
 	s.routes()
 	return s
@@ -70,6 +90,16 @@ func (s *Server) routes() {
 	e := s.echo
 	e.GET("/", s.handleHome)
 	e.GET("/search", s.handleSearch)
+	e.GET("/signup", s.handleSignupForm)
+	e.POST("/signup", s.handleSignup)
+	e.GET("/login", s.handleLoginForm)
+	e.POST("/login", s.handleLogin)
+	e.POST("/logout", s.handleLogout)
+	e.POST("/bookings", s.handleBookingCreate)
+	e.GET("/bookings/:id", s.handleBookingView)
+	e.POST("/bookings/:id/pay", s.handleBookingPay)
+	e.POST("/bookings/:id/cancel", s.handleBookingCancel)
+	e.GET("/account/bookings", s.handleMyBookings)
 	e.GET("/event/:eventId", s.handleEventView)
 	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView)
 
@@ -77,6 +107,13 @@ func (s *Server) routes() {
 	api.GET("/events/:id", s.handleAPIEvent)
 	api.GET("/events/:id/tickets", s.handleAPITickets)
 	api.GET("/search", s.handleAPISearch)
+	api.POST("/users", s.handleAPISignup)
+	api.POST("/sessions", s.handleAPILogin)
+	api.POST("/bookings", s.handleAPIBookingCreate)
+	api.GET("/bookings", s.handleAPIBookings)
+	api.GET("/bookings/:id", s.handleAPIBooking)
+	api.POST("/bookings/:id/pay", s.handleAPIBookingPay)
+	api.DELETE("/bookings/:id", s.handleAPIBookingCancel)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)

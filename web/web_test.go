@@ -14,7 +14,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/boxoffice/boxoffice/app/account"
+	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
@@ -38,10 +41,14 @@ func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
 	events := event.NewService(pool, time.Now)
 	srv := web.NewServer(web.Config{
-		Log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Events: events,
-		Search: search.NewService(pool, events, time.Now),
-		Ready:  func(ctx context.Context) error { return pool.Ping(ctx) },
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Events:   events,
+		Search:   search.NewService(pool, events, time.Now),
+		Accounts: account.NewService(pool, time.Now),
+		Bookings: booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
+			slog.New(slog.NewTextHandler(io.Discard, nil))),
+		PaymentProvider: "demo",
+		Ready:           func(ctx context.Context) error { return pool.Ping(ctx) },
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

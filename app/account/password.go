@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -21,6 +22,16 @@ const (
 	saltLen      = 16
 )
 
+// hashing bounds how many hashes run at once: each takes 19 MiB, and a
+// burst of sign-ins must not take the process's memory with it.
+var hashing = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+
+func argonKey(password string, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	hashing <- struct{}{}
+	defer func() { <-hashing }()
+	return argon2.IDKey([]byte(password), salt, time, memory, threads, keyLen)
+}
+
 // hashPassword returns the password's hash in the PHC string format, which
 // carries its parameters so they can be raised later.
 func hashPassword(password string) (string, error) {
@@ -28,7 +39,7 @@ func hashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argonKey(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
@@ -57,12 +68,12 @@ func verifyPassword(password, encoded string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	got := argonKey(password, salt, time, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
 // burnPasswordTime costs what checking a password does, for sign-ins to
 // accounts that do not exist.
 func burnPasswordTime(password string) {
-	argon2.IDKey([]byte(password), make([]byte, saltLen), argonTime, argonMemory, argonThreads, argonKeyLen)
+	argonKey(password, make([]byte, saltLen), argonTime, argonMemory, argonThreads, argonKeyLen)
 }

@@ -1,0 +1,69 @@
+package templates
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/event"
+)
+
+// BookingView is the checkout page of a pending booking, or the
+// confirmation (or epitaph) of one that is not.
+type BookingView struct {
+	Booking *booking.Booking
+	Event   *event.Event
+	Now     time.Time
+	Error   string // why the last payment failed
+}
+
+// PayMethod is a test payment method the demo processor takes.
+type PayMethod struct {
+	Value, Label string
+}
+
+// DemoMethods are offered on the demo checkout, successes first.
+var DemoMethods = []PayMethod{
+	{"pm_card_visa", "Visa 4242 4242 4242 4242: succeeds"},
+	{"pm_card_mastercard", "Mastercard 5555 5555 5555 4444: succeeds"},
+	{"pm_card_chargeDeclined", "Visa 4000 0000 0000 0002: declined"},
+	{"pm_card_chargeDeclinedInsufficientFunds", "Visa 4000 0000 0000 9995: insufficient funds"},
+}
+
+func bookingURL(id int64) string { return fmt.Sprintf("/bookings/%d", id) }
+
+func bookingAction(id int64, action string) string { return fmt.Sprintf("/bookings/%d/%s", id, action) }
+
+// minutesLeft is the time left on a hold, as the page says it.
+func minutesLeft(b *booking.Booking, now time.Time) string {
+	left := b.ExpiresAt.Sub(now).Round(time.Second)
+	m, s := int(left.Minutes()), int(left.Seconds())%60
+	return fmt.Sprintf("%d:%02d", m, s)
+}
+
+func statusLabel(status string) string {
+	switch status {
+	case booking.StatusPending:
+		return "Awaiting payment"
+	case booking.StatusConfirmed:
+		return "Confirmed"
+	case booking.StatusCancelled:
+		return "Cancelled"
+	case booking.StatusExpired:
+		return "Hold ran out"
+	case booking.StatusRefunded:
+		return "Refunded"
+	}
+	return status
+}
+
+func seatLabel(t booking.Ticket) string {
+	return fmt.Sprintf("%s, row %s, seat %d", SectionName(t.Section), t.Row, t.Seat)
+}
+
+func ticketCount(n int) string {
+	if n == 1 {
+		return "1 ticket"
+	}
+	return fmt.Sprintf("%d tickets", n)
+}

@@ -1,0 +1,112 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/templates"
+)
+
+func (s *Server) handleSignupForm(c echo.Context) error {
+	return ok(c, templates.Auth(templates.AuthForm{SignUp: true, Next: safeNext(c.QueryParam("next")), Message: c.QueryParam("why")}))
+}
+
+func (s *Server) handleLoginForm(c echo.Context) error {
+	return ok(c, templates.Auth(templates.AuthForm{Next: safeNext(c.QueryParam("next")), Message: c.QueryParam("why")}))
+}
+
+// handleSignup creates the account, signs the fan in and sends them on.
+func (s *Server) handleSignup(c echo.Context) error {
+	ctx := c.Request().Context()
+	f := templates.AuthForm{SignUp: true, Email: c.FormValue("email"), Name: c.FormValue("name"), Next: safeNext(c.FormValue("next"))}
+	password := c.FormValue("password")
+	if _, err := s.accounts.SignUp(ctx, f.Email, password, f.Name); err != nil {
+		return authFailed(c, f, err)
+	}
+	sess, err := s.accounts.LogIn(ctx, f.Email, password, c.RealIP())
+	if err != nil {
+		return err
+	}
+	setSession(c, sess)
+	return c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// handleLogin checks the password and sends the fan back where they were.
+func (s *Server) handleLogin(c echo.Context) error {
+	f := templates.AuthForm{Email: c.FormValue("email"), Next: safeNext(c.FormValue("next"))}
+	sess, err := s.accounts.LogIn(c.Request().Context(), f.Email, c.FormValue("password"), c.RealIP())
+	if err != nil {
+		return authFailed(c, f, err)
+	}
+	// A new session each time: whatever id the browser had before is not
+	// the one it has now.
+	setSession(c, sess)
+	return c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// authFailed shows the form again with what to fix, for errors a fan can
+// act on; anything else goes to the error handler.
+func authFailed(c echo.Context, f templates.AuthForm, err error) error {
+	var e *app.Error
+	if !errors.As(err, &e) || e.Code == app.EINTERNAL {
+		return err
+	}
+	f.Error = e.Message
+	f.Field, _ = e.Detail["field"].(string)
+	status := statusOf[e.Code]
+	if after, ok := e.Detail["retry_after"].(int); ok {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(after))
+	}
+	return render(c, status, templates.Auth(f))
+}
+
+func (s *Server) handleLogout(c echo.Context) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil {
+		if err := s.accounts.LogOut(c.Request().Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	clearSession(c)
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+type userJSON struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+func (s *Server) handleAPISignup(c echo.Context) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+		Name     string `json:"name"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.accounts.SignUp(c.Request().Context(), in.Email, in.Password, in.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, userJSON{ID: u.ID, Email: u.Email, Name: u.Name})
+}
+
+func (s *Server) handleAPILogin(c echo.Context) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	sess, err := s.accounts.LogIn(c.Request().Context(), in.Email, in.Password, c.RealIP())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]string{"token": sess.Token, "expires_at": rfc3339(sess.ExpiresAt)})
+}

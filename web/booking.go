@@ -1,0 +1,321 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/payment"
+	"github.com/boxoffice/boxoffice/templates"
+)
+
+// handleBookingCreate holds the seats ticked on a seat map. A fan who is
+// not signed in goes to sign in and comes back to the map with the same
+// seats ticked; seats someone else took meanwhile bring the map back with
+// a message and the rest still ticked.
+func (s *Server) handleBookingCreate(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return app.Errorf(app.EINVALID, "The form could not be read.")
+	}
+	eventID, _ := strconv.ParseInt(form.Get("event_id"), 10, 64)
+	sectionID, _ := strconv.ParseInt(form.Get("section_id"), 10, 64)
+	var ids []int64
+	for _, raw := range form["ticket_ids"] {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return app.Errorf(app.EINVALID, "%q is not a ticket.", raw)
+		}
+		ids = append(ids, id)
+	}
+	back := mapURL(eventID, sectionID, ids)
+	if len(ids) == 0 {
+		if eventID > 0 {
+			return s.mapAgain(c, eventID, sectionID, nil, http.StatusBadRequest, "Tick at least one seat, then continue.")
+		}
+		return app.Errorf(app.EINVALID, "Choose at least one seat.")
+	}
+	u := currentUser(c)
+	if u == nil {
+		return &loginRedirect{next: back, message: "Log in or create an account to hold your seats. They stay ticked for you."}
+	}
+	b, err := s.bookings.HoldTickets(c.Request().Context(), u.ID, ids)
+	var e *app.Error
+	if errors.As(err, &e) && eventID > 0 && (e.Code == app.ECONFLICT || e.Code == app.EINVALID) {
+		still := ids
+		if taken, ok := e.Detail["ticket_ids"].([]int64); ok {
+			still = without(ids, taken)
+		}
+		return s.mapAgain(c, eventID, sectionID, still, statusOf[e.Code], e.Message)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/bookings/%d", b.ID))
+}
+
+// mapAgain shows the seat map again with a message and seats ticked.
+func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []int64, status int, message string) error {
+	page, err := s.eventPage(c, eventID, sectionID)
+	if err != nil {
+		return err
+	}
+	page.Message = message
+	page.Selected = map[int64]bool{}
+	for _, id := range selected {
+		page.Selected[id] = true
+	}
+	return render(c, status, templates.EventView(page))
+}
+
+// mapURL is the seat map a selection came from, with the seats ticked.
+func mapURL(eventID, sectionID int64, ids []int64) string {
+	if eventID <= 0 {
+		return "/"
+	}
+	u := fmt.Sprintf("/event/%d", eventID)
+	if sectionID > 0 {
+		u += fmt.Sprintf("/sections/%d", sectionID)
+	}
+	if len(ids) > 0 {
+		parts := make([]string, len(ids))
+		for i, id := range ids {
+			parts[i] = strconv.FormatInt(id, 10)
+		}
+		u += "?select=" + strings.Join(parts, ",")
+	}
+	return u
+}
+
+func without(ids, drop []int64) []int64 {
+	var out []int64
+	for _, id := range ids {
+		keep := true
+		for _, d := range drop {
+			if d == id {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.BookingView, error) {
+	e, err := s.events.FindEventByID(c.Request().Context(), b.EventID)
+	if err != nil {
+		return templates.BookingView{}, err
+	}
+	return templates.BookingView{Booking: b, Event: e, Now: s.now()}, nil
+}
+
+// userBooking reads the :id booking of the signed-in fan.
+func (s *Server) userBooking(c echo.Context) (*booking.Booking, error) {
+	id, err := pathID(c, "id", "booking")
+	if err != nil {
+		return nil, err
+	}
+	u, err := requireUser(c, c.Request().URL.Path)
+	if err != nil {
+		return nil, err
+	}
+	return s.bookings.FindBooking(c.Request().Context(), u.ID, id)
+}
+
+func (s *Server) handleBookingView(c echo.Context) error {
+	b, err := s.userBooking(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.bookingView(c, b)
+	if err != nil {
+		return err
+	}
+	return ok(c, templates.BookingPage(v))
+}
+
+// handleBookingPay takes the demo payment form: a test payment method, or
+// a test card number. A decline shows checkout again with the reason.
+func (s *Server) handleBookingPay(c echo.Context) error {
+	b, err := s.userBooking(c)
+	if err != nil {
+		return err
+	}
+	method := c.FormValue("payment_method")
+	if number := strings.TrimSpace(c.FormValue("card_number")); number != "" {
+		if method = payment.MethodForCard(number); method == "" {
+			return s.checkoutAgain(c, b, http.StatusBadRequest, "That is not one of Stripe's test card numbers; try 4242 4242 4242 4242.")
+		}
+	}
+	paid, err := s.bookings.PayBooking(c.Request().Context(), b.UserID, b.ID, method)
+	var e *app.Error
+	if errors.As(err, &e) && (e.Code == app.EPAYMENT || e.Code == app.EINVALID || e.Code == app.EUNAVAILABLE) {
+		return s.checkoutAgain(c, b, statusOf[e.Code], e.Message)
+	}
+	if err != nil && e == nil {
+		return err
+	}
+	if err == nil {
+		b = paid
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/bookings/%d", b.ID))
+}
+
+func (s *Server) checkoutAgain(c echo.Context, b *booking.Booking, status int, message string) error {
+	v, err := s.bookingView(c, b)
+	if err != nil {
+		return err
+	}
+	v.Error = message
+	return render(c, status, templates.BookingPage(v))
+}
+
+func (s *Server) handleBookingCancel(c echo.Context) error {
+	b, err := s.userBooking(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.bookings.CancelBooking(c.Request().Context(), b.UserID, b.ID); err != nil && app.ErrorCode(err) != app.ECONFLICT {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/bookings/%d", b.ID))
+}
+
+func (s *Server) handleMyBookings(c echo.Context) error {
+	u, err := requireUser(c, "/account/bookings")
+	if err != nil {
+		return err
+	}
+	list, err := s.bookings.ListBookings(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	views := make([]templates.BookingView, 0, len(list))
+	for _, b := range list {
+		v, err := s.bookingView(c, b)
+		if err != nil {
+			return err
+		}
+		views = append(views, v)
+	}
+	return ok(c, templates.MyBookings(views))
+}
+
+// bookingJSON is a booking in the API (DESIGN §5).
+type bookingJSON struct {
+	ID          int64        `json:"id"`
+	Status      string       `json:"status"`
+	EventID     int64        `json:"event_id"`
+	TicketIDs   []int64      `json:"ticket_ids"`
+	Tickets     []ticketJSON `json:"tickets"`
+	Total       int64        `json:"total"`
+	Currency    string       `json:"currency"`
+	ExpiresAt   string       `json:"expires_at"`
+	CreatedAt   string       `json:"created_at"`
+	ConfirmedAt *string      `json:"confirmed_at"`
+	Payment     paymentJSON  `json:"payment"`
+}
+
+type paymentJSON struct {
+	Provider     string `json:"provider"`
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+func toBookingJSON(b *booking.Booking, provider string) bookingJSON {
+	out := bookingJSON{
+		ID: b.ID, Status: b.Status, EventID: b.EventID, TicketIDs: b.TicketIDs(),
+		Tickets: make([]ticketJSON, len(b.Tickets)), Total: b.Total, Currency: b.Currency,
+		ExpiresAt: rfc3339(b.ExpiresAt), CreatedAt: rfc3339(b.CreatedAt), ConfirmedAt: rfc3339Ptr(b.ConfirmedAt),
+		Payment: paymentJSON{Provider: provider},
+	}
+	if b.PaymentProvider != "" {
+		out.Payment.Provider = b.PaymentProvider
+	}
+	for i, t := range b.Tickets {
+		out.Tickets[i] = ticketJSON{ID: t.ID, SectionID: t.SectionID, Section: t.Section, Row: t.Row, Seat: t.Seat,
+			Price: t.Price, Currency: t.Currency, Status: t.Status}
+	}
+	return out
+}
+
+func (s *Server) handleAPIBookingCreate(c echo.Context) error {
+	u, err := requireUser(c, "")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		TicketIDs []int64 `json:"ticket_ids"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	b, err := s.bookings.HoldTickets(c.Request().Context(), u.ID, in.TicketIDs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toBookingJSON(b, s.paymentProvider))
+}
+
+func (s *Server) handleAPIBookings(c echo.Context) error {
+	u, err := requireUser(c, "")
+	if err != nil {
+		return err
+	}
+	list, err := s.bookings.ListBookings(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Bookings []bookingJSON `json:"bookings"`
+	}{Bookings: make([]bookingJSON, len(list))}
+	for i, b := range list {
+		out.Bookings[i] = toBookingJSON(b, s.paymentProvider)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) handleAPIBooking(c echo.Context) error {
+	b, err := s.userBooking(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toBookingJSON(b, s.paymentProvider))
+}
+
+func (s *Server) handleAPIBookingPay(c echo.Context) error {
+	b, err := s.userBooking(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		PaymentMethod string `json:"payment_method"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	paid, err := s.bookings.PayBooking(c.Request().Context(), b.UserID, b.ID, in.PaymentMethod)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toBookingJSON(paid, s.paymentProvider))
+}
+
+func (s *Server) handleAPIBookingCancel(c echo.Context) error {
+	b, err := s.userBooking(c)
+	if err != nil {
+		return err
+	}
+	cancelled, err := s.bookings.CancelBooking(c.Request().Context(), b.UserID, b.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toBookingJSON(cancelled, s.paymentProvider))
+}

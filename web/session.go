@@ -1,0 +1,135 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/account"
+	"github.com/boxoffice/boxoffice/templates"
+)
+
+// sessionCookie holds the browser's session token.
+const sessionCookie = "boxoffice_session"
+
+const userKey = "user"
+
+// authenticate finds who is asking: a session cookie (pages) or a bearer
+// token (the API). Nobody signed in is fine here; handlers that need a user
+// say so with requireUser.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token := ""
+		if h := c.Request().Header.Get("Authorization"); isAPI(c) && strings.HasPrefix(h, "Bearer ") {
+			token = strings.TrimPrefix(h, "Bearer ")
+		} else if ck, err := c.Cookie(sessionCookie); err == nil && !isAPI(c) {
+			token = ck.Value
+		}
+		if token != "" {
+			u, err := s.accounts.Authenticate(c.Request().Context(), token)
+			switch {
+			case err == nil:
+				c.Set(userKey, &u)
+			case app.ErrorCode(err) != app.EUNAUTHORIZED:
+				return err
+			}
+		}
+		return next(c)
+	}
+}
+
+// pageContext hands templates what every page shows: the form token, who is
+// signed in, and where the page is (to come back to after signing in).
+func pageContext(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := templates.Request{Path: c.Request().URL.RequestURI()}
+		r.CSRF, _ = c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
+		if u := currentUser(c); u != nil {
+			r.UserName = u.Name
+			if r.UserName == "" {
+				r.UserName = u.Email
+			}
+		}
+		c.SetRequest(c.Request().WithContext(templates.WithRequest(c.Request().Context(), r)))
+		return next(c)
+	}
+}
+
+func currentUser(c echo.Context) *account.User {
+	u, _ := c.Get(userKey).(*account.User)
+	return u
+}
+
+// requireUser returns the signed-in user, or an error: 401 for the API, a
+// trip to the log-in page (and back to next) for pages.
+func requireUser(c echo.Context, next string) (*account.User, error) {
+	if u := currentUser(c); u != nil {
+		return u, nil
+	}
+	if isAPI(c) {
+		return nil, &app.Error{Code: app.EUNAUTHORIZED, Reason: "unauthorized", Message: "Send a session token: Authorization: Bearer <token> (POST /api/v1/sessions gives one)."}
+	}
+	return nil, &loginRedirect{next: next}
+}
+
+// loginRedirect is an error that the error handler turns into a redirect
+// to the log-in page.
+type loginRedirect struct{ next, message string }
+
+func (e *loginRedirect) Error() string { return "log in first" }
+
+func (e *loginRedirect) url() string {
+	v := url.Values{"next": {e.next}}
+	if e.message != "" {
+		v.Set("why", e.message)
+	}
+	return "/login?" + v.Encode()
+}
+
+// safeNext keeps a post-login destination on this site: a path, not a
+// scheme-relative or absolute URL that would send the fan elsewhere.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}
+
+// setSession gives the browser its session cookie: HttpOnly (no script
+// reads it), SameSite=Lax (not sent on cross-site posts), Secure over HTTPS.
+func setSession(c echo.Context, sess *account.Session) {
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
+	})
+}
+
+func clearSession(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
+}
+
+// csrf protects every form: a token in a cookie that the form must repeat,
+// and browsers' Sec-Fetch-Site, which refuses posts from other sites. The
+// API (bearer tokens, no cookies) and Stripe's webhook are exempt.
+func csrf() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/webhooks/") || strings.HasPrefix(p, "/static/")
+		},
+		TokenLookup:    "form:_csrf",
+		CookieName:     "boxoffice_csrf",
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return &app.Error{Code: app.EFORBIDDEN, Reason: "csrf",
+				Message: "This form could not be verified: it may be old, or sent from another site. Go back, reload the page and try again."}
+		},
+	})
+}
