@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -13,15 +11,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/boxoffice/boxoffice/app/account"
-	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
-	"github.com/boxoffice/boxoffice/app/payment"
-	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/templates"
-	"github.com/boxoffice/boxoffice/web"
 )
 
 // Benchmarks of the event page: rendering alone, and the whole handler
@@ -90,17 +83,7 @@ func BenchmarkEventRender(b *testing.B) {
 
 func BenchmarkEventHandler(b *testing.B) {
 	pool := benchDemo(b)
-	events := event.NewService(pool, time.Now)
-	srv := web.NewServer(web.Config{
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Events:   events,
-		Search:   search.NewService(pool, events, time.Now),
-		Accounts: account.NewService(pool, time.Now),
-		Bookings: booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
-			slog.New(slog.NewTextHandler(io.Discard, nil))),
-		PaymentProvider: "demo",
-		Ready:           func(ctx context.Context) error { return nil },
-	})
+	srv := newHandler(pool)
 	for _, c := range []struct {
 		name     string
 		min, max int

@@ -39,20 +39,25 @@ func demoServer(t *testing.T) *httptest.Server {
 
 func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
+	ts := httptest.NewServer(newHandler(pool))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// newHandler wires the services on pool as main does, with the demo
+// processor and the default booking rules.
+func newHandler(pool *pgxpool.Pool) *web.Server {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	events := event.NewService(pool, time.Now)
-	srv := web.NewServer(web.Config{
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Events:   events,
-		Search:   search.NewService(pool, events, time.Now),
-		Accounts: account.NewService(pool, time.Now),
-		Bookings: booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
-			slog.New(slog.NewTextHandler(io.Discard, nil))),
+	return web.NewServer(web.Config{
+		Log:             quiet,
+		Events:          events,
+		Search:          search.NewService(pool, events, time.Now),
+		Accounts:        account.NewService(pool, time.Now),
+		Bookings:        booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now, quiet),
 		PaymentProvider: "demo",
 		Ready:           func(ctx context.Context) error { return pool.Ping(ctx) },
 	})
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return ts
 }
 
 func get(t *testing.T, url string) (*http.Response, *goquery.Document) {
