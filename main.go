@@ -117,8 +117,10 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 			return errors.New("--max-tickets must be between 1 and 100")
 		case c.SweepInterval < time.Second:
 			return errors.New("--sweep-interval must be at least 1s")
-		case c.StripeSecretKey != "":
-			return errors.New("STRIPE_SECRET_KEY is set, but this version of Boxoffice takes payments through its demo processor only; unset it")
+		case c.StripeSecretKey != "" && !strings.HasPrefix(c.StripeSecretKey, "sk_test_"):
+			return errors.New("STRIPE_SECRET_KEY must be a test-mode key (sk_test_…) for now: checkout takes Stripe's test payment methods, and the Payment Element for real cards is not built yet")
+		case c.StripeSecretKey != "" && c.StripeWebhookSecret == "":
+			return errors.New("STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY: payments that finish after a fan leaves arrive by webhook")
 		case c.SeatMapLimit < 1:
 			return errors.New("--seat-map-limit must be at least 1")
 		case c.LogFormat != "text" && c.LogFormat != "json":
@@ -237,7 +239,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	defer migrator.Close()
 
 	events := event.NewService(d.Pool, time.Now)
-	bookings := booking.NewService(d.Pool, payment.NewDemo(),
+	var processor booking.Payments = payment.NewDemo()
+	var webhooks web.WebhookVerifier
+	provider := "demo"
+	if c.StripeSecretKey != "" {
+		stripe := payment.NewStripe(payment.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret})
+		processor, webhooks, provider = stripe, stripe, "stripe"
+	}
+	bookings := booking.NewService(d.Pool, processor,
 		booking.Config{HoldTTL: c.HoldTTL, MaxTickets: c.MaxTickets}, time.Now, log)
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	sweeperDone := make(chan struct{})
@@ -250,7 +259,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 		Search:          search.NewService(d.Pool, events, time.Now),
 		Accounts:        account.NewService(d.Pool, time.Now),
 		Bookings:        bookings,
-		PaymentProvider: "demo",
+		PaymentProvider: provider,
+		Webhooks:        webhooks,
 		SeatMapLimit:    c.SeatMapLimit,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {

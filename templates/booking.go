@@ -15,6 +15,9 @@ type BookingView struct {
 	Event   *event.Event
 	Now     time.Time
 	Error   string // why the last payment failed
+	// Provider is the payment processor: "demo" moves no money, "stripe"
+	// runs in Stripe's test mode.
+	Provider string
 }
 
 // PayMethod is a test payment method the demo processor takes.

@@ -114,7 +114,7 @@ func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.Book
 	if err != nil {
 		return templates.BookingView{}, err
 	}
-	return templates.BookingView{Booking: b, Event: e, Now: s.now()}, nil
+	return templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider}, nil
 }
 
 // userBooking reads the :id booking of the signed-in fan.

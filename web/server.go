@@ -28,6 +28,8 @@ type Config struct {
 	// PaymentProvider names the processor bookings are paid through
 	// ("demo" or "stripe"), for the API.
 	PaymentProvider string
+	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
+	Webhooks WebhookVerifier
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Ready reports whether the service can take traffic (database reachable
@@ -47,6 +49,7 @@ type Server struct {
 	accounts        *account.Service
 	bookings        *booking.Service
 	paymentProvider string
+	webhooks        WebhookVerifier
 	now             func() time.Time
 	ready           func(context.Context) error
 	seatMapLimit    int
@@ -58,7 +61,7 @@ func NewServer(cfg Config) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
-		paymentProvider: cfg.PaymentProvider, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
+		paymentProvider: cfg.PaymentProvider, webhooks: cfg.Webhooks, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -100,6 +103,7 @@ func (s *Server) routes() {
 	e.POST("/bookings/:id/pay", s.handleBookingPay)
 	e.POST("/bookings/:id/cancel", s.handleBookingCancel)
 	e.GET("/account/bookings", s.handleMyBookings)
+	e.POST("/webhooks/stripe", s.handleStripeWebhook)
 	e.GET("/event/:eventId", s.handleEventView)
 	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView)
 

@@ -37,19 +37,19 @@ func demoServer(t *testing.T) *httptest.Server {
 	return newServer(t, pool)
 }
 
-func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
+func newServer(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Config)) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewServer(newHandler(pool))
+	ts := httptest.NewServer(newHandler(pool, opts...))
 	t.Cleanup(ts.Close)
 	return ts
 }
 
 // newHandler wires the services on pool as main does, with the demo
-// processor and the default booking rules.
-func newHandler(pool *pgxpool.Pool) *web.Server {
+// processor and the default booking rules, changed by opts.
+func newHandler(pool *pgxpool.Pool, opts ...func(*web.Config)) *web.Server {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	events := event.NewService(pool, time.Now)
-	return web.NewServer(web.Config{
+	cfg := web.Config{
 		Log:             quiet,
 		Events:          events,
 		Search:          search.NewService(pool, events, time.Now),
@@ -57,7 +57,11 @@ func newHandler(pool *pgxpool.Pool) *web.Server {
 		Bookings:        booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now, quiet),
 		PaymentProvider: "demo",
 		Ready:           func(ctx context.Context) error { return pool.Ping(ctx) },
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return web.NewServer(cfg)
 }
 
 func get(t *testing.T, url string) (*http.Response, *goquery.Document) {

@@ -58,7 +58,9 @@ func BenchmarkHolds(b *testing.B) {
 	took := time.Since(start)
 	b.StopTimer()
 	slices.Sort(lat)
-	pct := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000 }
+	pct := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
 	b.ReportMetric(float64(held.Load())/took.Seconds(), "holds/s")
 	b.ReportMetric(float64(conflicts.Load())/took.Seconds(), "conflicts/s")
 	b.ReportMetric(pct(0.50), "p50-ms")

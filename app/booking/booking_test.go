@@ -396,3 +396,99 @@ func sameSet(a, b []int64) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+func stripeEvent(id, typ string, bookingID int64, pi string) payment.Event {
+	return payment.Event{ID: id, Type: typ, Payment: payment.Receipt{Provider: "stripe", ID: pi}, Reference: fmt.Sprint(bookingID)}
+}
+
+// state is what a booking and its seats look like, for comparing outcomes.
+func state(t *testing.T, f *fixture, id int64) string {
+	t.Helper()
+	b, err := f.svc.FindBooking(context.Background(), f.fans[0], id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := b.Status + ":" + b.PaymentID
+	for _, tk := range b.Tickets {
+		s += ":" + tk.Status
+	}
+	return s
+}
+
+func TestPaymentEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("the same success three times confirms once", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, 5, 1)
+		b, _ := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+		for range 3 {
+			if err := f.svc.HandlePaymentEvent(ctx, stripeEvent("evt_ok", "payment_intent.succeeded", b.ID, "pi_1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := state(t, f, b.ID); got != "confirmed:pi_1:sold:sold" {
+			t.Errorf("state %s", got)
+		}
+		var n int
+		f.pool.QueryRow(ctx, `SELECT count(*) FROM payment_events WHERE event_id = 'evt_ok'`).Scan(&n)
+		if n != 1 {
+			t.Errorf("event recorded %d times", n)
+		}
+		checkInvariant(t, f.pool)
+	})
+
+	t.Run("a failed payment keeps the hold", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, 5, 1)
+		b, _ := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:1])
+		if err := f.svc.HandlePaymentEvent(ctx, stripeEvent("evt_fail", "payment_intent.payment_failed", b.ID, "pi_2")); err != nil {
+			t.Fatal(err)
+		}
+		if got := state(t, f, b.ID); got != "pending::reserved" {
+			t.Errorf("state %s", got)
+		}
+	})
+
+	t.Run("success and refund in either order end the same", func(t *testing.T) {
+		t.Parallel()
+		var finals []string
+		for _, order := range [][]string{{"payment_intent.succeeded", "charge.refunded"}, {"charge.refunded", "payment_intent.succeeded"}} {
+			f := newFixture(t, 5, 1)
+			b, _ := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+			for i, typ := range order {
+				for range 2 { // and each delivered twice
+					if err := f.svc.HandlePaymentEvent(ctx, stripeEvent(fmt.Sprint("evt_", i), typ, b.ID, "pi_3")); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			finals = append(finals, state(t, f, b.ID))
+			checkInvariant(t, f.pool)
+		}
+		if finals[0] != finals[1] || finals[0] != "refunded:pi_3:available:available" {
+			t.Errorf("final states %q", finals)
+		}
+	})
+
+	t.Run("a payment after the hold was lost is refunded", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, 5, 2)
+		b, _ := f.svc.HoldTickets(ctx, f.fans[0], f.tickets[:1])
+		f.clock.add(11 * time.Minute)
+		if _, err := f.svc.HoldTickets(ctx, f.fans[1], f.tickets[:1]); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.HandlePaymentEvent(ctx, stripeEvent("evt_late", "payment_intent.succeeded", b.ID, "pi_4")); err != nil {
+			t.Fatal(err)
+		}
+		if got := state(t, f, b.ID); got != "refunded:pi_4:reserved" { // the seat is the other fan's hold now
+			t.Errorf("state %s", got)
+		}
+		if !f.demo.Refunded(fmt.Sprintf("boxoffice-refund-%d", b.ID)) {
+			t.Error("not refunded")
+		}
+		checkInvariant(t, f.pool)
+	})
+}

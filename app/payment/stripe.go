@@ -1,0 +1,159 @@
+package payment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+	"github.com/stripe/stripe-go/v76/webhook"
+)
+
+// Stripe takes payments through Stripe: one PaymentIntent per booking,
+// confirmed on the server with the fan's payment method.
+type Stripe struct {
+	api           *client.API
+	webhookSecret string
+}
+
+// StripeConfig configures the Stripe processor.
+type StripeConfig struct {
+	SecretKey     string
+	WebhookSecret string
+	// APIURL replaces Stripe's API address, for stripe-mock in tests.
+	APIURL string
+	// Timeout bounds each call to Stripe (default 20 s).
+	Timeout time.Duration
+}
+
+// NewStripe returns a Stripe processor.
+func NewStripe(cfg StripeConfig) *Stripe {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 20 * time.Second
+	}
+	bc := &stripe.BackendConfig{
+		HTTPClient:        &http.Client{Timeout: cfg.Timeout},
+		MaxNetworkRetries: stripe.Int64(2), // with the same idempotency key: never charges twice
+		LeveledLogger:     &stripe.LeveledLogger{Level: stripe.LevelError},
+	}
+	if cfg.APIURL != "" {
+		bc.URL = stripe.String(cfg.APIURL)
+	}
+	api := &client.API{}
+	api.Init(cfg.SecretKey, &stripe.Backends{
+		API:     stripe.GetBackendWithConfig(stripe.APIBackend, bc),
+		Connect: stripe.GetBackendWithConfig(stripe.ConnectBackend, bc),
+		Uploads: stripe.GetBackendWithConfig(stripe.UploadsBackend, bc),
+	})
+	return &Stripe{api: api, webhookSecret: cfg.WebhookSecret}
+}
+
+// Charge creates and confirms a PaymentIntent for the request. A card
+// error is a *DeclinedError carrying Stripe's message for the fan.
+func (s *Stripe) Charge(ctx context.Context, r Request) (Receipt, error) {
+	params := &stripe.PaymentIntentParams{
+		Amount:             stripe.Int64(r.Amount),
+		Currency:           stripe.String(strings.ToLower(r.Currency)),
+		PaymentMethod:      stripe.String(r.Method),
+		PaymentMethodTypes: stripe.StringSlice([]string{"card"}),
+		Confirm:            stripe.Bool(true),
+		Description:        stripe.String("Boxoffice booking " + r.Reference),
+	}
+	params.Context = ctx
+	params.AddMetadata("booking_id", r.Reference)
+	params.SetIdempotencyKey(r.IdempotencyKey)
+	pi, err := s.api.PaymentIntents.New(params)
+	if err != nil {
+		return Receipt{}, stripeError(err)
+	}
+	receipt := Receipt{Provider: "stripe", ID: pi.ID}
+	switch pi.Status {
+	case stripe.PaymentIntentStatusSucceeded:
+		return receipt, nil
+	case stripe.PaymentIntentStatusRequiresPaymentMethod:
+		msg := "Your card was declined. Try another card."
+		if pi.LastPaymentError != nil && pi.LastPaymentError.Msg != "" {
+			msg = pi.LastPaymentError.Msg
+		}
+		return Receipt{}, &DeclinedError{Code: "card_declined", Message: msg}
+	}
+	return Receipt{}, fmt.Errorf("payment %s is %s, not succeeded", pi.ID, pi.Status)
+}
+
+// stripeError turns Stripe's errors into ours: card errors are declines.
+func stripeError(err error) error {
+	var se *stripe.Error
+	if errors.As(err, &se) {
+		if se.Type == stripe.ErrorTypeCard {
+			return &DeclinedError{Code: string(se.Code), Message: se.Msg}
+		}
+		if se.Code == stripe.ErrorCodeResourceMissing && se.Param == "payment_method" {
+			return fmt.Errorf("%w %q", ErrUnknownMethod, se.Msg)
+		}
+	}
+	return fmt.Errorf("stripe: %w", err)
+}
+
+// Refund refunds a PaymentIntent in full; refunding one already refunded
+// is not an error.
+func (s *Stripe) Refund(ctx context.Context, receipt Receipt, idempotencyKey string) error {
+	params := &stripe.RefundParams{PaymentIntent: stripe.String(receipt.ID)}
+	params.Context = ctx
+	params.SetIdempotencyKey(idempotencyKey)
+	_, err := s.api.Refunds.New(params)
+	var se *stripe.Error
+	if errors.As(err, &se) && se.Code == stripe.ErrorCodeChargeAlreadyRefunded {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("stripe refund %s: %w", receipt.ID, err)
+	}
+	return nil
+}
+
+// Event is a Stripe webhook event, reduced to what bookings need.
+type Event struct {
+	ID      string // Stripe's event id: each is handled once
+	Type    string // payment_intent.succeeded, payment_intent.payment_failed, charge.refunded
+	Payment Receipt
+	// Reference is the booking the PaymentIntent was made for.
+	Reference string
+}
+
+// ErrBadSignature is a webhook whose signature does not check out.
+var ErrBadSignature = errors.New("webhook signature does not verify")
+
+// VerifyEvent checks a webhook's Stripe-Signature header against the
+// webhook secret and reads the event.
+func (s *Stripe) VerifyEvent(payload []byte, signature string) (Event, error) {
+	ev, err := webhook.ConstructEventWithOptions(payload, signature, s.webhookSecret,
+		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
+	if err != nil {
+		return Event{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	out := Event{ID: ev.ID, Type: string(ev.Type)}
+	switch ev.Type {
+	case stripe.EventTypePaymentIntentSucceeded, stripe.EventTypePaymentIntentPaymentFailed:
+		var pi stripe.PaymentIntent
+		if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil {
+			return out, fmt.Errorf("read %s: %w", ev.Type, err)
+		}
+		out.Payment = Receipt{Provider: "stripe", ID: pi.ID}
+		out.Reference = pi.Metadata["booking_id"]
+	case stripe.EventTypeChargeRefunded:
+		var ch stripe.Charge
+		if err := json.Unmarshal(ev.Data.Raw, &ch); err != nil {
+			return out, fmt.Errorf("read %s: %w", ev.Type, err)
+		}
+		if ch.PaymentIntent != nil {
+			out.Payment = Receipt{Provider: "stripe", ID: ch.PaymentIntent.ID}
+		}
+		out.Reference = ch.Metadata["booking_id"]
+	}
+	return out, nil
+}
