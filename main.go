@@ -117,8 +117,6 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 			return errors.New("--max-tickets must be between 1 and 100")
 		case c.SweepInterval < time.Second:
 			return errors.New("--sweep-interval must be at least 1s")
-		case c.StripeSecretKey != "" && !strings.HasPrefix(c.StripeSecretKey, "sk_test_"):
-			return errors.New("STRIPE_SECRET_KEY must be a test-mode key (sk_test_…) for now: checkout takes Stripe's test payment methods, and the Payment Element for real cards is not built yet")
 		case c.StripeSecretKey != "" && c.StripeWebhookSecret == "":
 			return errors.New("STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY: payments that finish after a fan leaves arrive by webhook")
 		case c.SeatMapLimit < 1:
@@ -245,6 +243,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	if c.StripeSecretKey != "" {
 		stripe := payment.NewStripe(payment.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret})
 		processor, webhooks, provider = stripe, stripe, "stripe"
+		log.Info("payments through Stripe", "live", strings.HasPrefix(c.StripeSecretKey, "sk_live_"), "payment_element", c.StripePublishableKey != "")
 	}
 	bookings := booking.NewService(d.Pool, processor,
 		booking.Config{HoldTTL: c.HoldTTL, MaxTickets: c.MaxTickets}, time.Now, log)
@@ -254,14 +253,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	defer func() { stopSweeper(); <-sweeperDone }()
 
 	srv := web.NewServer(web.Config{
-		Log:             log,
-		Events:          events,
-		Search:          search.NewService(d.Pool, events, time.Now),
-		Accounts:        account.NewService(d.Pool, time.Now),
-		Bookings:        bookings,
-		PaymentProvider: provider,
-		Webhooks:        webhooks,
-		SeatMapLimit:    c.SeatMapLimit,
+		Log:                  log,
+		Events:               events,
+		Search:               search.NewService(d.Pool, events, time.Now),
+		Accounts:             account.NewService(d.Pool, time.Now),
+		Bookings:             bookings,
+		PaymentProvider:      provider,
+		Webhooks:             webhooks,
+		StripePublishableKey: c.StripePublishableKey,
+		SeatMapLimit:         c.SeatMapLimit,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

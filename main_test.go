@@ -390,7 +390,7 @@ func TestBadConfiguration(t *testing.T) {
 		{"BOXOFFICE_HOLD_TTL=5s", "--hold-ttl must be at least 1m"},
 		{"BOXOFFICE_MAX_TICKETS=0", "--max-tickets must be between 1 and 100"},
 		{"BOXOFFICE_DEMO_DATA=maybe", "BOXOFFICE_DEMO_DATA must be true or false"},
-		{"STRIPE_SECRET_KEY=sk_live_123", "must be a test-mode key"},
+		{"STRIPE_SECRET_KEY=sk_test_123", "STRIPE_WEBHOOK_SECRET is needed"},
 	} {
 		cmd := exec.CommandContext(context.Background(), binary, "serve")
 		cmd.Env = append(os.Environ(), c.env, "BOXOFFICE_DATA_DIR="+t.TempDir())

@@ -18,6 +18,9 @@ type BookingView struct {
 	// Provider is the payment processor: "demo" moves no money, "stripe"
 	// runs in Stripe's test mode.
 	Provider string
+	// With Stripe, the Payment Element: the publishable key, the booking's
+	// PaymentIntent secret, and where Stripe sends the fan back.
+	StripeKey, ClientSecret, ReturnURL string
 }
 
 // PayMethod is a test payment method the demo processor takes.

@@ -114,8 +114,20 @@ func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.Book
 	if err != nil {
 		return templates.BookingView{}, err
 	}
-	return templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider}, nil
+	v := templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider}
+	if s.stripeKey != "" && s.bookings.PaysInBrowser() && b.Held(v.Now) {
+		secret, err := s.bookings.PrepareCheckout(c.Request().Context(), b.UserID, b.ID)
+		if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
+			return v, err
+		}
+		// Unreachable Stripe: the test-card form still works, or fails with a message.
+		v.StripeKey, v.ClientSecret = s.stripeKey, secret
+		v.ReturnURL = c.Scheme() + "://" + c.Request().Host + bookingPath(b.ID)
+	}
+	return v, nil
 }
+
+func bookingPath(id int64) string { return fmt.Sprintf("/bookings/%d", id) }
 
 // userBooking reads the :id booking of the signed-in fan.
 func (s *Server) userBooking(c echo.Context) (*booking.Booking, error) {
@@ -134,6 +146,14 @@ func (s *Server) handleBookingView(c echo.Context) error {
 	b, err := s.userBooking(c)
 	if err != nil {
 		return err
+	}
+	if c.QueryParam("payment_intent") != "" {
+		// Back from Stripe: ask it how the payment stands, then show the
+		// booking at its own address.
+		if _, err := s.bookings.SyncPayment(c.Request().Context(), b.UserID, b.ID); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID))
 	}
 	v, err := s.bookingView(c, b)
 	if err != nil {
@@ -166,7 +186,7 @@ func (s *Server) handleBookingPay(c echo.Context) error {
 	if err == nil {
 		b = paid
 	}
-	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/bookings/%d", b.ID))
+	return c.Redirect(http.StatusSeeOther, bookingPath(b.ID))
 }
 
 func (s *Server) checkoutAgain(c echo.Context, b *booking.Booking, status int, message string) error {
@@ -261,7 +281,7 @@ func (s *Server) handleAPIBookingCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toBookingJSON(b, s.paymentProvider))
+	return c.JSON(http.StatusCreated, s.withClientSecret(c, b))
 }
 
 func (s *Server) handleAPIBookings(c echo.Context) error {
@@ -287,7 +307,19 @@ func (s *Server) handleAPIBooking(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toBookingJSON(b, s.paymentProvider))
+	return c.JSON(http.StatusOK, s.withClientSecret(c, b))
+}
+
+// withClientSecret is a booking for the API with, when the fan pays in an
+// app or browser through Stripe, the secret of its PaymentIntent.
+func (s *Server) withClientSecret(c echo.Context, b *booking.Booking) bookingJSON {
+	out := toBookingJSON(b, s.paymentProvider)
+	if s.bookings.PaysInBrowser() && b.Held(s.now()) {
+		if secret, err := s.bookings.PrepareCheckout(c.Request().Context(), b.UserID, b.ID); err == nil {
+			out.Payment.ClientSecret = secret
+		}
+	}
+	return out
 }
 
 func (s *Server) handleAPIBookingPay(c echo.Context) error {

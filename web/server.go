@@ -30,6 +30,8 @@ type Config struct {
 	PaymentProvider string
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
+	// StripePublishableKey lets checkout show Stripe's Payment Element.
+	StripePublishableKey string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Ready reports whether the service can take traffic (database reachable
@@ -50,6 +52,7 @@ type Server struct {
 	bookings        *booking.Service
 	paymentProvider string
 	webhooks        WebhookVerifier
+	stripeKey       string
 	now             func() time.Time
 	ready           func(context.Context) error
 	seatMapLimit    int
@@ -61,7 +64,7 @@ func NewServer(cfg Config) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
-		paymentProvider: cfg.PaymentProvider, webhooks: cfg.Webhooks, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
+		paymentProvider: cfg.PaymentProvider, webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -2,13 +2,21 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/web"
@@ -61,5 +69,72 @@ func TestStripeWebhook(t *testing.T) {
 	req, _ := http.NewRequest("POST", plain.URL+"/webhooks/stripe", bytes.NewReader(signed.Payload))
 	if res, _ := http.DefaultClient.Do(req); res.StatusCode != http.StatusNotFound {
 		t.Errorf("webhook without Stripe: %d", res.StatusCode)
+	}
+}
+
+// browserProcessor is a processor whose payments the browser confirms;
+// paid says which intents' money has arrived.
+type browserProcessor struct {
+	*payment.Demo
+	mu   sync.Mutex
+	paid map[string]bool
+}
+
+func (p *browserProcessor) CreateIntent(ctx context.Context, r payment.Request) (payment.Intent, error) {
+	return payment.Intent{ID: "pi_" + r.Reference, ClientSecret: "pi_" + r.Reference + "_secret_x", Status: "requires_payment_method"}, nil
+}
+
+func (p *browserProcessor) GetIntent(ctx context.Context, id string) (payment.Intent, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	in := payment.Intent{ID: id, ClientSecret: id + "_secret_x", Status: "requires_payment_method"}
+	if p.paid[id] {
+		in.Status = "succeeded"
+	}
+	return in, nil
+}
+
+func TestCheckoutWithPaymentElement(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	pays := &browserProcessor{Demo: payment.NewDemo(), paid: map[string]bool{}}
+	ts := newServer(t, pool, func(c *web.Config) {
+		c.Bookings = booking.NewService(pool, pays, booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
+			slog.New(slog.NewTextHandler(io.Discard, nil)))
+		c.PaymentProvider, c.StripePublishableKey = "stripe", "pk_test_boxoffice"
+	})
+	eventID, tickets := smallEvent(t, pool, 5)
+	fan := newBrowser(t, ts.URL)
+	_, form := fan.get("/signup")
+	fan.submit(form, `form[data-testid="auth-form"]`, url.Values{"email": {"element@example.com"}, "password": {"correct horse battery"}})
+	_, page := fan.get(fmt.Sprintf("/event/%d", eventID))
+	res, checkout := fan.submit(page, `form[data-testid="seat-form"]`, url.Values{"ticket_ids": {fmt.Sprint(tickets[0])}})
+	element := checkout.Find(`[data-testid="stripe-form"]`)
+	if element.AttrOr("data-key", "") != "pk_test_boxoffice" || !strings.HasSuffix(element.AttrOr("data-secret", ""), "_secret_x") ||
+		!strings.HasSuffix(element.AttrOr("data-return", ""), res.Request.URL.Path) {
+		t.Fatalf("checkout's Payment Element: key %q secret %q return %q", element.AttrOr("data-key", ""), element.AttrOr("data-secret", ""), element.AttrOr("data-return", ""))
+	}
+	bookingID := strings.TrimPrefix(res.Request.URL.Path, "/bookings/")
+
+	// Stripe sends the fan back before the money is there: still pending.
+	returned := func(status string) *goquery.Document {
+		t.Helper()
+		r, _ := fan.get(res.Request.URL.Path + "?payment_intent=pi_" + bookingID + "&redirect_status=" + status)
+		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != res.Request.URL.Path {
+			t.Fatalf("the return from Stripe answers %d to %q", r.StatusCode, r.Header.Get("Location"))
+		}
+		_, doc := fan.get(r.Header.Get("Location"))
+		return doc
+	}
+	back := returned("processing")
+	if back.Find(`[data-testid="booking"]`).AttrOr("data-status", "") != "pending" {
+		t.Fatal("an unpaid return confirmed the booking")
+	}
+	pays.mu.Lock()
+	pays.paid["pi_"+bookingID] = true
+	pays.mu.Unlock()
+	back = returned("succeeded")
+	if back.Find(`[data-testid="confirmed"]`).Length() != 1 {
+		t.Fatalf("a paid return does not confirm: %s", back.Find("main").Text())
 	}
 }

@@ -157,7 +157,7 @@ func unavailable(taken []int64) error {
 	return &app.Error{
 		Code:    app.ECONFLICT,
 		Reason:  "tickets_unavailable",
-		Message: "Sorry, some of the seats you chose were just taken by someone else. Choose again.",
+		Message: "Sorry, some of the seats you chose are no longer available: someone is holding or has bought them. Choose again.",
 		Detail:  map[string]any{"ticket_ids": taken},
 	}
 }
@@ -219,7 +219,7 @@ func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMetho
 	case errors.Is(err, payment.ErrUnknownMethod):
 		return nil, app.Errorf(app.EINVALID, "%s", err.Error())
 	case err != nil:
-		return nil, &app.Error{Code: app.EUNAVAILABLE, Message: "We could not reach the payment processor. Your seats are still held; try again in a moment."}
+		return nil, s.unreachable(err)
 	}
 	return s.Confirm(ctx, b.ID, receipt)
 }

@@ -492,3 +492,74 @@ func TestPaymentEvents(t *testing.T) {
 		checkInvariant(t, f.pool)
 	})
 }
+
+// browserPayments is a processor whose payments the browser confirms: the
+// test says when an intent's money arrives.
+type browserPayments struct {
+	*payment.Demo
+	mu      sync.Mutex
+	intents map[string]payment.Intent
+	created int
+}
+
+func (p *browserPayments) CreateIntent(ctx context.Context, r payment.Request) (payment.Intent, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.created++
+	in := payment.Intent{ID: "pi_" + r.Reference, ClientSecret: "pi_" + r.Reference + "_secret", Status: "requires_payment_method"}
+	p.intents[in.ID] = in
+	return in, nil
+}
+
+func (p *browserPayments) GetIntent(ctx context.Context, id string) (payment.Intent, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.intents[id], nil
+}
+
+func (p *browserPayments) pay(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	in := p.intents[id]
+	in.Status = "succeeded"
+	p.intents[id] = in
+}
+
+func TestPayingInTheBrowser(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 5, 1)
+	ctx := context.Background()
+	pays := &browserPayments{Demo: f.demo, intents: map[string]payment.Intent{}}
+	svc := booking.NewService(f.pool, pays, booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if !svc.PaysInBrowser() {
+		t.Fatal("a processor with intents does not pay in the browser")
+	}
+	b, _ := svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+	secret, err := svc.PrepareCheckout(ctx, f.fans[0], b.ID)
+	if err != nil || secret == "" {
+		t.Fatalf("PrepareCheckout: %q, %v", secret, err)
+	}
+	if again, _ := svc.PrepareCheckout(ctx, f.fans[0], b.ID); again != secret || pays.created != 1 {
+		t.Errorf("a second checkout made another intent (%d) or secret %q", pays.created, again)
+	}
+	// Back from the browser before the money came: still pending.
+	if got, err := svc.SyncPayment(ctx, f.fans[0], b.ID); err != nil || got.Status != booking.StatusPending {
+		t.Fatalf("SyncPayment before paying: %v %+v", err, got)
+	}
+	pays.pay("pi_" + fmt.Sprint(b.ID))
+	got, err := svc.SyncPayment(ctx, f.fans[0], b.ID)
+	if err != nil || got.Status != booking.StatusConfirmed || got.PaymentID != "pi_"+fmt.Sprint(b.ID) {
+		t.Fatalf("SyncPayment after paying: %v %+v", err, got)
+	}
+	// The webhook arriving afterwards changes nothing.
+	if err := svc.HandlePaymentEvent(ctx, stripeEvent("evt_b", "payment_intent.succeeded", b.ID, got.PaymentID)); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(t, f, b.ID); s != "confirmed:"+got.PaymentID+":sold:sold" {
+		t.Errorf("state %s", s)
+	}
+	if f.demo.Refunded(fmt.Sprintf("boxoffice-refund-%d", b.ID)) {
+		t.Error("the webhook after the return refunded the payment")
+	}
+	checkInvariant(t, f.pool)
+}

@@ -157,3 +157,44 @@ func (s *Stripe) VerifyEvent(payload []byte, signature string) (Event, error) {
 	}
 	return out, nil
 }
+
+// Intent is a PaymentIntent that the fan's browser confirms with Stripe's
+// Payment Element.
+type Intent struct {
+	ID           string
+	ClientSecret string
+	Status       string // succeeded, requires_payment_method, processing, …
+}
+
+// Succeeded reports whether the intent's money has arrived.
+func (i Intent) Succeeded() bool { return i.Status == string(stripe.PaymentIntentStatusSucceeded) }
+
+// CreateIntent creates (once per idempotency key) a PaymentIntent for the
+// browser to confirm.
+func (s *Stripe) CreateIntent(ctx context.Context, r Request) (Intent, error) {
+	params := &stripe.PaymentIntentParams{
+		Amount:                  stripe.Int64(r.Amount),
+		Currency:                stripe.String(strings.ToLower(r.Currency)),
+		Description:             stripe.String("Boxoffice booking " + r.Reference),
+		AutomaticPaymentMethods: &stripe.PaymentIntentAutomaticPaymentMethodsParams{Enabled: stripe.Bool(true)},
+	}
+	params.Context = ctx
+	params.AddMetadata("booking_id", r.Reference)
+	params.SetIdempotencyKey(r.IdempotencyKey)
+	pi, err := s.api.PaymentIntents.New(params)
+	if err != nil {
+		return Intent{}, stripeError(err)
+	}
+	return Intent{ID: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status)}, nil
+}
+
+// GetIntent asks Stripe how a PaymentIntent stands.
+func (s *Stripe) GetIntent(ctx context.Context, id string) (Intent, error) {
+	params := &stripe.PaymentIntentParams{}
+	params.Context = ctx
+	pi, err := s.api.PaymentIntents.Get(id, params)
+	if err != nil {
+		return Intent{}, stripeError(err)
+	}
+	return Intent{ID: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status)}, nil
+}

@@ -158,3 +158,17 @@ func TestStripeWebhookSignature(t *testing.T) {
 		t.Errorf("a tampered payload: %v", err)
 	}
 }
+
+func TestStripeIntentsAgainstStripeMock(t *testing.T) {
+	t.Parallel()
+	s := payment.NewStripe(payment.StripeConfig{SecretKey: "sk_test_boxoffice", APIURL: stripeMock(t)})
+	ctx := context.Background()
+	in, err := s.CreateIntent(ctx, payment.Request{Reference: "42", Amount: 5000, Currency: "GBP", IdempotencyKey: "boxoffice-intent-42"})
+	if err != nil || in.ID == "" || in.ClientSecret == "" {
+		t.Fatalf("CreateIntent = %+v, %v", in, err)
+	}
+	got, err := s.GetIntent(ctx, in.ID)
+	if err != nil || got.ID == "" || got.Succeeded() {
+		t.Fatalf("GetIntent = %+v, %v (stripe-mock never charges)", got, err)
+	}
+}
