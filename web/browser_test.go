@@ -1,0 +1,374 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app/seed"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+)
+
+// These tests drive a real, headless Chromium through a fan's whole
+// journey, and keep screenshots of every step.
+
+// chromiumPath finds the browser: BOXOFFICE_CHROMIUM, or Chromium or
+// Chrome on PATH. Without one the tests skip, except in CI.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("BOXOFFICE_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no Chromium for the browser tests: install it (apt-get install chromium) or set BOXOFFICE_CHROMIUM")
+	}
+	t.Skip("no Chromium on this machine (apt-get install chromium, or set BOXOFFICE_CHROMIUM); skipping the browser tests")
+	return ""
+}
+
+var (
+	shotsOnce sync.Once
+	shotsDir  string
+)
+
+// screenshots is where the steps' pictures go: BOXOFFICE_SCREENSHOTS, or
+// a temporary folder that the test names.
+func screenshots(t *testing.T) string {
+	shotsOnce.Do(func() {
+		shotsDir = os.Getenv("BOXOFFICE_SCREENSHOTS")
+		if shotsDir == "" {
+			shotsDir, _ = os.MkdirTemp("", "boxoffice-screenshots-")
+		}
+		os.MkdirAll(shotsDir, 0o755)
+		fmt.Printf("browser test screenshots: %s\n", shotsDir)
+	})
+	return shotsDir
+}
+
+// tab opens a fresh browser (its own profile: no shared cookies) at the
+// given window size, with or without JavaScript.
+func tab(t *testing.T, width, height int, script bool) context.Context {
+	t.Helper()
+	profile, err := os.MkdirTemp("", "boxoffice-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(profile),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.WindowSize(width, height),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc(); os.RemoveAll(profile) })
+	var view []chromedp.EmulateViewportOption
+	if width < 600 {
+		view = append(view, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	run(t, ctx, "start Chromium", chromedp.EmulateViewport(int64(width), int64(height), view...))
+	if !script {
+		if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+			t.Fatalf("turn JavaScript off: %v", err)
+		}
+	}
+	return ctx
+}
+
+type step = chromedp.Action[chromedp.Void]
+
+// run runs browser actions, failing the test with the step's name.
+func run(t *testing.T, ctx context.Context, name string, steps ...step) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// value runs an action that gives a value.
+func value[T any](t *testing.T, ctx context.Context, name string, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return v
+}
+
+func eval[T any](t *testing.T, ctx context.Context, name, js string) T {
+	t.Helper()
+	return value(t, ctx, name, chromedp.Evaluate[T](js))
+}
+
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	return value(t, ctx, "read "+sel, chromedp.Text(css(sel)))
+}
+
+func attr(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	return value(t, ctx, "read "+sel, chromedp.AttributeValue(css(sel), name)).Value
+}
+
+// shot saves a full-page screenshot of the current page.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png := value(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100)) // quality 100 gives PNG, less gives JPEG
+	if err := os.WriteFile(filepath.Join(screenshots(t), name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noSideScroll fails when the page is wider than the window: on a phone
+// that means a layout that does not fit.
+func noSideScroll(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	if eval[bool](t, ctx, "measure "+page, `document.documentElement.scrollWidth > window.innerWidth + 1`) {
+		t.Errorf("%s scrolls sideways", page)
+	}
+}
+
+func journeyServer(t *testing.T) (string, *pgxpool.Pool) {
+	t.Helper()
+	pool := dbtest.New(t)
+	if _, _, err := seed.Demo(context.Background(), pool, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return newServer(t, pool).URL, pool
+}
+
+// pickAdjacent finds two available seats side by side on the map (same
+// section and row, consecutive numbers) and returns their ticket ids.
+const pickAdjacent = `(() => {
+	const seats = [...document.querySelectorAll('[data-testid=seat-map] input[name=ticket_ids]')];
+	const parse = el => { const m = el.getAttribute('aria-label').match(/^(.*), row (\w+), seat (\d+),/); return m && {place: m[1] + '/' + m[2], n: +m[3], id: el.value}; };
+	for (let i = 1; i < seats.length; i++) {
+		const a = parse(seats[i-1]), b = parse(seats[i]);
+		if (a && b && a.place === b.place && b.n === a.n + 1) return [a.id, b.id];
+	}
+	return [];
+})()`
+
+func checkedIDs(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	return eval[[]string](t, ctx, "read ticked seats", `[...document.querySelectorAll('input[name=ticket_ids]:checked')].map(e => e.value)`)
+}
+
+// journey is a fan's way from the home page to a confirmed booking.
+// prefix names the screenshots; script says whether JavaScript runs.
+func journey(t *testing.T, base string, width, height int, script bool, prefix string) (seats []string, eventURL string) {
+	ctx := tab(t, width, height, script)
+	phone := width < 600
+
+	run(t, ctx, "home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(css(`[data-testid="event-list"]`)))
+	shot(t, ctx, prefix+"01-home")
+	if phone {
+		noSideScroll(t, ctx, "the home page")
+	}
+
+	run(t, ctx, "search for a performer",
+		chromedp.SendKeys(css(`input[data-testid="search-input"]`), "Lena Marlowe"+kb.Enter),
+		chromedp.WaitVisible(css(`[data-testid="results"]`)))
+	shot(t, ctx, prefix+"02-results")
+	if phone {
+		noSideScroll(t, ctx, "the results page")
+	}
+
+	run(t, ctx, "open the event",
+		chromedp.Click(css(`[data-testid="results"] a.card-link`), chromedp.NodeVisible),
+		chromedp.WaitVisible(css(`[data-testid="seat-form"]`)))
+	eventURL = value(t, ctx, "read the address", chromedp.Location())
+	seats = eval[[]string](t, ctx, "find two seats side by side", pickAdjacent)
+	if len(seats) != 2 {
+		t.Fatal("no two available seats side by side on the map")
+	}
+	for _, id := range seats {
+		run(t, ctx, "tick seat "+id, chromedp.Click(css(fmt.Sprintf(`input[name="ticket_ids"][value="%s"]`, id))))
+	}
+	if got := checkedIDs(t, ctx); len(got) != 2 {
+		t.Fatalf("%d seats ticked after clicking two", len(got))
+	}
+	if script {
+		if line := text(t, ctx, `[data-selection]`); !strings.HasPrefix(line, "2 seats") {
+			t.Errorf("selection line says %q", line)
+		}
+	}
+	shot(t, ctx, prefix+"03-seats-ticked")
+	if phone {
+		noSideScroll(t, ctx, "the event page")
+	}
+
+	// Not signed in: log in or sign up, and come back to the same seats.
+	run(t, ctx, "continue", chromedp.Click(css(`[data-testid="continue"]`)), chromedp.WaitVisible(css(`[data-testid="auth-message"]`)))
+	run(t, ctx, "go to sign up", chromedp.Click(css(`[data-testid="to-signup"]`)), chromedp.WaitVisible(css(`input[name="name"]`)))
+	email := fmt.Sprintf("%s%d@example.com", strings.Trim(prefix, "-"), time.Now().UnixNano())
+	run(t, ctx, "sign up",
+		chromedp.SendKeys(css(`input[name="name"]`), "Robin Fan"),
+		chromedp.SendKeys(css(`input[name="email"]`), email),
+		chromedp.SendKeys(css(`input[name="password"]`), "correct horse battery"))
+	shot(t, ctx, prefix+"04-sign-up")
+	run(t, ctx, "submit sign up", chromedp.Click(css(`[data-testid="auth-submit"]`)), chromedp.WaitVisible(css(`[data-testid="seat-form"]`)))
+	if got := checkedIDs(t, ctx); strings.Join(got, ",") != strings.Join(seats, ",") {
+		t.Fatalf("after signing up the ticked seats are %v, want %v", got, seats)
+	}
+	shot(t, ctx, prefix+"05-seats-kept")
+
+	run(t, ctx, "hold", chromedp.Click(css(`[data-testid="continue"]`)), chromedp.WaitVisible(css(`[data-testid="pay-form"]`)))
+	booked := eval[int](t, ctx, "count booked seats", `document.querySelectorAll('[data-testid=booked-seat]').length`)
+	total := text(t, ctx, `[data-testid="total"]`)
+	first := text(t, ctx, `[data-testid="countdown"]`)
+	run(t, ctx, "wait", chromedp.Sleep(2200*time.Millisecond))
+	second := text(t, ctx, `[data-testid="countdown"]`)
+	if booked != 2 || total == "" {
+		t.Errorf("checkout lists %d seats, total %q", booked, total)
+	}
+	if script && first == second {
+		t.Errorf("the countdown does not run: %q then %q", first, second)
+	}
+	shot(t, ctx, prefix+"06-checkout")
+	if phone {
+		noSideScroll(t, ctx, "checkout")
+	}
+
+	if !phone {
+		// A declined card says so and keeps the hold.
+		run(t, ctx, "pay with a declined card",
+			chromedp.Click(css(`input[data-testid="method-pm_card_chargeDeclined"]`)),
+			chromedp.Click(css(`[data-testid="pay"]`)),
+			chromedp.WaitVisible(css(`[data-testid="payment-error"]`)))
+		msg, status := text(t, ctx, `[data-testid="payment-error"]`), attr(t, ctx, `[data-testid="booking"]`, "data-status")
+		if !strings.Contains(msg, "declined") || status != "pending" {
+			t.Errorf("declined card: message %q, booking %s", msg, status)
+		}
+		shot(t, ctx, prefix+"07-declined")
+	}
+
+	run(t, ctx, "pay",
+		chromedp.Click(css(`input[data-testid="method-pm_card_visa"]`)),
+		chromedp.Click(css(`[data-testid="pay"]`)),
+		chromedp.WaitVisible(css(`[data-testid="confirmed"]`)))
+	if n := eval[int](t, ctx, "count tickets", `document.querySelectorAll('[data-testid=ticket-code]').length`); n != 2 {
+		t.Errorf("the confirmation lists %d tickets", n)
+	}
+	shot(t, ctx, prefix+"08-confirmed")
+
+	run(t, ctx, "my bookings", chromedp.Click(css(`[data-testid="my-bookings"]`)), chromedp.WaitVisible(css(`[data-testid="booking-list"]`)))
+	if status := attr(t, ctx, `[data-testid="booking-row"]`, "data-status"); status != "confirmed" {
+		t.Errorf("my bookings shows the booking %q", status)
+	}
+	shot(t, ctx, prefix+"09-my-bookings")
+	if phone {
+		noSideScroll(t, ctx, "my bookings")
+	}
+	return seats, eventURL
+}
+
+func TestBrowserJourney(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	base, _ := journeyServer(t)
+	seats, eventURL := journey(t, base, 1280, 800, true, "desktop-")
+
+	// Someone else, in another browser, sees those seats sold.
+	other := tab(t, 1280, 800, true)
+	run(t, other, "another fan opens the event", chromedp.Navigate(eventURL), chromedp.WaitVisible(css(`[data-testid="seat-form"]`)))
+	for _, id := range seats {
+		if n := eval[int](t, other, "look for seat "+id, fmt.Sprintf(`document.querySelectorAll('input[name=ticket_ids][value="%s"]').length`, id)); n != 0 {
+			t.Errorf("seat %s, sold, can be selected by another fan", id)
+		}
+	}
+	shot(t, other, "desktop-10-other-fan-sees-sold")
+}
+
+func TestBrowserJourneyOnAPhone(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	base, _ := journeyServer(t)
+	journey(t, base, 375, 812, true, "phone-")
+}
+
+func TestBrowserJourneyWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	base, _ := journeyServer(t)
+	journey(t, base, 1280, 800, false, "nojs-")
+}
+
+// TestBrowserAccessibility checks the basics on the seat map: names for
+// every control, the map worked by keyboard alone, visible focus, and seat
+// states told apart by more than colour.
+func TestBrowserAccessibility(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	base, pool := journeyServer(t)
+	var eventID int64
+	if err := pool.QueryRow(context.Background(), `SELECT e.id FROM events e JOIN venues v ON v.id = e.venue_id
+		WHERE v.capacity < 2500 AND e.starts_at > now() ORDER BY e.starts_at LIMIT 1`).Scan(&eventID); err != nil {
+		t.Fatal(err)
+	}
+	ctx := tab(t, 1280, 800, true)
+	run(t, ctx, "open an event", chromedp.Navigate(fmt.Sprintf("%s/event/%d", base, eventID)), chromedp.WaitVisible(css(`[data-testid="seat-form"]`)))
+
+	unnamed := eval[[]string](t, ctx, "find unnamed controls", `[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+		.filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !el.textContent.trim())
+		.map(el => el.outerHTML.slice(0, 120))`)
+	if len(unnamed) > 0 {
+		t.Errorf("controls without an accessible name: %q", unnamed)
+	}
+
+	// Keyboard only: Tab to the first seat, Space ticks it, Tab to the
+	// next, Space ticks it too.
+	onSeat := false
+	for i := 0; i < 40 && !onSeat; i++ {
+		run(t, ctx, "tab", chromedp.KeyEvent(kb.Tab))
+		onSeat = eval[bool](t, ctx, "where is focus", `document.activeElement.name === 'ticket_ids'`)
+	}
+	if !onSeat {
+		t.Fatal("Tab never reaches a seat")
+	}
+	outline := eval[string](t, ctx, "read the focus outline", `getComputedStyle(document.activeElement).outlineStyle`)
+	run(t, ctx, "space, tab, space", chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(" "))
+	if outline == "none" || outline == "" {
+		t.Error("a focused seat shows no outline")
+	}
+	if got := checkedIDs(t, ctx); len(got) != 2 {
+		t.Errorf("keyboard ticked %d seats, want 2", len(got))
+	}
+	shot(t, ctx, "a11y-keyboard-focus")
+
+	// Seat states differ in shape or pattern, not only in colour.
+	looks := eval[map[string]string](t, ctx, "read seat styles", `(() => {
+		const style = sel => { const el = document.querySelector(sel); if (!el) return ''; const s = getComputedStyle(el); return s.borderRadius + '|' + s.backgroundImage.slice(0, 20); };
+		return {available: style('input[name=ticket_ids]:not(:checked)'), picked: style('input[name=ticket_ids]:checked'), sold: style('i.s-sold')};
+	})()`)
+	if looks["available"] == looks["sold"] || looks["available"] == looks["picked"] || !strings.Contains(looks["sold"], "url(") || !strings.Contains(looks["picked"], "url(") {
+		t.Errorf("seat states look alike apart from colour: %v", looks)
+	}
+}
