@@ -12,11 +12,11 @@ import (
 )
 
 func (s *Server) handleSignupForm(c echo.Context) error {
-	return ok(c, templates.Auth(templates.AuthForm{SignUp: true, Next: safeNext(c.QueryParam("next")), Message: c.QueryParam("why")}))
+	return ok(c, templates.Auth(templates.AuthForm{SignUp: true, Next: safeNext(c.QueryParam("next")), Message: loginReasons[c.QueryParam("why")]}))
 }
 
 func (s *Server) handleLoginForm(c echo.Context) error {
-	return ok(c, templates.Auth(templates.AuthForm{Next: safeNext(c.QueryParam("next")), Message: c.QueryParam("why")}))
+	return ok(c, templates.Auth(templates.AuthForm{Next: safeNext(c.QueryParam("next")), Message: loginReasons[c.QueryParam("why")]}))
 }
 
 // handleSignup creates the account, signs the fan in and sends them on.

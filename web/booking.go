@@ -43,7 +43,7 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 	}
 	u := currentUser(c)
 	if u == nil {
-		return &loginRedirect{next: back, message: "Log in or create an account to hold your seats. They stay ticked for you."}
+		return &loginRedirect{next: back, why: "seats"}
 	}
 	b, err := s.bookings.HoldTickets(c.Request().Context(), u.ID, ids)
 	var e *app.Error

@@ -506,3 +506,24 @@ func TestBookingAPIErrors(t *testing.T) {
 		t.Errorf("list: %d %v", code, list)
 	}
 }
+
+func TestLoginPageCannotBeMadeToSayOrDoOtherThings(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	fan := newBrowser(t, ts.URL)
+	_, page := fan.get("/login?why=" + url.QueryEscape("Your account is locked: call +1 555 0100") + "&next=" + url.QueryEscape("//evil.example/steal"))
+	if strings.Contains(page.Text(), "555 0100") {
+		t.Error("the log-in page shows text taken from its address")
+	}
+	if next := page.Find(`input[name="next"]`).AttrOr("value", ""); next != "/" {
+		t.Errorf("an off-site next survives as %q", next)
+	}
+	_, signup := fan.get("/signup")
+	res, _ := fan.client.PostForm(ts.URL+"/signup", url.Values{
+		"_csrf": {signup.Find(`input[name="_csrf"]`).AttrOr("value", "")}, "email": {"n@example.com"},
+		"password": {"correct horse battery"}, "next": {"https://evil.example/"}})
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/" {
+		t.Errorf("sign-up with an off-site next redirects %d to %q", res.StatusCode, loc)
+	}
+}

@@ -77,17 +77,24 @@ func requireUser(c echo.Context, next string) (*account.User, error) {
 }
 
 // loginRedirect is an error that the error handler turns into a redirect
-// to the log-in page.
-type loginRedirect struct{ next, message string }
+// to the log-in page. why names one of loginReasons.
+type loginRedirect struct{ next, why string }
 
 func (e *loginRedirect) Error() string { return "log in first" }
 
 func (e *loginRedirect) url() string {
 	v := url.Values{"next": {e.next}}
-	if e.message != "" {
-		v.Set("why", e.message)
+	if e.why != "" {
+		v.Set("why", e.why)
 	}
 	return "/login?" + v.Encode()
+}
+
+// loginReasons are the messages the log-in page may show above its form,
+// by the code in its why parameter: a code, not the text, so that nobody
+// can put words of their own on our page through a link.
+var loginReasons = map[string]string{
+	"seats": "Log in or create an account to hold your seats. They stay ticked for you.",
 }
 
 // safeNext keeps a post-login destination on this site: a path, not a
