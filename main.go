@@ -230,48 +230,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 			log.Info("seeded the demo catalogue", "took", time.Since(t0).Round(time.Millisecond), "what", stats.String())
 		}
 	}
-	migrator, err := db.NewMigrator(d.Pool, nil)
+	srv, closeSite, err := buildSite(d, c, log)
 	if err != nil {
 		return err
 	}
-	defer migrator.Close()
+	defer closeSite()
 
-	events := event.NewService(d.Pool, time.Now)
-	var processor booking.Payments = payment.NewDemo()
-	var webhooks web.WebhookVerifier
-	provider := "demo"
-	if c.StripeSecretKey != "" {
-		stripe := payment.NewStripe(payment.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret})
-		processor, webhooks, provider = stripe, stripe, "stripe"
-		log.Info("payments through Stripe", "live", strings.HasPrefix(c.StripeSecretKey, "sk_live_"), "payment_element", c.StripePublishableKey != "")
-	}
-	bookings := booking.NewService(d.Pool, processor,
-		booking.Config{HoldTTL: c.HoldTTL, MaxTickets: c.MaxTickets}, time.Now, log)
-	sweepCtx, stopSweeper := context.WithCancel(context.Background())
-	sweeperDone := make(chan struct{})
-	go func() { bookings.RunSweeper(sweepCtx, c.SweepInterval); close(sweeperDone) }()
-	defer func() { stopSweeper(); <-sweeperDone }()
-
-	srv := web.NewServer(web.Config{
-		Log:                  log,
-		Events:               events,
-		Search:               search.NewService(d.Pool, events, time.Now),
-		Accounts:             account.NewService(d.Pool, time.Now),
-		Bookings:             bookings,
-		PaymentProvider:      provider,
-		Webhooks:             webhooks,
-		StripePublishableKey: c.StripePublishableKey,
-		SeatMapLimit:         c.SeatMapLimit,
-		Ready: func(ctx context.Context) error {
-			if err := d.Pool.Ping(ctx); err != nil {
-				return fmt.Errorf("database unreachable: %w", err)
-			}
-			if pending, err := migrator.Pending(ctx); err != nil || pending {
-				return fmt.Errorf("schema not current (pending migrations: %v, %v)", pending, err)
-			}
-			return nil
-		},
-	})
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set BOXOFFICE_ADDR or --addr to another address)", c.Addr, err)
@@ -298,6 +262,51 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 		return err
 	}
 	return nil
+}
+
+// buildSite wires the services on d into the web server and starts the
+// expiry sweeper; close stops what it started.
+func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop func(), err error) {
+	migrator, err := db.NewMigrator(d.Pool, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	events := event.NewService(d.Pool, time.Now)
+	var processor booking.Payments = payment.NewDemo()
+	var webhooks web.WebhookVerifier
+	provider := "demo"
+	if c.StripeSecretKey != "" {
+		stripe := payment.NewStripe(payment.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret})
+		processor, webhooks, provider = stripe, stripe, "stripe"
+		log.Info("payments through Stripe", "live", strings.HasPrefix(c.StripeSecretKey, "sk_live_"), "payment_element", c.StripePublishableKey != "")
+	}
+	bookings := booking.NewService(d.Pool, processor,
+		booking.Config{HoldTTL: c.HoldTTL, MaxTickets: c.MaxTickets}, time.Now, log)
+	sweepCtx, stopSweeper := context.WithCancel(context.Background())
+	sweeperDone := make(chan struct{})
+	go func() { bookings.RunSweeper(sweepCtx, c.SweepInterval); close(sweeperDone) }()
+
+	srv = web.NewServer(web.Config{
+		Log:                  log,
+		Events:               events,
+		Search:               search.NewService(d.Pool, events, time.Now),
+		Accounts:             account.NewService(d.Pool, time.Now),
+		Bookings:             bookings,
+		PaymentProvider:      provider,
+		Webhooks:             webhooks,
+		StripePublishableKey: c.StripePublishableKey,
+		SeatMapLimit:         c.SeatMapLimit,
+		Ready: func(ctx context.Context) error {
+			if err := d.Pool.Ping(ctx); err != nil {
+				return fmt.Errorf("database unreachable: %w", err)
+			}
+			if pending, err := migrator.Pending(ctx); err != nil || pending {
+				return fmt.Errorf("schema not current (pending migrations: %v, %v)", pending, err)
+			}
+			return nil
+		},
+	})
+	return srv, func() { stopSweeper(); <-sweeperDone; migrator.Close() }, nil
 }
 
 // siteURL is the address a person opens, for a listener's address.
