@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
 
 	"github.com/boxoffice/boxoffice/app/account"
+	"github.com/boxoffice/boxoffice/app/bench"
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/payment"
@@ -142,6 +144,8 @@ Usage:
   boxoffice migrate up|down|status     apply, roll back one, or list schema migrations
   boxoffice seed [--events N] [flags]  load the demo catalogue into an empty database,
                                        then add N synthetic events (for benchmarks)
+  boxoffice bench onsale [flags]       sell out an event with thousands of buyers and
+                                       report holds/s, latencies and the invariant
 
 Run "boxoffice <command> -h" for the flags of a command.
 `
@@ -161,6 +165,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stop func
 		return runMigrate(ctx, args, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, args, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -412,4 +418,127 @@ func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "synthetic: %v in %v\n", stats, time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "onsale" {
+		return errors.New("usage: boxoffice bench onsale [flags] (bench browse is not built yet)")
+	}
+	var url string
+	var eventID int64
+	var seats, buyers, concurrency int
+	var ramp time.Duration
+	var asJSON bool
+	c, _, err := parse("bench onsale", args[1:], stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&url, "url", "", "a running Boxoffice to drive (with --event and DATABASE_URL); empty starts one on a fresh database")
+		fs.Int64Var(&eventID, "event", 0, "the event to sell out, with --url")
+		fs.IntVar(&seats, "seats", 5000, "seats of the event to create (without --url)")
+		fs.IntVar(&buyers, "buyers", 2000, "buyers, each with an account and a session")
+		fs.DurationVar(&ramp, "ramp", 10*time.Second, "buyers arrive spread over this time")
+		fs.IntVar(&concurrency, "concurrency", 64, "buyers acting at once")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case seats < 1 || seats > 1_000_000:
+		return errors.New("--seats must be between 1 and 1000000")
+	case buyers < 1 || buyers > 100_000:
+		return errors.New("--buyers must be between 1 and 100000")
+	case concurrency < 1 || concurrency > 1000:
+		return errors.New("--concurrency must be between 1 and 1000")
+	case url != "" && (eventID <= 0 || c.DatabaseURL == ""):
+		return errors.New("with --url, give --event and DATABASE_URL (the benchmark reads the database for its ceiling and the invariant check)")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	progress := stderr
+
+	var d *db.DB
+	if url == "" {
+		// A Boxoffice of our own on a fresh database: holds that are
+		// walked away from run out within the run.
+		if c.DatabaseURL == "" {
+			dir, err := os.MkdirTemp("", "boxoffice-bench-")
+			if err != nil {
+				return err
+			}
+			os.Chmod(dir, 0o755)
+			defer os.RemoveAll(dir)
+			c.DataDir = dir
+		}
+		c.HoldTTL, c.SweepInterval = time.Minute, 5*time.Second
+		if d, err = openDB(ctx, c, log, true); err != nil {
+			return err
+		}
+		defer d.Close()
+		if eventID, err = seed.OnsaleEvent(ctx, d.Pool, seats, time.Now()); err != nil {
+			return err
+		}
+		srv, closeSite, err := buildSite(d, c, log)
+		if err != nil {
+			return err
+		}
+		defer closeSite()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		hs := srv.HTTPServer(ln.Addr().String())
+		go hs.Serve(ln)
+		defer hs.Close()
+		url = "http://" + ln.Addr().String()
+		fmt.Fprintf(progress, "started Boxoffice at %s with event %d (%d seats)\n", url, eventID, seats)
+	} else {
+		pool, err := db.NewPool(ctx, c.DatabaseURL, int32(concurrency))
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		d = &db.DB{Pool: pool}
+	}
+
+	rep, err := bench.Onsale(ctx, bench.OnsaleConfig{URL: url, EventID: eventID, Buyers: buyers, Ramp: ramp,
+		Concurrency: concurrency, Pool: d.Pool, Progress: progress})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printOnsale(stdout, rep)
+	if len(rep.Invariant) > 0 || rep.ServerErrors > 0 {
+		return fmt.Errorf("the on-sale broke the rules: %d server errors, invariant: %v", rep.ServerErrors, rep.Invariant)
+	}
+	return nil
+}
+
+func printOnsale(w io.Writer, r *bench.OnsaleReport) {
+	fmt.Fprintf(w, "\non-sale: %d buyers, %d seats, %v\n", r.Buyers, r.Seats, r.Duration.Round(time.Millisecond))
+	if r.SoldOutAfter > 0 {
+		fmt.Fprintf(w, "sold out after %v\n", r.SoldOutAfter.Round(time.Millisecond))
+	} else {
+		fmt.Fprintln(w, "not sold out")
+	}
+	fmt.Fprintf(w, "holds %d (%.0f/s), confirmed %d (%.0f/s), conflicts %d, declined %d, abandoned %d, 5xx %d, other errors %d\n",
+		r.Holds, r.HoldsPerSec, r.Confirmed, r.PaidPerSec, r.Conflicts, r.Declined, r.Abandoned, r.ServerErrors, r.OtherErrors)
+	if r.RushTime > 0 {
+		fmt.Fprintf(w, "rush (until 95%% of seats were taken): %v, %.0f holds/s; best second %.0f holds\n",
+			r.RushTime.Round(time.Second), r.RushHoldsPerSec, r.PeakHoldsPerSec)
+	}
+	fmt.Fprintf(w, "ceiling: %.0f lock-and-update tx/s from %d clients (p50 %.1f ms, p99 %.1f ms); rush holds/s are %.1f%% of it\n",
+		r.Ceiling.TxPerSec, r.Ceiling.Clients, r.Ceiling.Latency.P50, r.Ceiling.Latency.P99, 100*r.RushHoldsPerSec/r.Ceiling.TxPerSec)
+	fmt.Fprintf(w, "\n| step | count | p50 | p95 | p99 |\n| --- | --- | --- | --- | --- |\n")
+	for _, step := range []string{"event page", "tickets json", "hold", "pay", "event json"} {
+		if l, ok := r.Steps[step]; ok {
+			fmt.Fprintf(w, "| %s | %d | %.1f ms | %.1f ms | %.1f ms |\n", step, l.Count, l.P50, l.P95, l.P99)
+		}
+	}
+	if len(r.Invariant) == 0 {
+		fmt.Fprintln(w, "\ninvariant: holds (no ticket in two live bookings, sold + held + available = total, every confirmed booking's tickets sold to it)")
+	} else {
+		fmt.Fprintf(w, "\nINVARIANT BROKEN: %v\n", r.Invariant)
+	}
 }
