@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -429,7 +430,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var seats, buyers, concurrency int
 	var ramp time.Duration
 	var asJSON bool
+	var cpuProfile string
 	c, _, err := parse("bench onsale", args[1:], stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server and buyers) to this file")
 		fs.StringVar(&url, "url", "", "a running Boxoffice to drive (with --event and DATABASE_URL); empty starts one on a fresh database")
 		fs.Int64Var(&eventID, "event", 0, "the event to sell out, with --url")
 		fs.IntVar(&seats, "seats", 5000, "seats of the event to create (without --url)")
@@ -498,6 +501,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		d = &db.DB{Pool: pool}
 	}
 
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := bench.Onsale(ctx, bench.OnsaleConfig{URL: url, EventID: eventID, Buyers: buyers, Ramp: ramp,
 		Concurrency: concurrency, Pool: d.Pool, Progress: progress})
 	if err != nil {

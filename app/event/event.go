@@ -278,6 +278,11 @@ func (s *Service) Availability(ctx context.Context, id int64) (*Availability, er
 // Seats returns the tickets of event id with their seats, in sectionID only
 // when it is not 0, in map order.
 func (s *Service) Seats(ctx context.Context, id, sectionID int64) ([]Seat, error) {
+	return s.seatsIn(ctx, id, sectionID, "")
+}
+
+// seatsIn is Seats in one status ("" for all), filtered by the database.
+func (s *Service) seatsIn(ctx context.Context, id, sectionID int64, status string) ([]Seat, error) {
 	e, err := s.FindEventByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -289,7 +294,7 @@ func (s *Service) Seats(ctx context.Context, id, sectionID int64) ([]Seat, error
 		}
 		s.places.Put(e.Venue.ID, places)
 	}
-	return seats(ctx, s.pool, id, sectionID, s.now(), places)
+	return seats(ctx, s.pool, id, sectionID, status, s.now(), places)
 }
 
 // Tickets returns event id's tickets filtered by section (0: all) and
@@ -307,20 +312,7 @@ func (s *Service) Tickets(ctx context.Context, id, sectionID int64, status strin
 	if sectionID != 0 && e.Section(sectionID) == nil {
 		return nil, app.Errorf(app.EINVALID, "section %d is not a section of event %d", sectionID, id)
 	}
-	all, err := s.Seats(ctx, id, sectionID)
-	if err != nil {
-		return nil, err
-	}
-	if status == "" {
-		return all, nil
-	}
-	out := all[:0:0]
-	for _, t := range all {
-		if t.Status == status {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return s.seatsIn(ctx, id, sectionID, status)
 }
 
 func notFound(id int64) error {

@@ -170,8 +170,16 @@ func availability(ctx context.Context, pool *pgxpool.Pool, id int64, now time.Ti
 
 // seats reads an event's tickets from the index alone and places them with
 // the venue's seat positions.
-func seats(ctx context.Context, pool *pgxpool.Pool, id, sectionID int64, now time.Time, places map[int64]place) ([]Seat, error) {
-	const query = `SELECT t.id, t.seat_id, t.section_id, t.price, ` + ticketStatus + ` FROM tickets t WHERE t.event_id = $2`
+// statusCondition selects tickets that fans see in a status ($1 is now).
+var statusCondition = map[string]string{
+	"":              "",
+	StatusAvailable: " AND " + availableTicket,
+	StatusReserved:  " AND t.status = 'reserved' AND t.reserved_until > $1",
+	StatusSold:      " AND t.status = 'sold'",
+}
+
+func seats(ctx context.Context, pool *pgxpool.Pool, id, sectionID int64, status string, now time.Time, places map[int64]place) ([]Seat, error) {
+	query := `SELECT t.id, t.seat_id, t.section_id, t.price, ` + ticketStatus + ` FROM tickets t WHERE t.event_id = $2` + statusCondition[status]
 	var rows pgx.Rows
 	var err error
 	if sectionID == 0 {
