@@ -147,6 +147,8 @@ Usage:
                                        then add N synthetic events (for benchmarks)
   boxoffice bench onsale [flags]       sell out an event with thousands of buyers and
                                        report holds/s, latencies and the invariant
+  boxoffice bench browse [flags]       a fixed-rate read load (event pages, sections,
+                                       search, ticket JSON) and the highest rate it bears
 
 Run "boxoffice <command> -h" for the flags of a command.
 `
@@ -422,8 +424,11 @@ func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "browse" {
+		return runBrowse(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "onsale" {
-		return errors.New("usage: boxoffice bench onsale [flags] (bench browse is not built yet)")
+		return errors.New("usage: boxoffice bench onsale|browse [flags]")
 	}
 	var url string
 	var eventID int64
@@ -555,4 +560,116 @@ func printOnsale(w io.Writer, r *bench.OnsaleReport) {
 	} else {
 		fmt.Fprintf(w, "\nINVARIANT BROKEN: %v\n", r.Invariant)
 	}
+}
+
+func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var url string
+	var rate float64
+	var duration time.Duration
+	var findMax, asJSON bool
+	c, _, err := parse("bench browse", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&url, "url", "", "a running Boxoffice to drive (with DATABASE_URL, to pick targets); empty starts one with the demo catalogue")
+		fs.Float64Var(&rate, "rate", 100, "requests per second")
+		fs.DurationVar(&duration, "duration", 20*time.Second, "how long to send them")
+		fs.BoolVar(&findMax, "find-max", true, "also search for the highest rate with p99 under 100 ms, for the mix and for /healthz")
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	})
+	if err != nil {
+		return err
+	}
+	if rate <= 0 || duration < time.Second {
+		return errors.New("--rate must be above 0 and --duration at least 1s")
+	}
+	if url != "" && c.DatabaseURL == "" {
+		return errors.New("with --url, give DATABASE_URL too: the load picks its events and sections from the database")
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	progress := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+
+	var d *db.DB
+	if url == "" {
+		if c.DatabaseURL == "" {
+			dir, err := os.MkdirTemp("", "boxoffice-bench-")
+			if err != nil {
+				return err
+			}
+			os.Chmod(dir, 0o755)
+			defer os.RemoveAll(dir)
+			c.DataDir = dir
+		}
+		if d, err = openDB(ctx, c, log, true); err != nil {
+			return err
+		}
+		defer d.Close()
+		if _, _, err := seed.Demo(ctx, d.Pool, time.Now()); err != nil {
+			return err
+		}
+		srv, closeSite, err := buildSite(d, c, log)
+		if err != nil {
+			return err
+		}
+		defer closeSite()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		hs := srv.HTTPServer(ln.Addr().String())
+		go hs.Serve(ln)
+		defer hs.Close()
+		url = "http://" + ln.Addr().String()
+		progress("started Boxoffice at %s with the demo catalogue", url)
+	} else {
+		pool, err := db.NewPool(ctx, c.DatabaseURL, 4)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		d = &db.DB{Pool: pool}
+	}
+	mix, err := bench.BuildMix(ctx, d.Pool)
+	if err != nil {
+		return err
+	}
+	progress("browsing at %.0f requests/s for %v…", rate, duration)
+	rep, err := bench.Browse(ctx, url, mix, rate, duration)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Load         *bench.BrowseReport `json:"load"`
+		EventPageMax float64             `json:"event_page_max_rate,omitempty"`
+		HealthzMax   float64             `json:"healthz_max_rate,omitempty"`
+	}{Load: rep}
+	if findMax {
+		const limit = 100 * time.Millisecond
+		progress("highest rate of the mix with the event page's p99 under 100 ms:")
+		out.EventPageMax, _, err = bench.MaxRate(ctx, url, mix, "event page", limit, 5*time.Second, 25, progress)
+		if err != nil {
+			return err
+		}
+		progress("highest rate of /healthz with p99 under 100 ms:")
+		out.HealthzMax, _, err = bench.MaxRate(ctx, url, bench.HealthzOnly, "", limit, 5*time.Second, 500, progress)
+		if err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(stdout, "\nbrowse: asked %.0f req/s for %v, achieved %.1f req/s, %d errors\n\n| route | requests | p50 | p99 | errors |\n| --- | --- | --- | --- | --- |\n",
+		rep.Rate, duration, rep.Achieved, rep.Errors)
+	for _, route := range []string{"event page", "section map", "search", "tickets json"} {
+		r := rep.Routes[route]
+		fmt.Fprintf(stdout, "| %s | %d | %.1f ms | %.1f ms | %d |\n", route, r.Count, r.P50, r.P99, r.Errors)
+	}
+	if findMax {
+		fmt.Fprintf(stdout, "\nhighest rate with the event page's p99 < 100 ms: %.0f req/s of the mix\n", out.EventPageMax)
+		fmt.Fprintf(stdout, "highest rate of /healthz with p99 < 100 ms: %.0f req/s (the ceiling)\n", out.HealthzMax)
+		if out.HealthzMax > 0 {
+			fmt.Fprintf(stdout, "ratio: %.1f%%\n", 100*out.EventPageMax/out.HealthzMax)
+		}
+	}
+	return nil
 }
