@@ -121,6 +121,10 @@ func Browse(ctx context.Context, base string, mix *Mix, rate float64, d time.Dur
 	}
 	var done atomic.Int64
 	var wg sync.WaitGroup
+	// At most this many requests in flight: past it the server is far
+	// behind, and a request that cannot even be sent counts as an error
+	// rather than as one more open file.
+	inflight := make(chan struct{}, 2000)
 	interval := time.Duration(float64(time.Second) / rate)
 	start := time.Now()
 	rng := rand.New(rand.NewPCG(uint64(rate), 9))
@@ -131,7 +135,14 @@ func Browse(ctx context.Context, base string, mix *Mix, rate float64, d time.Dur
 		}
 		time.Sleep(time.Until(due))
 		route, path := mix.next(rng)
+		select {
+		case inflight <- struct{}{}:
+		default:
+			failed(route)
+			continue
+		}
 		wg.Go(func() {
+			defer func() { <-inflight }()
 			req, _ := http.NewRequestWithContext(ctx, "GET", base+path, nil)
 			req.Header.Set("Accept-Encoding", "gzip")
 			res, err := httpc.Do(req)
