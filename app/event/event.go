@@ -177,6 +177,7 @@ type Service struct {
 	pool   *pgxpool.Pool
 	now    func() time.Time
 	stock  *cache.Cache[int64, Stock]
+	avail  *cache.Cache[int64, *Availability]
 	cache  *cache.Cache[int64, *Event]
 	places *cache.Cache[int64, map[int64]place] // per venue: seat id → place
 }
@@ -194,6 +195,12 @@ type place struct {
 // costs milliseconds; the event page itself always counts afresh.
 const StockTTL = 5 * time.Second
 
+// AvailabilityTTL is how stale the per-section counts of an event page may
+// be: at an on-sale thousands of fans load the same page each second, and
+// counting a stadium's tickets costs milliseconds each time. The seats on
+// a seat map are always read afresh.
+const AvailabilityTTL = time.Second
+
 // detailsTTL is how long event details stay cached: an edit to an event
 // shows within this time; availability is never cached.
 const detailsTTL = 30 * time.Second
@@ -205,6 +212,7 @@ func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
 		pool:   pool,
 		now:    now,
 		stock:  cache.New[int64, Stock](StockTTL, 20000, now),
+		avail:  cache.New[int64, *Availability](AvailabilityTTL, 5000, now),
 		cache:  cache.New[int64, *Event](detailsTTL, 2000, now),
 		places: cache.New[int64, map[int64]place](10*time.Minute, 200, now),
 	}
@@ -270,9 +278,19 @@ func (s *Service) FindEventByID(ctx context.Context, id int64) (*Event, error) {
 	return e, nil
 }
 
-// Availability counts what is left of event id, per section, in one query.
+// Availability counts what is left of event id, per section, in one
+// query, at most AvailabilityTTL ago. The result is shared: callers must
+// not modify it.
 func (s *Service) Availability(ctx context.Context, id int64) (*Availability, error) {
-	return availability(ctx, s.pool, id, s.now())
+	if a, ok := s.avail.Get(id); ok {
+		return a, nil
+	}
+	a, err := availability(ctx, s.pool, id, s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.avail.Put(id, a)
+	return a, nil
 }
 
 // Seats returns the tickets of event id with their seats, in sectionID only
