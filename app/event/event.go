@@ -202,7 +202,7 @@ const StockTTL = 5 * time.Second
 const AvailabilityTTL = time.Second
 
 // detailsTTL is how long event details stay cached: an edit to an event
-// shows within this time; availability is never cached.
+// shows within this time. Availability has its own, shorter cache.
 const detailsTTL = 30 * time.Second
 
 // NewService returns a catalogue service on pool. now is the clock (time.Now
