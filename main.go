@@ -506,17 +506,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		d = &db.DB{Pool: pool}
 	}
 
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	rep, err := bench.Onsale(ctx, bench.OnsaleConfig{URL: url, EventID: eventID, Buyers: buyers, Ramp: ramp,
 		Concurrency: concurrency, Pool: d.Pool, Progress: progress})
 	if err != nil {
@@ -567,7 +561,9 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var rate float64
 	var duration time.Duration
 	var findMax, asJSON bool
+	var cpuProfile string
 	c, _, err := parse("bench browse", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server and load) to this file")
 		fs.StringVar(&url, "url", "", "a running Boxoffice to drive (with DATABASE_URL, to pick targets); empty starts one with the demo catalogue")
 		fs.Float64Var(&rate, "rate", 100, "requests per second")
 		fs.DurationVar(&duration, "duration", 20*time.Second, "how long to send them")
@@ -630,6 +626,11 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	progress("browsing at %.0f requests/s for %v…", rate, duration)
 	rep, err := bench.Browse(ctx, url, mix, rate, duration)
 	if err != nil {
@@ -672,4 +673,21 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	return nil
+}
+
+// startCPUProfile profiles the process into path until the returned stop
+// is called; an empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"compress/gzip"
 	"context"
 	"log/slog"
 	"net/http"
@@ -82,7 +83,7 @@ func NewServer(cfg Config) *Server {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 		securityHeaders,
 		middleware.BodyLimit("1M"),
-		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 1024}),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed, MinLength: 1024}),
 		csrf(),
 		s.authenticate,
 		pageContext,
