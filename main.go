@@ -26,6 +26,8 @@ import (
 	"time"
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/bench"
 	"github.com/boxoffice/boxoffice/app/booking"
@@ -462,49 +464,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	progress := stderr
 
-	var d *db.DB
 	if url == "" {
-		// A Boxoffice of our own on a fresh database: holds that are
-		// walked away from run out within the run.
-		if c.DatabaseURL == "" {
-			dir, err := os.MkdirTemp("", "boxoffice-bench-")
-			if err != nil {
-				return err
-			}
-			os.Chmod(dir, 0o755)
-			defer os.RemoveAll(dir)
-			c.DataDir = dir
-		}
+		// Holds that are walked away from must run out within the run.
 		c.HoldTTL, c.SweepInterval = time.Minute, 5*time.Second
-		if d, err = openDB(ctx, c, log, true); err != nil {
-			return err
-		}
-		defer d.Close()
-		if eventID, err = seed.OnsaleEvent(ctx, d.Pool, seats, time.Now()); err != nil {
-			return err
-		}
-		srv, closeSite, err := buildSite(d, c, log)
-		if err != nil {
-			return err
-		}
-		defer closeSite()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		hs := srv.HTTPServer(ln.Addr().String())
-		go hs.Serve(ln)
-		defer hs.Close()
-		url = "http://" + ln.Addr().String()
-		fmt.Fprintf(progress, "started Boxoffice at %s with event %d (%d seats)\n", url, eventID, seats)
-	} else {
-		pool, err := db.NewPool(ctx, c.DatabaseURL, int32(concurrency))
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		d = &db.DB{Pool: pool}
 	}
+	url, pool, cleanup, err := benchSite(ctx, c, url, log, int32(concurrency), func(pool *pgxpool.Pool) error {
+		eventID, err = seed.OnsaleEvent(ctx, pool, seats, time.Now())
+		fmt.Fprintf(progress, "created event %d (%d seats)\n", eventID, seats)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	defer cleanup()
 
 	stopProfile, err := startCPUProfile(cpuProfile)
 	if err != nil {
@@ -512,7 +484,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer stopProfile()
 	rep, err := bench.Onsale(ctx, bench.OnsaleConfig{URL: url, EventID: eventID, Buyers: buyers, Ramp: ramp,
-		Concurrency: concurrency, Pool: d.Pool, Progress: progress})
+		Concurrency: concurrency, Pool: pool, Progress: progress})
 	if err != nil {
 		return err
 	}
@@ -521,39 +493,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	printOnsale(stdout, rep)
+	rep.WriteText(stdout)
 	if len(rep.Invariant) > 0 || rep.ServerErrors > 0 {
 		return fmt.Errorf("the on-sale broke the rules: %d server errors, invariant: %v", rep.ServerErrors, rep.Invariant)
 	}
 	return nil
-}
-
-func printOnsale(w io.Writer, r *bench.OnsaleReport) {
-	fmt.Fprintf(w, "\non-sale: %d buyers, %d seats, %v\n", r.Buyers, r.Seats, r.Duration.Round(time.Millisecond))
-	if r.SoldOutAfter > 0 {
-		fmt.Fprintf(w, "sold out after %v\n", r.SoldOutAfter.Round(time.Millisecond))
-	} else {
-		fmt.Fprintln(w, "not sold out")
-	}
-	fmt.Fprintf(w, "holds %d (%.0f/s), confirmed %d (%.0f/s), conflicts %d, declined %d, abandoned %d, 5xx %d, other errors %d\n",
-		r.Holds, r.HoldsPerSec, r.Confirmed, r.PaidPerSec, r.Conflicts, r.Declined, r.Abandoned, r.ServerErrors, r.OtherErrors)
-	if r.RushTime > 0 {
-		fmt.Fprintf(w, "rush (until 95%% of seats were taken): %v, %.0f holds/s; best second %.0f holds\n",
-			r.RushTime.Round(time.Second), r.RushHoldsPerSec, r.PeakHoldsPerSec)
-	}
-	fmt.Fprintf(w, "ceiling: %.0f lock-and-update tx/s from %d clients (p50 %.1f ms, p99 %.1f ms); rush holds/s are %.1f%% of it\n",
-		r.Ceiling.TxPerSec, r.Ceiling.Clients, r.Ceiling.Latency.P50, r.Ceiling.Latency.P99, 100*r.RushHoldsPerSec/r.Ceiling.TxPerSec)
-	fmt.Fprintf(w, "\n| step | count | p50 | p95 | p99 |\n| --- | --- | --- | --- | --- |\n")
-	for _, step := range []string{"event page", "tickets json", "hold", "pay", "event json"} {
-		if l, ok := r.Steps[step]; ok {
-			fmt.Fprintf(w, "| %s | %d | %.1f ms | %.1f ms | %.1f ms |\n", step, l.Count, l.P50, l.P95, l.P99)
-		}
-	}
-	if len(r.Invariant) == 0 {
-		fmt.Fprintln(w, "\ninvariant: holds (no ticket in two live bookings, sold + held + available = total, every confirmed booking's tickets sold to it)")
-	} else {
-		fmt.Fprintf(w, "\nINVARIANT BROKEN: %v\n", r.Invariant)
-	}
 }
 
 func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -582,47 +526,15 @@ func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	progress := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 
-	var d *db.DB
-	if url == "" {
-		if c.DatabaseURL == "" {
-			dir, err := os.MkdirTemp("", "boxoffice-bench-")
-			if err != nil {
-				return err
-			}
-			os.Chmod(dir, 0o755)
-			defer os.RemoveAll(dir)
-			c.DataDir = dir
-		}
-		if d, err = openDB(ctx, c, log, true); err != nil {
-			return err
-		}
-		defer d.Close()
-		if _, _, err := seed.Demo(ctx, d.Pool, time.Now()); err != nil {
-			return err
-		}
-		srv, closeSite, err := buildSite(d, c, log)
-		if err != nil {
-			return err
-		}
-		defer closeSite()
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		hs := srv.HTTPServer(ln.Addr().String())
-		go hs.Serve(ln)
-		defer hs.Close()
-		url = "http://" + ln.Addr().String()
-		progress("started Boxoffice at %s with the demo catalogue", url)
-	} else {
-		pool, err := db.NewPool(ctx, c.DatabaseURL, 4)
-		if err != nil {
-			return err
-		}
-		defer pool.Close()
-		d = &db.DB{Pool: pool}
+	url, pool, cleanup, err := benchSite(ctx, c, url, log, 4, func(pool *pgxpool.Pool) error {
+		_, _, err := seed.Demo(ctx, pool, time.Now())
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	mix, err := bench.BuildMix(ctx, d.Pool)
+	defer cleanup()
+	mix, err := bench.BuildMix(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -690,4 +602,61 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// benchSite is the Boxoffice a benchmark drives: with url empty, one of
+// its own on a fresh database (an embedded cluster in a temporary folder,
+// unless DATABASE_URL names one), loaded by prepare; else the one at url,
+// with the database at DATABASE_URL for targets and checks.
+func benchSite(ctx context.Context, c *config, url string, log *slog.Logger, poolSize int32,
+	prepare func(*pgxpool.Pool) error) (site string, pool *pgxpool.Pool, cleanup func(), err error) {
+	var undo []func()
+	cleanup = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
+	if url != "" {
+		if pool, err = db.NewPool(ctx, c.DatabaseURL, poolSize); err != nil {
+			return "", nil, nil, err
+		}
+		return url, pool, pool.Close, nil
+	}
+	if c.DatabaseURL == "" {
+		dir, err := os.MkdirTemp("", "boxoffice-bench-")
+		if err != nil {
+			return "", nil, nil, err
+		}
+		os.Chmod(dir, 0o755) // the server user must get in when we run as root
+		undo = append(undo, func() { os.RemoveAll(dir) })
+		c.DataDir = dir
+	}
+	d, err := openDB(ctx, c, log, true)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	undo = append(undo, func() { d.Close() })
+	if err = prepare(d.Pool); err != nil {
+		return "", nil, nil, err
+	}
+	srv, closeSite, err := buildSite(d, c, log)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	undo = append(undo, closeSite)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	hs := srv.HTTPServer(ln.Addr().String())
+	go hs.Serve(ln)
+	undo = append(undo, func() { hs.Close() })
+	site = "http://" + ln.Addr().String()
+	fmt.Fprintf(os.Stderr, "started Boxoffice at %s\n", site)
+	return site, d.Pool, cleanup, nil
 }
