@@ -209,3 +209,40 @@ func TestStaticFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	for _, c := range []struct {
+		name   string
+		stripe bool
+	}{{"demo", false}, {"stripe", true}} {
+		ts := newServer(t, pool, func(cfg *web.Config) {
+			if c.stripe {
+				cfg.StripePublishableKey = "pk_test_x"
+			}
+		})
+		res, err := http.Get(ts.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		csp := res.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "object-src 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", c.name, csp, want)
+			}
+		}
+		if strings.Contains(csp, "js.stripe.com") != c.stripe {
+			t.Errorf("%s: CSP %q allows Stripe: %v, want %v", c.name, csp, !c.stripe, c.stripe)
+		}
+		if strings.Contains(csp, "'unsafe-inline'") && !strings.Contains(csp, "style-src-attr 'unsafe-inline'") {
+			t.Errorf("%s: CSP allows inline code: %q", c.name, csp)
+		}
+		for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "strict-origin-when-cross-origin"} {
+			if got := res.Header.Get(h); got != want {
+				t.Errorf("%s: %s = %q, want %q", c.name, h, got, want)
+			}
+		}
+	}
+}
