@@ -23,7 +23,7 @@ import (
 
 // smallEvent makes one event with n seats in a fresh database and returns
 // its ticket ids.
-func smallEvent(t *testing.T, pool *pgxpool.Pool, n int) (int64, []int64) {
+func smallEvent(t testing.TB, pool *pgxpool.Pool, n int) (int64, []int64) {
 	t.Helper()
 	ctx := context.Background()
 	for _, sql := range []string{
@@ -46,7 +46,7 @@ func smallEvent(t *testing.T, pool *pgxpool.Pool, n int) (int64, []int64) {
 	return 1, ids(t, pool, `SELECT id FROM tickets ORDER BY id`)
 }
 
-func ids(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) []int64 {
+func ids(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) []int64 {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), sql, args...)
 	if err != nil {
@@ -63,7 +63,7 @@ func ids(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) []int64 {
 }
 
 // api calls the JSON API and decodes the answer.
-func api(t *testing.T, method, url, token string, body any) (int, map[string]any) {
+func api(t testing.TB, method, url, token string, body any) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -86,7 +86,7 @@ func api(t *testing.T, method, url, token string, body any) (int, map[string]any
 }
 
 // signUp makes an account through the API and returns a session token.
-func signUp(t *testing.T, base, email string) string {
+func signUp(t testing.TB, base, email string) string {
 	t.Helper()
 	if code, body := api(t, "POST", base+"/api/v1/users", "", map[string]string{"email": email, "password": "correct horse battery", "name": "Fan"}); code != 201 {
 		t.Fatalf("sign up %s: %d %v", email, code, body)

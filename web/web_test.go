@@ -37,7 +37,7 @@ func demoServer(t *testing.T) *httptest.Server {
 	return newServer(t, pool)
 }
 
-func newServer(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Config)) *httptest.Server {
+func newServer(t testing.TB, pool *pgxpool.Pool, opts ...func(*web.Config)) *httptest.Server {
 	t.Helper()
 	ts := httptest.NewServer(newHandler(pool, opts...))
 	t.Cleanup(ts.Close)
