@@ -93,6 +93,9 @@ func (b *Booking) Code(t Ticket) string {
 type Config struct {
 	HoldTTL    time.Duration // how long a hold lasts
 	MaxTickets int           // tickets per booking
+	// LockTimeout and StatementTimeout bound each booking transaction's
+	// waits (default 3 s and 15 s).
+	LockTimeout, StatementTimeout time.Duration
 }
 
 // Payments is what booking needs of a payment processor.
@@ -112,6 +115,12 @@ type Service struct {
 
 // NewService returns a booking service.
 func NewService(pool *pgxpool.Pool, payments Payments, cfg Config, now func() time.Time, log *slog.Logger) *Service {
+	if cfg.LockTimeout == 0 {
+		cfg.LockTimeout = 3 * time.Second
+	}
+	if cfg.StatementTimeout == 0 {
+		cfg.StatementTimeout = 15 * time.Second
+	}
 	return &Service{pool: pool, payments: payments, cfg: cfg, now: now, log: log}
 }
 
@@ -249,7 +258,7 @@ func (s *Service) Confirm(ctx context.Context, id int64, receipt payment.Receipt
 // their seats; it returns how many it ended. Correctness does not depend on
 // it: an expired hold already counts as free.
 func (s *Service) SweepExpired(ctx context.Context) (int, error) {
-	return sweepExpired(ctx, s.pool, s.now())
+	return s.sweepExpired(ctx, s.now())
 }
 
 // RunSweeper sweeps every interval until ctx ends.

@@ -563,3 +563,32 @@ func TestPayingInTheBrowser(t *testing.T) {
 	}
 	checkInvariant(t, f.pool)
 }
+
+func TestHoldGivesUpOnAStuckLock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 5, 1)
+	ctx := context.Background()
+	svc := booking.NewService(f.pool, f.demo, booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8, LockTimeout: 200 * time.Millisecond},
+		f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	// Something else holds the ticket's row lock and does not let go.
+	stuck, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stuck.Exec(ctx, `SELECT id FROM tickets WHERE id = $1 FOR UPDATE`, f.tickets[0]); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	_, err = svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+	if code(err) != app.EUNAVAILABLE {
+		t.Errorf("hold behind a stuck lock: %v, want 'try again'", err)
+	}
+	if waited := time.Since(t0); waited > 3*time.Second {
+		t.Errorf("waited %v behind the lock", waited)
+	}
+	stuck.Rollback(ctx)
+	if _, err := svc.HoldTickets(ctx, f.fans[0], f.tickets[:2]); err != nil {
+		t.Errorf("hold once the lock is gone: %v", err)
+	}
+	checkInvariant(t, f.pool)
+}

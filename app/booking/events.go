@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/boxoffice/boxoffice/app/payment"
-	"github.com/boxoffice/boxoffice/db"
 )
 
 // HandlePaymentEvent applies a processor's event (a Stripe webhook) to its
@@ -84,7 +83,7 @@ func (s *Service) bookingOfPayment(ctx context.Context, ev payment.Event) (int64
 // refunded ends a booking whose payment was refunded at the processor:
 // its seats, held or sold, go back on sale.
 func (s *Service) refunded(ctx context.Context, id int64, receipt payment.Receipt) error {
-	return db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
 		var status string
 		var paymentID *string
 		if err := tx.QueryRow(ctx, `SELECT status, payment_id FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&status, &paymentID); err != nil {

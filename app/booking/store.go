@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -14,13 +16,35 @@ import (
 	"github.com/boxoffice/boxoffice/db"
 )
 
+// transact runs fn in a transaction that waits at most LockTimeout for a
+// row lock and StatementTimeout for a statement, so that no request hangs
+// behind a stuck lock. Running out of either is an app.EUNAVAILABLE: the
+// fan may simply try again.
+func (s *Service) transact(ctx context.Context, fn func(pgx.Tx) error) error {
+	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`,
+			milliseconds(s.cfg.LockTimeout), milliseconds(s.cfg.StatementTimeout)); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "55P03" || pgErr.Code == "57014") {
+		s.log.Warn("booking transaction timed out", "err", err)
+		return &app.Error{Code: app.EUNAVAILABLE, Message: "So many fans are booking right now that we could not get to these seats in time. Try again in a moment."}
+	}
+	return err
+}
+
+func milliseconds(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+
 // hold is the hold transaction: lock the requested tickets in id order,
 // check every one is free (a run-out hold is), then mark them held by a new
 // booking. ids are sorted and distinct.
 func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (int64, error) {
 	now := s.now()
 	var bookingID int64
-	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.transact(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT t.id, t.event_id, t.price, t.currency,
 			       t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= $2) AS free,
@@ -112,7 +136,7 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (int64, e
 
 // end cancels (or expires) a pending booking of userID and frees its seats.
 func (s *Service) end(ctx context.Context, userID, id int64, status string) error {
-	return db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
 		var current string
 		err := tx.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1 AND user_id = $2 FOR UPDATE`, id, userID).Scan(&current)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -156,7 +180,7 @@ const (
 func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt) (confirmOutcome, int64, error) {
 	var outcome confirmOutcome
 	var userID int64
-	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.transact(ctx, func(tx pgx.Tx) error {
 		outcome = confirmed
 		var status string
 		var provider, paymentID *string
@@ -208,7 +232,7 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 // markRefunded ends a booking whose payment was refunded, freeing any seat
 // it still holds.
 func (s *Service) markRefunded(ctx context.Context, id int64, receipt payment.Receipt) error {
-	return db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.transact(ctx, func(tx pgx.Tx) error {
 		var status string
 		if err := tx.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {
 			return err
@@ -225,9 +249,9 @@ func (s *Service) markRefunded(ctx context.Context, id int64, receipt payment.Re
 	})
 }
 
-func sweepExpired(ctx context.Context, pool *pgxpool.Pool, now time.Time) (int, error) {
+func (s *Service) sweepExpired(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	err := db.Transact(ctx, pool, func(tx pgx.Tx) error {
+	err := s.transact(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT id FROM bookings WHERE status = 'pending' AND expires_at <= $1
 			ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now)
