@@ -2,7 +2,6 @@ package templates
 
 import (
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/boxoffice/boxoffice/app/search"
@@ -88,5 +87,3 @@ func resultCount(r *search.Result) string {
 	}
 	return thousands(r.Total) + " events"
 }
-
-func itoaInt(n int) string { return strconv.Itoa(n) }

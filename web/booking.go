@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -94,19 +95,7 @@ func mapURL(eventID, sectionID int64, ids []int64) string {
 }
 
 func without(ids, drop []int64) []int64 {
-	var out []int64
-	for _, id := range ids {
-		keep := true
-		for _, d := range drop {
-			if d == id {
-				keep = false
-			}
-		}
-		if keep {
-			out = append(out, id)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return slices.Contains(drop, id) })
 }
 
 func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.BookingView, error) {
@@ -175,18 +164,16 @@ func (s *Server) handleBookingPay(c echo.Context) error {
 			return s.checkoutAgain(c, b, http.StatusBadRequest, "That is not one of Stripe's test card numbers; try 4242 4242 4242 4242.")
 		}
 	}
-	paid, err := s.bookings.PayBooking(c.Request().Context(), b.UserID, b.ID, method)
+	_, err = s.bookings.PayBooking(c.Request().Context(), b.UserID, b.ID, method)
 	var e *app.Error
-	if errors.As(err, &e) && (e.Code == app.EPAYMENT || e.Code == app.EINVALID || e.Code == app.EUNAVAILABLE) {
+	switch {
+	case err == nil || app.ErrorCode(err) == app.ECONFLICT:
+		// Paid, or no longer payable: the booking's page says which.
+		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID))
+	case errors.As(err, &e) && (e.Code == app.EPAYMENT || e.Code == app.EINVALID || e.Code == app.EUNAVAILABLE):
 		return s.checkoutAgain(c, b, statusOf[e.Code], e.Message)
 	}
-	if err != nil && e == nil {
-		return err
-	}
-	if err == nil {
-		b = paid
-	}
-	return c.Redirect(http.StatusSeeOther, bookingPath(b.ID))
+	return err
 }
 
 func (s *Server) checkoutAgain(c echo.Context, b *booking.Booking, status int, message string) error {
