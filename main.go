@@ -62,6 +62,9 @@ type config struct {
 	MaxTickets           int
 	SeatMapLimit         int
 	SweepInterval        time.Duration
+	BookingRate          web.Rate
+	SearchRate           web.Rate
+	TrustProxy           bool
 	LogFormat            string
 	StripeSecretKey      string
 	StripePublishableKey string
@@ -108,6 +111,16 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 	fs.IntVar(&c.MaxTickets, "max-tickets", envInt("BOXOFFICE_MAX_TICKETS", 8), "tickets per booking (BOXOFFICE_MAX_TICKETS)")
 	fs.IntVar(&c.SeatMapLimit, "seat-map-limit", envInt("BOXOFFICE_SEAT_MAP_LIMIT", 2500), "largest venue whose event page shows every seat; larger ones show sections first (BOXOFFICE_SEAT_MAP_LIMIT)")
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", envDuration("BOXOFFICE_SWEEP_INTERVAL", 30*time.Second), "how often expired holds are tidied up (BOXOFFICE_SWEEP_INTERVAL)")
+	envRate := func(name, def string) web.Rate {
+		v, err := web.ParseRate(env(name, def))
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", name, err))
+		}
+		return v
+	}
+	fs.TextVar(&c.BookingRate, "booking-rate", envRate("BOXOFFICE_BOOKING_RATE", "30/min,10"), "holds, payments and cancellations one fan may make, as N/min[,BURST] or off (BOXOFFICE_BOOKING_RATE)")
+	fs.TextVar(&c.SearchRate, "search-rate", envRate("BOXOFFICE_SEARCH_RATE", "120/min,40"), "searches one client may make, as N/min[,BURST] or off (BOXOFFICE_SEARCH_RATE)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("BOXOFFICE_TRUST_PROXY", false), "take client addresses from X-Forwarded-For, set by a load balancer in front (BOXOFFICE_TRUST_PROXY)")
 	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", env("STRIPE_SECRET_KEY", ""), "Stripe secret key; empty uses the demo processor (STRIPE_SECRET_KEY)")
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", env("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key (STRIPE_PUBLISHABLE_KEY)")
@@ -307,6 +320,9 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop fun
 		Webhooks:             webhooks,
 		StripePublishableKey: c.StripePublishableKey,
 		SeatMapLimit:         c.SeatMapLimit,
+		BookingRate:          c.BookingRate,
+		SearchRate:           c.SearchRate,
+		TrustProxy:           c.TrustProxy,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -644,6 +660,9 @@ func benchSite(ctx context.Context, c *config, url string, log *slog.Logger, poo
 	if err = prepare(d.Pool); err != nil {
 		return "", nil, nil, err
 	}
+	// One load generator stands in for thousands of fans at one address:
+	// per-client limits would measure the limiter, not the site.
+	c.BookingRate, c.SearchRate = web.Rate{}, web.Rate{}
 	srv, closeSite, err := buildSite(d, c, log)
 	if err != nil {
 		return "", nil, nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/templates"
 )
 
@@ -24,14 +25,16 @@ func (s *Server) handleSignup(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := templates.AuthForm{SignUp: true, Email: c.FormValue("email"), Name: c.FormValue("name"), Next: safeNext(c.FormValue("next"))}
 	password := c.FormValue("password")
-	if _, err := s.accounts.SignUp(ctx, f.Email, password, f.Name); err != nil {
+	if _, err := s.accounts.SignUp(ctx, f.Email, password, f.Name, c.RealIP()); err != nil {
 		return authFailed(c, f, err)
 	}
 	sess, err := s.accounts.LogIn(ctx, f.Email, password, c.RealIP())
 	if err != nil {
 		return err
 	}
-	setSession(c, sess)
+	if err := s.startSession(c, sess); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, f.Next)
 }
 
@@ -42,10 +45,23 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err != nil {
 		return authFailed(c, f, err)
 	}
-	// A new session each time: whatever id the browser had before is not
-	// the one it has now.
-	setSession(c, sess)
+	if err := s.startSession(c, sess); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, f.Next)
+}
+
+// startSession gives the browser its new session and ends the one it had
+// before, if any: a session id someone planted or saw before the fan signed
+// in is worth nothing after.
+func (s *Server) startSession(c echo.Context, sess *account.Session) error {
+	if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+		if err := s.accounts.LogOut(c.Request().Context(), ck.Value); err != nil {
+			return err
+		}
+	}
+	setSession(c, sess)
+	return nil
 }
 
 // authFailed shows the form again with what to fix, for errors a fan can
@@ -89,7 +105,7 @@ func (s *Server) handleAPISignup(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	u, err := s.accounts.SignUp(c.Request().Context(), in.Email, in.Password, in.Name)
+	u, err := s.accounts.SignUp(c.Request().Context(), in.Email, in.Password, in.Name, c.RealIP())
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,13 @@ type Config struct {
 	// SeatMapLimit is the largest venue whose event page shows every seat;
 	// larger venues show a section overview first. 0 means 2,500.
 	SeatMapLimit int
+	// BookingRate limits holds, payments and cancellations per fan;
+	// SearchRate limits searches per client. Zero values mean no limit.
+	BookingRate, SearchRate Rate
+	// TrustProxy takes the client's address from X-Forwarded-For, as set
+	// by a load balancer in front. Without one the header is ignored, so
+	// that nobody can pick the address their limits are counted against.
+	TrustProxy bool
 }
 
 // Server routes requests to handlers.
@@ -57,6 +64,8 @@ type Server struct {
 	now             func() time.Time
 	ready           func(context.Context) error
 	seatMapLimit    int
+	bookingRate     Rate
+	searchRate      Rate
 }
 
 // NewServer builds the router with every route and middleware.
@@ -65,7 +74,8 @@ func NewServer(cfg Config) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
-		paymentProvider: cfg.PaymentProvider, webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit}
+		paymentProvider: cfg.PaymentProvider, webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
+		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -73,6 +83,10 @@ func NewServer(cfg Config) *Server {
 		s.seatMapLimit = 2500
 	}
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(
@@ -95,17 +109,18 @@ func NewServer(cfg Config) *Server {
 // routes lists every route on one screen.
 func (s *Server) routes() {
 	e := s.echo
+	booking, search := limit("booking", s.bookingRate), limit("searching", s.searchRate)
 	e.GET("/", s.handleHome)
-	e.GET("/search", s.handleSearch)
+	e.GET("/search", s.handleSearch, search)
 	e.GET("/signup", s.handleSignupForm)
 	e.POST("/signup", s.handleSignup)
 	e.GET("/login", s.handleLoginForm)
 	e.POST("/login", s.handleLogin)
 	e.POST("/logout", s.handleLogout)
-	e.POST("/bookings", s.handleBookingCreate)
+	e.POST("/bookings", s.handleBookingCreate, booking)
 	e.GET("/bookings/:id", s.handleBookingView)
-	e.POST("/bookings/:id/pay", s.handleBookingPay)
-	e.POST("/bookings/:id/cancel", s.handleBookingCancel)
+	e.POST("/bookings/:id/pay", s.handleBookingPay, booking)
+	e.POST("/bookings/:id/cancel", s.handleBookingCancel, booking)
 	e.GET("/account/bookings", s.handleMyBookings)
 	e.POST("/webhooks/stripe", s.handleStripeWebhook)
 	e.GET("/event/:eventId", s.handleEventView)
@@ -114,14 +129,14 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1")
 	api.GET("/events/:id", s.handleAPIEvent)
 	api.GET("/events/:id/tickets", s.handleAPITickets)
-	api.GET("/search", s.handleAPISearch)
+	api.GET("/search", s.handleAPISearch, search)
 	api.POST("/users", s.handleAPISignup)
 	api.POST("/sessions", s.handleAPILogin)
-	api.POST("/bookings", s.handleAPIBookingCreate)
+	api.POST("/bookings", s.handleAPIBookingCreate, booking)
 	api.GET("/bookings", s.handleAPIBookings)
 	api.GET("/bookings/:id", s.handleAPIBooking)
-	api.POST("/bookings/:id/pay", s.handleAPIBookingPay)
-	api.DELETE("/bookings/:id", s.handleAPIBookingCancel)
+	api.POST("/bookings/:id/pay", s.handleAPIBookingPay, booking)
+	api.DELETE("/bookings/:id", s.handleAPIBookingCancel, booking)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)

@@ -63,9 +63,12 @@ func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
 	return &Service{pool: pool, now: now}
 }
 
-// SignUp creates an account. An email already registered is an
-// app.ECONFLICT with reason email_taken.
-func (s *Service) SignUp(ctx context.Context, email, password, name string) (User, error) {
+// SignUp creates an account for a fan at address. An email already
+// registered is an app.ECONFLICT (reason signup_refused) whose message does
+// not say so outright, and it counts as a failed attempt from address: the
+// sign-up form cannot be used to list who has an account any faster than
+// the log-in form can be used to guess passwords.
+func (s *Service) SignUp(ctx context.Context, email, password, name, address string) (User, error) {
 	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
 	if err := checkEmail(email); err != nil {
 		return User{}, err
@@ -76,17 +79,24 @@ func (s *Service) SignUp(ctx context.Context, email, password, name string) (Use
 	if utf8.RuneCountInString(name) > MaxName {
 		return User{}, invalid("name", "Your name can be at most %d characters long.", MaxName)
 	}
+	now := s.now()
+	if err := s.checkAttempts(ctx, "", addressKey(address), now); err != nil {
+		return User{}, err
+	}
 	hash, err := hashPassword(password)
 	if err != nil {
 		return User{}, err
 	}
 	u := User{Email: email, Name: name}
 	err = s.pool.QueryRow(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
-		email, name, hash, s.now()).Scan(&u.ID, &u.CreatedAt)
+		email, name, hash, now).Scan(&u.ID, &u.CreatedAt)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return User{}, &app.Error{Code: app.ECONFLICT, Reason: "email_taken",
-			Message: "An account with this email address already exists. Log in instead, or use another address."}
+		if err := s.recordFailure(ctx, now, addressKey(address)); err != nil {
+			return User{}, err
+		}
+		return User{}, &app.Error{Code: app.ECONFLICT, Reason: "signup_refused",
+			Message: "We could not create an account with these details. If you have signed up before, log in instead; otherwise use another email address."}
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("sign up: %w", err)
@@ -100,24 +110,13 @@ func (s *Service) SignUp(ctx context.Context, email, password, name string) (Use
 func (s *Service) LogIn(ctx context.Context, email, password, address string) (*Session, error) {
 	email = strings.TrimSpace(email)
 	now := s.now()
-	accountKey, addressKey := "email:"+strings.ToLower(email), "ip:"+address
-	var perAccount, perAddress int
-	err := s.pool.QueryRow(ctx, `SELECT
-		count(*) FILTER (WHERE key = $1), count(*) FILTER (WHERE key = $2)
-		FROM login_failures WHERE key IN ($1, $2) AND at > $3`,
-		accountKey, addressKey, now.Add(-FailureWindow)).Scan(&perAccount, &perAddress)
-	if err != nil {
-		return nil, fmt.Errorf("log in: %w", err)
-	}
-	if perAccount >= FailuresPerAccount || perAddress >= FailuresPerAddress {
-		return nil, &app.Error{Code: app.ELIMITED, Reason: "too_many_attempts",
-			Message: fmt.Sprintf("Too many failed attempts. Wait %d minutes and try again, or reset your password.", int(FailureWindow.Minutes())),
-			Detail:  map[string]any{"retry_after": int(FailureWindow.Seconds())}}
+	if err := s.checkAttempts(ctx, accountKey(email), addressKey(address), now); err != nil {
+		return nil, err
 	}
 
 	var u User
 	var hash *string
-	err = s.pool.QueryRow(ctx, `SELECT id, email, name, created_at, password_hash FROM users WHERE lower(email) = lower($1)`, email).
+	err := s.pool.QueryRow(ctx, `SELECT id, email, name, created_at, password_hash FROM users WHERE lower(email) = lower($1)`, email).
 		Scan(&u.ID, &u.Email, &u.Name, &u.CreatedAt, &hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("log in: %w", err)
@@ -132,15 +131,45 @@ func (s *Service) LogIn(ctx context.Context, email, password, address string) (*
 		burnPasswordTime(password) // as slow as a real check: no hint that the account is missing
 	}
 	if !ok {
-		if _, err := s.pool.Exec(ctx, `INSERT INTO login_failures (key, at) VALUES ($1, $3), ($2, $3)`, accountKey, addressKey, now); err != nil {
-			return nil, fmt.Errorf("log in: %w", err)
+		if err := s.recordFailure(ctx, now, accountKey(email), addressKey(address)); err != nil {
+			return nil, err
 		}
 		return nil, &app.Error{Code: app.EUNAUTHORIZED, Reason: "invalid_credentials", Message: "That email and password do not match an account."}
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1 OR at < $2`, accountKey, now.Add(-FailureWindow)); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1 OR at < $2`, accountKey(email), now.Add(-FailureWindow)); err != nil {
 		return nil, fmt.Errorf("log in: %w", err)
 	}
 	return s.openSession(ctx, u)
+}
+
+func accountKey(email string) string   { return "email:" + strings.ToLower(email) }
+func addressKey(address string) string { return "ip:" + address }
+
+// checkAttempts refuses with an app.ELIMITED when the account (if not "")
+// or the address has failed too often within FailureWindow.
+func (s *Service) checkAttempts(ctx context.Context, account, address string, now time.Time) error {
+	var perAccount, perAddress int
+	err := s.pool.QueryRow(ctx, `SELECT
+		count(*) FILTER (WHERE key = $1), count(*) FILTER (WHERE key = $2)
+		FROM login_failures WHERE key IN ($1, $2) AND at > $3`,
+		account, address, now.Add(-FailureWindow)).Scan(&perAccount, &perAddress)
+	if err != nil {
+		return fmt.Errorf("count failed attempts: %w", err)
+	}
+	if perAccount >= FailuresPerAccount || perAddress >= FailuresPerAddress {
+		return &app.Error{Code: app.ELIMITED, Reason: "too_many_attempts",
+			Message: fmt.Sprintf("Too many failed attempts. Wait %d minutes and try again, or reset your password.", int(FailureWindow.Minutes())),
+			Detail:  map[string]any{"retry_after": int(FailureWindow.Seconds())}}
+	}
+	return nil
+}
+
+// recordFailure notes a failed attempt against each key.
+func (s *Service) recordFailure(ctx context.Context, now time.Time, keys ...string) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO login_failures (key, at) SELECT unnest($1::text[]), $2`, keys, now); err != nil {
+		return fmt.Errorf("record failed attempt: %w", err)
+	}
+	return nil
 }
 
 // openSession creates a session for u. Only a hash of the token is

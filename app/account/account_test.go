@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,17 +20,17 @@ func TestAccounts(t *testing.T) {
 	s := account.NewService(pool, func() time.Time { return now })
 	ctx := context.Background()
 
-	u, err := s.SignUp(ctx, " Ada@Example.com ", "correct horse battery", "Ada")
+	u, err := s.SignUp(ctx, " Ada@Example.com ", "correct horse battery", "Ada", "192.0.2.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SignUp(ctx, "ada@example.com", "another password", ""); app.ErrorCode(err) != app.ECONFLICT {
+	if _, err := s.SignUp(ctx, "ada@example.com", "another password", "", "192.0.2.1"); app.ErrorCode(err) != app.ECONFLICT {
 		t.Errorf("the same email in other case: %v", err)
 	}
 	for _, c := range []struct{ email, password string }{
 		{"not-an-email", "correct horse battery"}, {"a@b", "correct horse battery"}, {"ok@example.com", "short"},
 	} {
-		if _, err := s.SignUp(ctx, c.email, c.password, ""); app.ErrorCode(err) != app.EINVALID {
+		if _, err := s.SignUp(ctx, c.email, c.password, "", "192.0.2.1"); app.ErrorCode(err) != app.EINVALID {
 			t.Errorf("sign up %q/%q: %v", c.email, c.password, err)
 		}
 	}
@@ -78,7 +79,7 @@ func TestLoginLimitPerAddress(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	s := account.NewService(pool, func() time.Time { return now })
 	ctx := context.Background()
-	if _, err := s.SignUp(ctx, "victim@example.com", "correct horse battery", ""); err != nil {
+	if _, err := s.SignUp(ctx, "victim@example.com", "correct horse battery", "", "192.0.2.1"); err != nil {
 		t.Fatal(err)
 	}
 	// One address trying many accounts.
@@ -94,5 +95,37 @@ func TestLoginLimitPerAddress(t *testing.T) {
 	now = now.Add(account.FailureWindow + time.Second)
 	if _, err := s.LogIn(ctx, "victim@example.com", "correct horse battery", "198.51.100.7"); err != nil {
 		t.Errorf("the limit does not lift after the window: %v", err)
+	}
+}
+
+// Signing up with an address that has an account does not say so, and
+// trying many addresses from one place is slowed down like password guessing.
+func TestSignUpDoesNotListAccounts(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s := account.NewService(pool, func() time.Time { return now })
+	ctx := context.Background()
+	if _, err := s.SignUp(ctx, "fan@example.com", "correct horse battery", "", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.SignUp(ctx, "fan@example.com", "another password", "", "198.51.100.7")
+	if app.ErrorCode(err) != app.ECONFLICT {
+		t.Fatalf("taken address: %v", err)
+	}
+	msg := strings.ToLower(app.ErrorMessage(err))
+	for _, word := range []string{"exist", "taken", "registered", "already", "in use"} {
+		if strings.Contains(msg, word) {
+			t.Errorf("the message tells that the account exists (%q): %q", word, msg)
+		}
+	}
+	for range account.FailuresPerAddress - 1 {
+		s.SignUp(ctx, "fan@example.com", "another password", "", "198.51.100.7")
+	}
+	if _, err := s.SignUp(ctx, "someone.new@example.com", "correct horse battery", "", "198.51.100.7"); app.ErrorCode(err) != app.ELIMITED {
+		t.Errorf("an address probing for accounts is not slowed down: %v", err)
+	}
+	if _, err := s.SignUp(ctx, "someone.new@example.com", "correct horse battery", "", "203.0.113.5"); err != nil {
+		t.Errorf("other addresses are limited too: %v", err)
 	}
 }
