@@ -22,6 +22,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
@@ -62,6 +63,7 @@ type config struct {
 	MaxTickets           int
 	SeatMapLimit         int
 	SweepInterval        time.Duration
+	MonitorInterval      time.Duration
 	BookingRate          web.Rate
 	SearchRate           web.Rate
 	TrustProxy           bool
@@ -111,6 +113,7 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 	fs.IntVar(&c.MaxTickets, "max-tickets", envInt("BOXOFFICE_MAX_TICKETS", 8), "tickets per booking (BOXOFFICE_MAX_TICKETS)")
 	fs.IntVar(&c.SeatMapLimit, "seat-map-limit", envInt("BOXOFFICE_SEAT_MAP_LIMIT", 2500), "largest venue whose event page shows every seat; larger ones show sections first (BOXOFFICE_SEAT_MAP_LIMIT)")
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", envDuration("BOXOFFICE_SWEEP_INTERVAL", 30*time.Second), "how often expired holds are tidied up (BOXOFFICE_SWEEP_INTERVAL)")
+	fs.DurationVar(&c.MonitorInterval, "monitor-interval", envDuration("BOXOFFICE_MONITOR_INTERVAL", time.Minute), "how often the booking invariant is checked on events whose bookings changed (BOXOFFICE_MONITOR_INTERVAL)")
 	envRate := func(name, def string) web.Rate {
 		v, err := web.ParseRate(env(name, def))
 		if err != nil {
@@ -135,6 +138,8 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 			return errors.New("--max-tickets must be between 1 and 100")
 		case c.SweepInterval < time.Second:
 			return errors.New("--sweep-interval must be at least 1s")
+		case c.MonitorInterval < time.Second:
+			return errors.New("--monitor-interval must be at least 1s")
 		case c.StripeSecretKey != "" && c.StripeWebhookSecret == "":
 			return errors.New("STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY: payments that finish after a fan leaves arrive by webhook")
 		case c.SeatMapLimit < 1:
@@ -289,7 +294,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 }
 
 // buildSite wires the services on d into the web server and starts the
-// expiry sweeper; close stops what it started.
+// expiry sweeper and the invariant monitor; stop stops what it started.
 func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop func(), err error) {
 	migrator, err := db.NewMigrator(d.Pool, nil)
 	if err != nil {
@@ -306,9 +311,11 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop fun
 	}
 	bookings := booking.NewService(d.Pool, processor,
 		booking.Config{HoldTTL: c.HoldTTL, MaxTickets: c.MaxTickets}, time.Now, log)
-	sweepCtx, stopSweeper := context.WithCancel(context.Background())
-	sweeperDone := make(chan struct{})
-	go func() { bookings.RunSweeper(sweepCtx, c.SweepInterval); close(sweeperDone) }()
+	monitor := booking.NewMonitor(d.Pool, time.Now, log)
+	background, stopBackground := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	workers.Go(func() { bookings.RunSweeper(background, c.SweepInterval) })
+	workers.Go(func() { monitor.Run(background, c.MonitorInterval) })
 
 	srv = web.NewServer(web.Config{
 		Log:                  log,
@@ -323,6 +330,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop fun
 		BookingRate:          c.BookingRate,
 		SearchRate:           c.SearchRate,
 		TrustProxy:           c.TrustProxy,
+		Monitor:              monitor,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -333,7 +341,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop fun
 			return nil
 		},
 	})
-	return srv, func() { stopSweeper(); <-sweeperDone; migrator.Close() }, nil
+	return srv, func() { stopBackground(); workers.Wait(); migrator.Close() }, nil
 }
 
 // siteURL is the address a person opens, for a listener's address.

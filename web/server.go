@@ -44,6 +44,9 @@ type Config struct {
 	// BookingRate limits holds, payments and cancellations per fan;
 	// SearchRate limits searches per client. Zero values mean no limit.
 	BookingRate, SearchRate Rate
+	// Monitor is the booking invariant monitor whose findings /metrics
+	// shows; nil leaves them out.
+	Monitor *booking.Monitor
 	// TrustProxy takes the client's address from X-Forwarded-For, as set
 	// by a load balancer in front. Without one the header is ignored, so
 	// that nobody can pick the address their limits are counted against.
@@ -66,6 +69,7 @@ type Server struct {
 	seatMapLimit    int
 	bookingRate     Rate
 	searchRate      Rate
+	metrics         *metrics
 }
 
 // NewServer builds the router with every route and middleware.
@@ -75,7 +79,7 @@ func NewServer(cfg Config) *Server {
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
 		paymentProvider: cfg.PaymentProvider, webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
-		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate}
+		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, metrics: newMetrics(cfg.Monitor)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -140,6 +144,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
+	e.GET("/metrics", s.metrics.handler())
 	e.GET("/static/*", s.handleStatic)
 	e.GET("/favicon.ico", s.handleFavicon)
 }
@@ -177,6 +182,7 @@ func (s *Server) logRequests() echo.MiddlewareFunc {
 		LogRemoteIP:  true,
 		LogRequestID: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			s.metrics.countRequest(v.Status)
 			level := slog.LevelInfo
 			if v.Status >= 500 {
 				level = slog.LevelError

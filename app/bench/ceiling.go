@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app/booking"
 )
 
 // Ceiling is what the database alone does: the smallest hold transaction
@@ -79,32 +81,14 @@ func MeasureCeiling(ctx context.Context, pool *pgxpool.Pool, clients int, d time
 // CheckInvariant reads DESIGN §4 off the database for one event and
 // returns what is broken (nothing, one hopes).
 func CheckInvariant(ctx context.Context, pool *pgxpool.Pool, eventID int64) ([]string, error) {
+	counts, err := booking.CheckInvariant(ctx, pool, []int64{eventID})
+	if err != nil {
+		return nil, err
+	}
 	var broken []string
-	for _, c := range []struct{ name, sql string }{
-		{"tickets in two live bookings", `
-			SELECT count(*) FROM (
-				SELECT bt.ticket_id FROM booking_tickets bt JOIN bookings b ON b.id = bt.booking_id
-				JOIN tickets t ON t.id = bt.ticket_id
-				WHERE t.event_id = $1 AND (b.status = 'confirmed' OR (b.status = 'pending' AND t.booking_id = b.id))
-				GROUP BY bt.ticket_id HAVING count(*) > 1) x`},
-		{"sold + held + available <> total", `
-			SELECT count(*) FROM (SELECT
-				count(*) FILTER (WHERE status = 'sold') + count(*) FILTER (WHERE status = 'reserved')
-				+ count(*) FILTER (WHERE status = 'available') - count(*) AS diff
-				FROM tickets WHERE event_id = $1) x WHERE diff <> 0`},
-		{"sold tickets not in a confirmed booking", `
-			SELECT count(*) FROM tickets t LEFT JOIN bookings b ON b.id = t.booking_id
-			WHERE t.event_id = $1 AND t.status = 'sold' AND b.status IS DISTINCT FROM 'confirmed'`},
-		{"confirmed bookings missing a ticket", `
-			SELECT count(*) FROM bookings b JOIN booking_tickets bt ON bt.booking_id = b.id JOIN tickets t ON t.id = bt.ticket_id
-			WHERE b.event_id = $1 AND b.status = 'confirmed' AND (t.booking_id IS DISTINCT FROM b.id OR t.status <> 'sold')`},
-	} {
-		var n int
-		if err := pool.QueryRow(ctx, c.sql, eventID).Scan(&n); err != nil {
-			return nil, fmt.Errorf("check %s: %w", c.name, err)
-		}
-		if n > 0 {
-			broken = append(broken, fmt.Sprintf("%s: %d", c.name, n))
+	for _, name := range booking.Checks {
+		if n := counts[name]; n > 0 {
+			broken = append(broken, fmt.Sprintf("%s: %d", name, n))
 		}
 	}
 	return broken, nil

@@ -461,7 +461,7 @@ func (r *OnsaleReport) WriteText(w io.Writer) {
 		}
 	}
 	if len(r.Invariant) == 0 {
-		fmt.Fprintln(w, "\ninvariant: holds (no ticket in two live bookings, sold + held + available = total, every confirmed booking's tickets sold to it)")
+		fmt.Fprintln(w, "\ninvariant: holds (no ticket in two live bookings, sold count = confirmed bookings' tickets, every confirmed booking's tickets sold to it)")
 	} else {
 		fmt.Fprintf(w, "\nINVARIANT BROKEN: %v\n", r.Invariant)
 	}

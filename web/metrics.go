@@ -1,0 +1,82 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/boxoffice/boxoffice/app/booking"
+)
+
+// metrics are what /metrics shows Prometheus: requests by status, the
+// invariant monitor's latest findings, and the Go runtime's figures.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+}
+
+func newMetrics(monitor *booking.Monitor) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "boxoffice_http_requests_total",
+			Help: "HTTP requests answered, by status code.",
+		}, []string{"code"}),
+	}
+	m.registry.MustRegister(m.requests, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if monitor != nil {
+		m.registry.MustRegister(invariantCollector{monitor})
+	}
+	return m
+}
+
+func (m *metrics) countRequest(status int) { m.requests.WithLabelValues(strconv.Itoa(status)).Inc() }
+
+func (m *metrics) handler() echo.HandlerFunc {
+	// Echo's gzip middleware compresses, as for every other response.
+	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{DisableCompression: true}))
+}
+
+// invariantCollector reads the monitor's latest report at each scrape.
+// Alert on boxoffice_invariant_violations > 0 (something was sold twice or
+// miscounted) and on the last success growing old (the monitor cannot run).
+type invariantCollector struct{ monitor *booking.Monitor }
+
+var (
+	invariantViolations = prometheus.NewDesc("boxoffice_invariant_violations",
+		"What breaks each booking invariant check on the latest run; anything but 0 needs a person now.", []string{"check"}, nil)
+	invariantRuns = prometheus.NewDesc("boxoffice_invariant_runs_total",
+		"Invariant monitor runs, failed ones included.", nil, nil)
+	invariantFailures = prometheus.NewDesc("boxoffice_invariant_failures_total",
+		"Invariant monitor runs that could not query the database.", nil, nil)
+	invariantLastSuccess = prometheus.NewDesc("boxoffice_invariant_last_success_timestamp_seconds",
+		"When the invariant monitor last finished a run.", nil, nil)
+	invariantEvents = prometheus.NewDesc("boxoffice_invariant_events_checked",
+		"Events the latest invariant run checked (those whose bookings changed).", nil, nil)
+	invariantSeconds = prometheus.NewDesc("boxoffice_invariant_check_seconds",
+		"How long the latest invariant run took.", nil, nil)
+)
+
+func (invariantCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{invariantViolations, invariantRuns, invariantFailures, invariantLastSuccess, invariantEvents, invariantSeconds} {
+		ch <- d
+	}
+}
+
+func (c invariantCollector) Collect(ch chan<- prometheus.Metric) {
+	r := c.monitor.Report()
+	ch <- prometheus.MustNewConstMetric(invariantRuns, prometheus.CounterValue, float64(r.Runs))
+	ch <- prometheus.MustNewConstMetric(invariantFailures, prometheus.CounterValue, float64(r.Failures))
+	if r.At.IsZero() {
+		return // no run has finished: no figures to claim
+	}
+	for _, name := range booking.Checks {
+		ch <- prometheus.MustNewConstMetric(invariantViolations, prometheus.GaugeValue, float64(r.Violations[name]), name)
+	}
+	ch <- prometheus.MustNewConstMetric(invariantLastSuccess, prometheus.GaugeValue, float64(r.At.UnixNano())/1e9)
+	ch <- prometheus.MustNewConstMetric(invariantEvents, prometheus.GaugeValue, float64(r.Events))
+	ch <- prometheus.MustNewConstMetric(invariantSeconds, prometheus.GaugeValue, r.Took.Seconds())
+}
