@@ -339,8 +339,8 @@ func TestBookingJourneyInHTML(t *testing.T) {
 	stranger := newBrowser(t, ts.URL)
 	_, form := stranger.get("/signup")
 	stranger.submit(form, `form[data-testid="auth-form"]`, url.Values{"email": {"stranger@example.com"}, "password": {"another long one"}})
-	if res, _ := stranger.get(bookingPath); res.StatusCode != http.StatusNotFound {
-		t.Errorf("a stranger reading the booking gets %d, want 404", res.StatusCode)
+	if res, page := stranger.get(bookingPath); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a stranger reading the booking gets %d, want 404: %s", res.StatusCode, pageText(page))
 	}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/templates"
 )
 
@@ -39,6 +41,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// The request's deadline may have passed (that may be the error) or
+	// been cancelled on the way out; the answer is written all the same.
+	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 	var login *loginRedirect
 	if errors.As(err, &login) {
 		_ = c.Redirect(http.StatusSeeOther, login.url())
@@ -90,6 +95,10 @@ func classify(err error) (int, *app.Error) {
 		return he.Code, &app.Error{Code: app.EINTERNAL, Message: app.ErrorMessage(err)}
 	}
 	code := app.ErrorCode(err)
+	if code == app.EINTERNAL && db.Unavailable(err) {
+		return http.StatusServiceUnavailable, &app.Error{Code: app.EUNAVAILABLE, Reason: "unavailable",
+			Message: "We cannot reach our database just now. Try again in a few seconds."}
+	}
 	e := &app.Error{Code: code, Message: app.ErrorMessage(err)}
 	var ae *app.Error
 	if errors.As(err, &ae) {

@@ -100,6 +100,7 @@ func NewServer(cfg Config) *Server {
 		s.logRequests(),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 		securityHeaders(contentPolicy(s.stripeKey != "")),
+		deadline(RequestTimeout),
 		middleware.BodyLimit("1M"),
 		middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed, MinLength: 1024}),
 		csrf(),
@@ -219,6 +220,23 @@ func contentPolicy(stripe bool) string {
 	return "default-src 'self'; script-src " + script + "; style-src 'self'; style-src-attr 'unsafe-inline'; " +
 		"img-src 'self' data:; font-src 'self'; connect-src " + connect + "; frame-src " + frame + "; " +
 		"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+}
+
+// RequestTimeout is the longest any request may work: its database calls
+// and calls to the payment processor give up then, and the fan gets a 503
+// rather than a page that never comes. (Booking transactions have shorter
+// limits of their own.)
+const RequestTimeout = 20 * time.Second
+
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
 }
 
 // securityHeaders sets the headers every response carries.

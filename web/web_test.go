@@ -246,3 +246,17 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// checkInvariant asserts the booking invariant (DESIGN §4) on every event.
+func checkInvariant(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	counts, err := booking.CheckInvariant(context.Background(), pool, ids(t, pool, `SELECT id FROM events`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range booking.Checks {
+		if counts[name] != 0 {
+			t.Errorf("booking invariant broken: %s (%d)", name, counts[name])
+		}
+	}
+}
