@@ -254,3 +254,150 @@ func TestCrashDuringBookingLosesNothing(t *testing.T) {
 		t.Errorf("%d seats still held after every hold ran out", stuck)
 	}
 }
+
+// outcome is one request made during TestDatabaseRestartUnderLoad.
+type outcome struct {
+	at      time.Time
+	kind    string
+	code    int
+	latency time.Duration
+}
+
+// TestDatabaseRestartUnderLoad stops PostgreSQL for a few seconds while
+// fans browse, hold and cancel, then starts it again. During the outage
+// /readyz says not ready and requests fail fast with 503 (no 500s, no
+// hangs); afterwards Boxoffice recovers by itself.
+func TestDatabaseRestartUnderLoad(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cluster, err := db.StartCluster(ctx, dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.CreateDatabase(ctx, db.DatabaseName); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cluster.Stop() })
+	in := start(t, nil, "DATABASE_URL="+cluster.URL(db.DatabaseName), "BOXOFFICE_BOOKING_RATE=off", "BOXOFFICE_SEARCH_RATE=off")
+	eventID, tickets := availableTickets(t, in.url, 50)
+	const fans = 8
+	tokens := make([]string, fans)
+	for i := range tokens {
+		tokens[i] = fanToken(t, in.url, i)
+	}
+
+	var mu sync.Mutex
+	var outcomes []outcome
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range fans {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var kind string
+				var code int
+				var took time.Duration
+				switch rand.IntN(5) {
+				case 0:
+					kind = "readyz"
+					code, _, took = call("GET", in.url+"/readyz", "", nil)
+				case 1:
+					kind = "my bookings"
+					code, _, took = call("GET", in.url+"/api/v1/bookings", tokens[i], nil)
+				case 2:
+					kind = "search"
+					code, _, took = call("GET", in.url+"/api/v1/search?q=rock&page="+fmt.Sprint(1+rand.IntN(3)), "", nil)
+				case 3:
+					kind = "tickets"
+					code, _, took = call("GET", fmt.Sprintf("%s/api/v1/events/%d/tickets?status=available", in.url, eventID), "", nil)
+				default:
+					kind = "hold"
+					var held map[string]any
+					code, held, took = call("POST", in.url+"/api/v1/bookings", tokens[i], map[string]any{"ticket_ids": []int64{tickets[rand.IntN(len(tickets))]}})
+					if code == http.StatusCreated {
+						call("DELETE", fmt.Sprintf("%s/api/v1/bookings/%d", in.url, int64(held["id"].(float64))), tokens[i], nil)
+					}
+				}
+				mu.Lock()
+				outcomes = append(outcomes, outcome{time.Now().Add(-took), kind, code, took})
+				mu.Unlock()
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+
+	time.Sleep(2 * time.Second)
+	down := time.Now()
+	if err := cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	time.Sleep(4 * time.Second)
+	restarted := time.Now()
+	if cluster, err = db.StartCluster(ctx, dir, quiet); err != nil {
+		t.Fatal(err)
+	}
+	up := time.Now()
+	// Recovery: the first ready answer and the first hold after the server is up.
+	var ready, held time.Time
+	for deadline := up.Add(30 * time.Second); (ready.IsZero() || held.IsZero()) && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mu.Lock()
+		for _, o := range outcomes {
+			if o.at.After(up) && o.code == http.StatusOK && o.kind == "readyz" && ready.IsZero() {
+				ready = o.at.Add(o.latency)
+			}
+			if o.at.After(up) && o.code == http.StatusCreated && held.IsZero() {
+				held = o.at.Add(o.latency)
+			}
+		}
+		mu.Unlock()
+	}
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+
+	if ready.IsZero() || held.IsZero() {
+		t.Fatalf("not recovered 30 s after PostgreSQL came back (ready %v, held %v)\n%s", ready, held, in.logs)
+	}
+	var during, failedFast, cached int
+	var slowest time.Duration
+	byKind := map[string]map[int]int{}
+	for _, o := range outcomes {
+		if byKind[o.kind] == nil {
+			byKind[o.kind] = map[int]int{}
+		}
+		byKind[o.kind][o.code]++
+		if o.code == 0 || (o.code >= 500 && o.code != http.StatusServiceUnavailable) {
+			t.Errorf("%s at %s: %d", o.kind, o.at.Sub(down).Round(time.Millisecond), o.code)
+		}
+		// Requests sent while the server was down and not starting.
+		if o.at.After(stopped) && o.at.Add(o.latency).Before(restarted) {
+			during++
+			slowest = max(slowest, o.latency)
+			switch {
+			case o.code == http.StatusServiceUnavailable:
+				failedFast++
+			case o.code == http.StatusOK && o.kind == "tickets": // served from the 5-second cache
+				cached++
+			default:
+				t.Errorf("%s during the outage: %d", o.kind, o.code)
+			}
+		}
+	}
+	if during < 20 {
+		t.Errorf("only %d requests during the outage", during)
+	}
+	if slowest > 10*time.Second {
+		t.Errorf("a request waited %s during the outage", slowest)
+	}
+	t.Logf("outage: stopping took %s, down %s; %d requests during it: %d answered 503, %d from cache, slowest %s",
+		stopped.Sub(down).Round(time.Millisecond), restarted.Sub(stopped).Round(time.Millisecond), during, failedFast, cached, slowest.Round(time.Millisecond))
+	t.Logf("recovery after PostgreSQL accepted connections again: ready in %s, first hold in %s; all requests by kind and status: %v",
+		ready.Sub(up).Round(time.Millisecond), held.Sub(up).Round(time.Millisecond), byKind)
+}
