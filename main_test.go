@@ -391,6 +391,10 @@ func TestBadConfiguration(t *testing.T) {
 		{"BOXOFFICE_MAX_TICKETS=0", "--max-tickets must be between 1 and 100"},
 		{"BOXOFFICE_DEMO_DATA=maybe", "BOXOFFICE_DEMO_DATA must be true or false"},
 		{"STRIPE_SECRET_KEY=sk_test_123", "STRIPE_WEBHOOK_SECRET is needed"},
+		{"BOXOFFICE_BOOKING_RATE=fast", "BOXOFFICE_BOOKING_RATE: rate \"fast\": write it as N/min"},
+		{"BOXOFFICE_SEARCH_RATE=NaN/min", "is not a positive number"},
+		{"BOXOFFICE_SEARCH_RATE=60/min,0", "burst \"0\" is not a positive whole number"},
+		{"BOXOFFICE_MONITOR_INTERVAL=0s", "--monitor-interval must be at least 1s"},
 	} {
 		cmd := exec.CommandContext(context.Background(), binary, "serve")
 		cmd.Env = append(os.Environ(), c.env, "BOXOFFICE_DATA_DIR="+t.TempDir())

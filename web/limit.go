@@ -35,7 +35,7 @@ func ParseRate(s string) (Rate, error) {
 		return r, fmt.Errorf("rate %q: write it as N/min or N/min,BURST, or off", s)
 	}
 	var err error
-	if r.PerMinute, err = strconv.ParseFloat(n, 64); err != nil || r.PerMinute <= 0 || math.IsInf(r.PerMinute, 0) {
+	if r.PerMinute, err = strconv.ParseFloat(n, 64); err != nil || !(r.PerMinute > 0) || math.IsInf(r.PerMinute, 0) {
 		return r, fmt.Errorf("rate %q: %q is not a positive number", s, n)
 	}
 	r.Burst = max(1, int(r.PerMinute/3))
