@@ -93,7 +93,7 @@ type MonitorReport struct {
 	Violations map[string]int64 // per check; all zero when the invariant holds
 }
 
-// Slack is how far back each run looks before the previous one started, to
+// monitorSlack is how far back each run looks before the previous one started, to
 // catch transactions that were open then and committed later.
 const monitorSlack = time.Minute
 
