@@ -249,6 +249,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 			log.Error("close database", "err", err)
 		}
 	}()
+	if d.Cluster != nil {
+		supervising, stopSupervising := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { d.Cluster.Supervise(supervising, time.Second); close(done) }()
+		defer func() { stopSupervising(); <-done }() // before the cluster stops
+	}
 	if c.DemoData {
 		t0 := time.Now()
 		stats, seeded, err := seed.Demo(ctx, d.Pool, time.Now())

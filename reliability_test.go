@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -400,4 +403,52 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		stopped.Sub(down).Round(time.Millisecond), restarted.Sub(stopped).Round(time.Millisecond), during, failedFast, cached, slowest.Round(time.Millisecond))
 	t.Logf("recovery after PostgreSQL accepted connections again: ready in %s, first hold in %s; all requests by kind and status: %v",
 		ready.Sub(up).Round(time.Millisecond), held.Sub(up).Round(time.Millisecond), byKind)
+}
+
+// TestEmbeddedPostgresComesBack kills the embedded PostgreSQL under a
+// running Boxoffice, as the kernel's OOM killer might: Boxoffice starts it
+// again and serves as before.
+func TestEmbeddedPostgresComesBack(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	in := start(t, nil, "BOXOFFICE_DATA_DIR="+dir, "BOXOFFICE_DEMO_DATA=false")
+	token := fanToken(t, in.url, 0)
+	pgdata := filepath.Join(dir, "pgdata")
+	postmaster := postmasterPID(pgdata)
+	if postmaster == 0 {
+		t.Fatal("no postmaster.pid")
+	}
+	killed := time.Now()
+	syscall.Kill(postmaster, syscall.SIGKILL)
+	waitExit(postmaster, 10*time.Second)
+
+	var sawDown bool
+	var back time.Duration
+	for back == 0 && time.Since(killed) < time.Minute {
+		switch code, _ := in.get(t, "/readyz"); code {
+		case http.StatusServiceUnavailable:
+			sawDown = true
+		case http.StatusOK:
+			if p := postmasterPID(pgdata); p != 0 && p != postmaster {
+				back = time.Since(killed)
+			}
+		default:
+			t.Fatalf("/readyz = %d", code)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if back == 0 {
+		t.Fatalf("PostgreSQL not back a minute after it was killed\n%s", in.logs)
+	}
+	if code, body, _ := call("GET", in.url+"/api/v1/bookings", token, nil); code != http.StatusOK {
+		t.Errorf("the fan's bookings after the restart: %d %v", code, body)
+	}
+	if !strings.Contains(in.logs.String(), "postgres is not running; starting it again") {
+		t.Errorf("the restart is not logged:\n%s", in.logs)
+	}
+	t.Logf("PostgreSQL killed; ready again after %s (saw not ready: %v)", back.Round(time.Millisecond), sawDown)
+	in.stop(t)
+	if left := serverProcesses(t, pgdata); len(left) > 0 {
+		t.Errorf("PostgreSQL processes left behind: %v", left)
+	}
 }

@@ -193,7 +193,7 @@ func (c *Cluster) start(ctx context.Context) error {
 	c.log.Info("started postgres", "pid", c.pid, "dir", c.DataDir(), "log", c.LogPath())
 
 	if err := c.waitReady(ctx, 5*time.Minute); err != nil {
-		_ = c.Stop()
+		_ = c.shutdown()
 		return fmt.Errorf("postgres did not become ready: %w\n%s", err, c.logTail(20))
 	}
 	return nil
@@ -318,6 +318,53 @@ func (c *Cluster) waitReady(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
+// Supervise starts the server again whenever it is found dead (killed by
+// hand or by the kernel's OOM killer, or crashed), checking every interval,
+// until ctx ends. The server recovers from its write-ahead log as after
+// any crash; meanwhile requests get 503s and /readyz says not ready.
+//
+// Stop must not be called until Supervise has returned.
+func (c *Cluster) Supervise(ctx context.Context, interval time.Duration) {
+	wait := interval
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		if c.running() {
+			wait = interval
+			continue
+		}
+		c.log.Error("postgres is not running; starting it again", "pid", c.pid)
+		if err := c.start(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			// Most often its old backends still hold shared memory for a
+			// moment: try again, less and less often.
+			wait = min(2*wait, 30*time.Second)
+			c.log.Error("start postgres again", "err", err, "next_try_in", wait)
+			continue
+		}
+		c.log.Info("postgres is back", "pid", c.pid)
+	}
+}
+
+// running reports whether the server is alive: the one we started, or
+// the one we adopted from a previous run.
+func (c *Cluster) running() bool {
+	if c.exited != nil {
+		select {
+		case <-c.exited:
+			return false
+		default:
+			return true
+		}
+	}
+	return processAlive(c.pid) && isPostgres(c.pid)
+}
+
 // CreateDatabase creates database name unless it exists.
 func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 	conn, err := pgx.Connect(ctx, c.URL("postgres"))
@@ -347,6 +394,11 @@ func (c *Cluster) Stop() error {
 	}
 	c.stopped = true
 	defer c.unlock()
+	return c.shutdown()
+}
+
+// shutdown stops the server process, keeping the data directory's lock.
+func (c *Cluster) shutdown() error {
 	if c.pid == 0 {
 		return nil
 	}
