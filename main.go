@@ -337,6 +337,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop fun
 		SearchRate:           c.SearchRate,
 		TrustProxy:           c.TrustProxy,
 		Monitor:              monitor,
+		PoolStats:            d.Pool.Stat,
 		Ready: func(ctx context.Context) error {
 			if err := d.Pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)

@@ -3,6 +3,7 @@ package web
 import (
 	"strconv"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,7 +19,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 }
 
-func newMetrics(monitor *booking.Monitor) *metrics {
+func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -29,6 +30,9 @@ func newMetrics(monitor *booking.Monitor) *metrics {
 	m.registry.MustRegister(m.requests, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if monitor != nil {
 		m.registry.MustRegister(invariantCollector{monitor})
+	}
+	if pool != nil {
+		m.registry.MustRegister(poolCollector(pool))
 	}
 	return m
 }
@@ -79,4 +83,35 @@ func (c invariantCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(invariantLastSuccess, prometheus.GaugeValue, float64(r.At.UnixNano())/1e9)
 	ch <- prometheus.MustNewConstMetric(invariantEvents, prometheus.GaugeValue, float64(r.Events))
 	ch <- prometheus.MustNewConstMetric(invariantSeconds, prometheus.GaugeValue, r.Took.Seconds())
+}
+
+// poolCollector shows the database pool: connections in use against the
+// most allowed, and how often a request had to wait for one.
+type poolCollector func() *pgxpool.Stat
+
+var (
+	poolConns = prometheus.NewDesc("boxoffice_db_connections",
+		"Database connections by state (acquired, idle, max).", []string{"state"}, nil)
+	poolAcquires = prometheus.NewDesc("boxoffice_db_acquires_total",
+		"Connections handed out.", nil, nil)
+	poolWaits = prometheus.NewDesc("boxoffice_db_acquire_waits_total",
+		"Connections asked for when none was free: rising fast means the pool is too small for the load.", nil, nil)
+	poolWaitSeconds = prometheus.NewDesc("boxoffice_db_acquire_wait_seconds_total",
+		"Time spent waiting for a connection.", nil, nil)
+)
+
+func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolConns, poolAcquires, poolWaits, poolWaitSeconds} {
+		ch <- d
+	}
+}
+
+func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := p()
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.AcquiredConns()), "acquired")
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.IdleConns()), "idle")
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.MaxConns()), "max")
+	ch <- prometheus.MustNewConstMetric(poolAcquires, prometheus.CounterValue, float64(s.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolWaitSeconds, prometheus.CounterValue, s.AcquireDuration().Seconds())
 }

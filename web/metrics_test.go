@@ -18,7 +18,7 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	monitor := booking.NewMonitor(pool, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := newServer(t, pool, func(c *web.Config) { c.Monitor = monitor })
+	ts := newServer(t, pool, func(c *web.Config) { c.Monitor, c.PoolStats = monitor, pool.Stat })
 	_, tickets := smallEvent(t, pool, 4)
 	token := signUp(t, ts.URL, "metrics@example.com")
 	api(t, "POST", ts.URL+"/api/v1/bookings", token, map[string]any{"ticket_ids": tickets[:2]})
@@ -60,6 +60,8 @@ func TestMetrics(t *testing.T) {
 		"boxoffice_invariant_runs_total 1",
 		"boxoffice_invariant_events_checked 1",
 		"go_goroutines ",
+		`boxoffice_db_connections{state="max"} `,
+		"boxoffice_db_acquires_total ",
 	} {
 		if !strings.Contains(before, want) {
 			t.Errorf("/metrics after one healthy run lacks %q", want)

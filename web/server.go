@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -47,6 +48,9 @@ type Config struct {
 	// Monitor is the booking invariant monitor whose findings /metrics
 	// shows; nil leaves them out.
 	Monitor *booking.Monitor
+	// PoolStats reads the database pool's figures for /metrics; nil leaves
+	// them out.
+	PoolStats func() *pgxpool.Stat
 	// TrustProxy takes the client's address from X-Forwarded-For, as set
 	// by a load balancer in front. Without one the header is ignored, so
 	// that nobody can pick the address their limits are counted against.
@@ -79,7 +83,7 @@ func NewServer(cfg Config) *Server {
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
 		paymentProvider: cfg.PaymentProvider, webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
-		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, metrics: newMetrics(cfg.Monitor)}
+		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats)}
 	if s.now == nil {
 		s.now = time.Now
 	}
