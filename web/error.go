@@ -14,6 +14,9 @@ import (
 	"github.com/boxoffice/boxoffice/templates"
 )
 
+// statusClientClosed is the status logged for a request whose client left.
+const statusClientClosed = 499
+
 // statusOf maps each error code to its HTTP status.
 var statusOf = map[string]int{
 	app.ENOTFOUND:     http.StatusNotFound,
@@ -39,6 +42,12 @@ var reasonOf = map[string]string{
 // errors are logged as errors.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away before the answer was ready: nobody to tell,
+		// and no fault of ours. Logged with nginx's "client closed request".
+		c.Response().WriteHeader(statusClientClosed)
 		return
 	}
 	// The request's deadline may have passed (that may be the error) or
