@@ -98,16 +98,22 @@ func without(ids, drop []int64) []int64 {
 	return slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return slices.Contains(drop, id) })
 }
 
-func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.BookingView, error) {
+// bookingView is the booking page's content. in is the booking's
+// PaymentIntent if the caller has it already (Refresh), or zero.
+func (s *Server) bookingView(c echo.Context, b *booking.Booking, in payment.Intent) (templates.BookingView, error) {
 	e, err := s.events.FindEventByID(c.Request().Context(), b.EventID)
 	if err != nil {
 		return templates.BookingView{}, err
 	}
 	v := templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider}
 	if s.stripeKey != "" && s.bookings.PaysInBrowser() && b.Held(v.Now) {
-		secret, err := s.bookings.PrepareCheckout(c.Request().Context(), b.UserID, b.ID)
-		if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
-			return v, err
+		secret := in.ClientSecret
+		if secret == "" {
+			var err error
+			secret, err = s.bookings.PrepareCheckout(c.Request().Context(), b.UserID, b.ID)
+			if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
+				return v, err
+			}
 		}
 		// Unreachable Stripe: the test-card form still works, or fails with a message.
 		v.StripeKey, v.ClientSecret = s.stripeKey, secret
@@ -136,15 +142,17 @@ func (s *Server) handleBookingView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every look asks the processor how a payment in progress stands, so a
+	// payment made while nobody was listening confirms the booking now.
+	b, in, err := s.bookings.Refresh(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
 	if c.QueryParam("payment_intent") != "" {
-		// Back from Stripe: ask it how the payment stands, then show the
-		// booking at its own address.
-		if _, err := s.bookings.SyncPayment(c.Request().Context(), b.UserID, b.ID); err != nil {
-			return err
-		}
+		// Back from Stripe: show the booking at its own address.
 		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID))
 	}
-	v, err := s.bookingView(c, b)
+	v, err := s.bookingView(c, b, in)
 	if err != nil {
 		return err
 	}
@@ -177,7 +185,7 @@ func (s *Server) handleBookingPay(c echo.Context) error {
 }
 
 func (s *Server) checkoutAgain(c echo.Context, b *booking.Booking, status int, message string) error {
-	v, err := s.bookingView(c, b)
+	v, err := s.bookingView(c, b, payment.Intent{})
 	if err != nil {
 		return err
 	}
@@ -207,7 +215,7 @@ func (s *Server) handleMyBookings(c echo.Context) error {
 	}
 	views := make([]templates.BookingView, 0, len(list))
 	for _, b := range list {
-		v, err := s.bookingView(c, b)
+		v, err := s.bookingView(c, b, payment.Intent{})
 		if err != nil {
 			return err
 		}
@@ -268,7 +276,7 @@ func (s *Server) handleAPIBookingCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, s.withClientSecret(c, b))
+	return c.JSON(http.StatusCreated, s.withClientSecret(c, b, payment.Intent{}))
 }
 
 func (s *Server) handleAPIBookings(c echo.Context) error {
@@ -294,16 +302,22 @@ func (s *Server) handleAPIBooking(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.withClientSecret(c, b))
+	b, in, err := s.bookings.Refresh(c.Request().Context(), b)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.withClientSecret(c, b, in))
 }
 
 // withClientSecret is a booking for the API with, when the fan pays in an
-// app or browser through Stripe, the secret of its PaymentIntent.
-func (s *Server) withClientSecret(c echo.Context, b *booking.Booking) bookingJSON {
+// app or browser through Stripe, the secret of its PaymentIntent (in, if
+// the caller has it already).
+func (s *Server) withClientSecret(c echo.Context, b *booking.Booking, in payment.Intent) bookingJSON {
 	out := toBookingJSON(b, s.paymentProvider)
 	if s.bookings.PaysInBrowser() && b.Held(s.now()) {
-		if secret, err := s.bookings.PrepareCheckout(c.Request().Context(), b.UserID, b.ID); err == nil {
-			out.Payment.ClientSecret = secret
+		out.Payment.ClientSecret = in.ClientSecret
+		if in.ClientSecret == "" {
+			out.Payment.ClientSecret, _ = s.bookings.PrepareCheckout(c.Request().Context(), b.UserID, b.ID)
 		}
 	}
 	return out

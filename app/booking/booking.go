@@ -214,13 +214,26 @@ func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMetho
 	if paymentMethod == "" {
 		return nil, app.Errorf(app.EINVALID, "Choose how to pay.")
 	}
-	receipt, err := s.payments.Charge(ctx, payment.Request{
+	req := payment.Request{
 		Reference:      strconv.FormatInt(b.ID, 10),
 		Amount:         b.Total,
 		Currency:       b.Currency,
 		Method:         paymentMethod,
 		IdempotencyKey: fmt.Sprintf("boxoffice-booking-%d-%s", b.ID, paymentMethod),
-	})
+	}
+	if intents, ok := s.payments.(Intents); ok {
+		// Pay the booking's one PaymentIntent, noted before it is paid, so
+		// that a charge whose answer is lost is still found by Refresh.
+		in, err := s.intent(ctx, intents, b)
+		if err != nil {
+			return nil, err
+		}
+		if in.Succeeded() { // paid already, in the browser or an app
+			return s.Confirm(ctx, b.ID, payment.Receipt{Provider: intentProvider, ID: in.ID})
+		}
+		req.Intent = in.ID
+	}
+	receipt, err := s.payments.Charge(ctx, req)
 	var declined *payment.DeclinedError
 	switch {
 	case errors.As(err, &declined):

@@ -524,14 +524,27 @@ func TestPayingInTheBrowser(t *testing.T) {
 	if again, _ := svc.PrepareCheckout(ctx, f.fans[0], b.ID); again != secret || pays.created != 1 {
 		t.Errorf("a second checkout made another intent (%d) or secret %q", pays.created, again)
 	}
-	// Back from the browser before the money came: still pending.
-	if got, err := svc.SyncPayment(ctx, f.fans[0], b.ID); err != nil || got.Status != booking.StatusPending {
-		t.Fatalf("SyncPayment before paying: %v %+v", err, got)
+	// A look before the money came: still pending, with the intent to pay.
+	look := func() (*booking.Booking, payment.Intent) {
+		t.Helper()
+		found, err := svc.FindBooking(ctx, f.fans[0], b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, in, err := svc.Refresh(ctx, found)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, in
 	}
+	if got, in := look(); got.Status != booking.StatusPending || in.ClientSecret != secret {
+		t.Fatalf("a look before paying: %+v, intent %+v", got, in)
+	}
+	// The money arrives while nobody listens; the next look confirms.
 	pays.pay("pi_" + fmt.Sprint(b.ID))
-	got, err := svc.SyncPayment(ctx, f.fans[0], b.ID)
-	if err != nil || got.Status != booking.StatusConfirmed || got.PaymentID != "pi_"+fmt.Sprint(b.ID) {
-		t.Fatalf("SyncPayment after paying: %v %+v", err, got)
+	got, _ := look()
+	if got.Status != booking.StatusConfirmed || got.PaymentID != "pi_"+fmt.Sprint(b.ID) {
+		t.Fatalf("a look after paying: %+v", got)
 	}
 	// The webhook arriving afterwards changes nothing.
 	if err := svc.HandlePaymentEvent(ctx, stripeEvent("evt_b", "payment_intent.succeeded", b.ID, got.PaymentID)); err != nil {
@@ -542,6 +555,17 @@ func TestPayingInTheBrowser(t *testing.T) {
 	}
 	if f.demo.Refunded(fmt.Sprintf("boxoffice-refund-%d", b.ID)) {
 		t.Error("the webhook after the return refunded the payment")
+	}
+
+	// Paying on the server a booking already paid in the browser charges
+	// nothing more: the booking has one intent, and it has succeeded.
+	f.clock.add(time.Minute)
+	second, _ := svc.HoldTickets(ctx, f.fans[0], f.tickets[2:3])
+	svc.PrepareCheckout(ctx, f.fans[0], second.ID)
+	pays.pay("pi_" + fmt.Sprint(second.ID))
+	paid, err := svc.PayBooking(ctx, f.fans[0], second.ID, "pm_card_visa")
+	if err != nil || paid.Status != booking.StatusConfirmed || paid.PaymentID != "pi_"+fmt.Sprint(second.ID) {
+		t.Errorf("paying on the server after the browser: %v %+v", err, paid)
 	}
 	checkInvariant(t, f.pool)
 }

@@ -23,10 +23,11 @@ func (s *Service) PaysInBrowser() bool {
 	return ok
 }
 
-// PrepareCheckout returns the client secret the browser pays pending
-// booking id with, creating its PaymentIntent the first time (and only
-// then: the key is the booking's) and noting it on the booking, so that
-// its outcome can be matched later even if nobody comes back.
+// intentProvider names the processor whose intents bookings record.
+const intentProvider = "stripe"
+
+// PrepareCheckout returns the client secret the browser or an app pays
+// pending booking id with.
 func (s *Service) PrepareCheckout(ctx context.Context, userID, id int64) (string, error) {
 	intents, ok := s.payments.(Intents)
 	if !ok {
@@ -39,48 +40,59 @@ func (s *Service) PrepareCheckout(ctx context.Context, userID, id int64) (string
 	if b.Status != StatusPending {
 		return "", notPending(b)
 	}
+	in, err := s.intent(ctx, intents, b)
+	return in.ClientSecret, err
+}
+
+// intent returns pending booking b's PaymentIntent, creating it the first
+// time (its idempotency key is the booking's, so there is only ever one,
+// whether the browser, an app or our server confirms it) and noting it on
+// the booking before anyone can pay it, so that its outcome can be
+// matched even if nobody comes back.
+func (s *Service) intent(ctx context.Context, intents Intents, b *Booking) (payment.Intent, error) {
 	if b.PaymentID != "" {
 		in, err := intents.GetIntent(ctx, b.PaymentID)
 		if err != nil {
-			return "", s.unreachable(err)
+			return payment.Intent{}, s.unreachable(err)
 		}
-		return in.ClientSecret, nil
+		return in, nil
 	}
 	in, err := intents.CreateIntent(ctx, payment.Request{
 		Reference: strconv.FormatInt(b.ID, 10), Amount: b.Total, Currency: b.Currency,
 		IdempotencyKey: fmt.Sprintf("boxoffice-intent-%d", b.ID),
 	})
 	if err != nil {
-		return "", s.unreachable(err)
+		return payment.Intent{}, s.unreachable(err)
 	}
-	_, err = s.pool.Exec(ctx, `UPDATE bookings SET payment_provider = 'stripe', payment_id = $2, updated_at = $3
-		WHERE id = $1 AND status = 'pending' AND payment_id IS NULL`, b.ID, in.ID, s.now())
+	_, err = s.pool.Exec(ctx, `UPDATE bookings SET payment_provider = $4, payment_id = $2, updated_at = $3
+		WHERE id = $1 AND status = 'pending' AND payment_id IS NULL`, b.ID, in.ID, s.now(), intentProvider)
 	if err != nil {
-		return "", fmt.Errorf("note payment intent of booking %d: %w", b.ID, err)
+		return payment.Intent{}, fmt.Errorf("note payment intent of booking %d: %w", b.ID, err)
 	}
-	return in.ClientSecret, nil
+	return in, nil
 }
 
-// SyncPayment asks the processor how booking id's PaymentIntent stands
-// and confirms the booking if its money has arrived: when the fan comes
-// back from paying, before the webhook does.
-func (s *Service) SyncPayment(ctx context.Context, userID, id int64) (*Booking, error) {
-	b, err := s.FindBooking(ctx, userID, id)
-	if err != nil {
-		return nil, err
-	}
+// Refresh returns booking b as it stands after asking the processor about
+// its payment: money that arrived while nobody was listening (the fan paid
+// in the browser or an app and did not come back, or our process died or
+// lost the answer) confirms it now, without waiting for the webhook. It
+// also returns the booking's PaymentIntent, when it has one and is still
+// pending. An unreachable processor leaves the booking as it was.
+func (s *Service) Refresh(ctx context.Context, b *Booking) (*Booking, payment.Intent, error) {
 	intents, ok := s.payments.(Intents)
 	if !ok || b.Status != StatusPending || b.PaymentID == "" {
-		return b, nil
+		return b, payment.Intent{}, nil
 	}
 	in, err := intents.GetIntent(ctx, b.PaymentID)
 	if err != nil {
-		return nil, s.unreachable(err)
+		s.log.Warn("could not ask the payment processor about a booking", "booking", b.ID, "err", err)
+		return b, payment.Intent{}, nil
 	}
 	if !in.Succeeded() {
-		return b, nil
+		return b, in, nil
 	}
-	return s.Confirm(ctx, b.ID, payment.Receipt{Provider: b.PaymentProvider, ID: in.ID})
+	confirmed, err := s.Confirm(ctx, b.ID, payment.Receipt{Provider: b.PaymentProvider, ID: in.ID})
+	return confirmed, payment.Intent{}, err
 }
 
 // unreachable is the error for a processor that did not answer; the

@@ -16,6 +16,10 @@ type Request struct {
 	Currency       string // ISO 4217
 	Method         string // a payment method id such as pm_card_visa
 	IdempotencyKey string // the same key never charges twice
+	// Intent is the processor's payment made for the booking beforehand
+	// (a Stripe PaymentIntent), to be confirmed with Method; empty makes
+	// a new one. The demo processor has none.
+	Intent string
 }
 
 // Receipt identifies a successful charge with its processor.

@@ -53,21 +53,31 @@ func NewStripe(cfg StripeConfig) *Stripe {
 	return &Stripe{api: api, webhookSecret: cfg.WebhookSecret}
 }
 
-// Charge creates and confirms a PaymentIntent for the request. A card
-// error is a *DeclinedError carrying Stripe's message for the fan.
+// Charge confirms the PaymentIntent r.Intent with r.Method, or creates and
+// confirms one when r.Intent is empty. A card error is a *DeclinedError
+// carrying Stripe's message for the fan.
 func (s *Stripe) Charge(ctx context.Context, r Request) (Receipt, error) {
-	params := &stripe.PaymentIntentParams{
-		Amount:             stripe.Int64(r.Amount),
-		Currency:           stripe.String(strings.ToLower(r.Currency)),
-		PaymentMethod:      stripe.String(r.Method),
-		PaymentMethodTypes: stripe.StringSlice([]string{"card"}),
-		Confirm:            stripe.Bool(true),
-		Description:        stripe.String("Boxoffice booking " + r.Reference),
+	var pi *stripe.PaymentIntent
+	var err error
+	if r.Intent != "" {
+		params := &stripe.PaymentIntentConfirmParams{PaymentMethod: stripe.String(r.Method)}
+		params.Context = ctx
+		params.SetIdempotencyKey(r.IdempotencyKey)
+		pi, err = s.api.PaymentIntents.Confirm(r.Intent, params)
+	} else {
+		params := &stripe.PaymentIntentParams{
+			Amount:             stripe.Int64(r.Amount),
+			Currency:           stripe.String(strings.ToLower(r.Currency)),
+			PaymentMethod:      stripe.String(r.Method),
+			PaymentMethodTypes: stripe.StringSlice([]string{"card"}),
+			Confirm:            stripe.Bool(true),
+			Description:        stripe.String("Boxoffice booking " + r.Reference),
+		}
+		params.Context = ctx
+		params.AddMetadata("booking_id", r.Reference)
+		params.SetIdempotencyKey(r.IdempotencyKey)
+		pi, err = s.api.PaymentIntents.New(params)
 	}
-	params.Context = ctx
-	params.AddMetadata("booking_id", r.Reference)
-	params.SetIdempotencyKey(r.IdempotencyKey)
-	pi, err := s.api.PaymentIntents.New(params)
 	if err != nil {
 		return Receipt{}, stripeError(err)
 	}
@@ -81,6 +91,9 @@ func (s *Stripe) Charge(ctx context.Context, r Request) (Receipt, error) {
 			msg = pi.LastPaymentError.Msg
 		}
 		return Receipt{}, &DeclinedError{Code: "card_declined", Message: msg}
+	case stripe.PaymentIntentStatusRequiresAction:
+		return Receipt{}, &DeclinedError{Code: "authentication_required",
+			Message: "Your bank wants you to approve this payment yourself: pay on the booking page, where it can ask you."}
 	}
 	return Receipt{}, fmt.Errorf("payment %s is %s, not succeeded", pi.ID, pi.Status)
 }
@@ -173,10 +186,13 @@ func (i Intent) Succeeded() bool { return i.Status == string(stripe.PaymentInten
 // browser to confirm.
 func (s *Stripe) CreateIntent(ctx context.Context, r Request) (Intent, error) {
 	params := &stripe.PaymentIntentParams{
-		Amount:                  stripe.Int64(r.Amount),
-		Currency:                stripe.String(strings.ToLower(r.Currency)),
-		Description:             stripe.String("Boxoffice booking " + r.Reference),
-		AutomaticPaymentMethods: &stripe.PaymentIntentAutomaticPaymentMethodsParams{Enabled: stripe.Bool(true)},
+		Amount:      stripe.Int64(r.Amount),
+		Currency:    stripe.String(strings.ToLower(r.Currency)),
+		Description: stripe.String("Boxoffice booking " + r.Reference),
+		// No redirect-based methods: the same intent is confirmed on the
+		// server when a fan pays with a saved card or through the API, and
+		// a server cannot follow a redirect.
+		AutomaticPaymentMethods: &stripe.PaymentIntentAutomaticPaymentMethodsParams{Enabled: stripe.Bool(true), AllowRedirects: stripe.String("never")},
 	}
 	params.Context = ctx
 	params.AddMetadata("booking_id", r.Reference)

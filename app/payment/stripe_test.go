@@ -171,4 +171,11 @@ func TestStripeIntentsAgainstStripeMock(t *testing.T) {
 	if err != nil || got.ID == "" || got.Succeeded() {
 		t.Fatalf("GetIntent = %+v, %v (stripe-mock never charges)", got, err)
 	}
+	// Confirming that intent on the server, as PayBooking does: stripe-mock
+	// accepts the request and, never charging, answers as for a decline.
+	_, err = s.Charge(ctx, payment.Request{Intent: in.ID, Method: "pm_card_visa", IdempotencyKey: "boxoffice-booking-42-pm_card_visa"})
+	var declined *payment.DeclinedError
+	if !errors.As(err, &declined) {
+		t.Fatalf("confirming an intent against stripe-mock: %v, want a request it accepts", err)
+	}
 }
