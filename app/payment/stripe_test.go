@@ -102,7 +102,11 @@ func (f *fakeStripe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == "/v1/payment_intents":
 		amount, _ := strconv.ParseInt(r.Form.Get("amount"), 10, 64)
-		b, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("pi_fake_%d", f.calls), "object": "payment_intent", "status": "succeeded",
+		status := "succeeded"
+		if r.Form.Get("payment_method") == "pm_card_authenticationRequired" {
+			status = "requires_action" // 3-D Secure: the fan must approve it
+		}
+		b, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("pi_fake_%d", f.calls), "object": "payment_intent", "status": status,
 			"amount": amount, "metadata": map[string]string{"booking_id": r.Form.Get("metadata[booking_id]")}})
 		body = string(b)
 	default:
@@ -134,6 +138,11 @@ func TestStripeChargesOnceAndReadsDeclines(t *testing.T) {
 	var declined *payment.DeclinedError
 	if !errors.As(err, &declined) || declined.Message != "Your card was declined." {
 		t.Errorf("declined card: %v", err)
+	}
+	req.Method, req.IdempotencyKey = "pm_card_authenticationRequired", "boxoffice-booking-7-pm_card_authenticationRequired"
+	_, err = s.Charge(ctx, req)
+	if !errors.As(err, &declined) || declined.Code != "authentication_required" || !strings.Contains(declined.Message, "booking page") {
+		t.Errorf("a card that needs the fan's approval: %v", err)
 	}
 }
 
