@@ -97,9 +97,14 @@ type MonitorReport struct {
 // catch transactions that were open then and committed later.
 const monitorSlack = time.Minute
 
-// NewMonitor returns a monitor whose first run looks back a day.
+// monitorLookBack is how far back a new monitor's first run looks: past
+// what a previous process, stopped or crashed, may not have checked yet,
+// without reading every event of a large catalogue at each start.
+const monitorLookBack = 15 * time.Minute
+
+// NewMonitor returns a monitor whose first run looks back monitorLookBack.
 func NewMonitor(pool *pgxpool.Pool, now func() time.Time, log *slog.Logger) *Monitor {
-	return &Monitor{pool: pool, now: now, log: log, since: now().Add(-24 * time.Hour)}
+	return &Monitor{pool: pool, now: now, log: log, since: now().Add(-monitorLookBack)}
 }
 
 // Run checks at once and then every interval until ctx ends.
