@@ -112,9 +112,11 @@ func (m *Monitor) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := m.Check(ctx); err != nil && ctx.Err() == nil {
+		runCtx, cancel := context.WithTimeout(ctx, interval) // a run never overlaps the next
+		if _, err := m.Check(runCtx); err != nil && ctx.Err() == nil {
 			m.log.Error("invariant monitor could not run", "err", err)
 		}
+		cancel()
 		select {
 		case <-ctx.Done():
 			return
