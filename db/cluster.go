@@ -188,8 +188,9 @@ func (c *Cluster) start(ctx context.Context) error {
 		return fmt.Errorf("start postgres: %w", err)
 	}
 	c.pid = cmd.Process.Pid
-	c.exited = make(chan struct{})
-	go func() { _ = cmd.Wait(); close(c.exited) }()
+	exited := make(chan struct{}) // this process's, whatever c.exited is later
+	c.exited = exited
+	go func() { _ = cmd.Wait(); close(exited) }()
 	c.log.Info("started postgres", "pid", c.pid, "dir", c.DataDir(), "log", c.LogPath())
 
 	if err := c.waitReady(ctx, 5*time.Minute); err != nil {
