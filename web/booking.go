@@ -110,7 +110,7 @@ func (s *Server) bookingView(c echo.Context, b *booking.Booking, in payment.Inte
 		secret := in.ClientSecret
 		if secret == "" {
 			var err error
-			secret, err = s.bookings.PrepareCheckout(c.Request().Context(), b.UserID, b.ID)
+			secret, err = s.bookings.PrepareCheckout(c.Request().Context(), b)
 			if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
 				return v, err
 			}
@@ -137,14 +137,20 @@ func (s *Server) userBooking(c echo.Context) (*booking.Booking, error) {
 	return s.bookings.FindBooking(c.Request().Context(), u.ID, id)
 }
 
-func (s *Server) handleBookingView(c echo.Context) error {
+// lookAtBooking reads the :id booking of the signed-in fan as it stands
+// after asking the processor how a payment in progress stands, so that a
+// payment made while nobody was listening confirms the booking now; with
+// the booking's PaymentIntent when it is still pending.
+func (s *Server) lookAtBooking(c echo.Context) (*booking.Booking, payment.Intent, error) {
 	b, err := s.userBooking(c)
 	if err != nil {
-		return err
+		return nil, payment.Intent{}, err
 	}
-	// Every look asks the processor how a payment in progress stands, so a
-	// payment made while nobody was listening confirms the booking now.
-	b, in, err := s.bookings.Refresh(c.Request().Context(), b)
+	return s.bookings.Refresh(c.Request().Context(), b)
+}
+
+func (s *Server) handleBookingView(c echo.Context) error {
+	b, in, err := s.lookAtBooking(c)
 	if err != nil {
 		return err
 	}
@@ -298,11 +304,7 @@ func (s *Server) handleAPIBookings(c echo.Context) error {
 }
 
 func (s *Server) handleAPIBooking(c echo.Context) error {
-	b, err := s.userBooking(c)
-	if err != nil {
-		return err
-	}
-	b, in, err := s.bookings.Refresh(c.Request().Context(), b)
+	b, in, err := s.lookAtBooking(c)
 	if err != nil {
 		return err
 	}
@@ -317,7 +319,7 @@ func (s *Server) withClientSecret(c echo.Context, b *booking.Booking, in payment
 	if s.bookings.PaysInBrowser() && b.Held(s.now()) {
 		out.Payment.ClientSecret = in.ClientSecret
 		if in.ClientSecret == "" {
-			out.Payment.ClientSecret, _ = s.bookings.PrepareCheckout(c.Request().Context(), b.UserID, b.ID)
+			out.Payment.ClientSecret, _ = s.bookings.PrepareCheckout(c.Request().Context(), b)
 		}
 	}
 	return out

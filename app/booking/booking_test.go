@@ -517,11 +517,12 @@ func TestPayingInTheBrowser(t *testing.T) {
 		t.Fatal("a processor with intents does not pay in the browser")
 	}
 	b, _ := svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
-	secret, err := svc.PrepareCheckout(ctx, f.fans[0], b.ID)
+	secret, err := svc.PrepareCheckout(ctx, b)
 	if err != nil || secret == "" {
 		t.Fatalf("PrepareCheckout: %q, %v", secret, err)
 	}
-	if again, _ := svc.PrepareCheckout(ctx, f.fans[0], b.ID); again != secret || pays.created != 1 {
+	reread, _ := svc.FindBooking(ctx, f.fans[0], b.ID)
+	if again, _ := svc.PrepareCheckout(ctx, reread); again != secret || pays.created != 1 {
 		t.Errorf("a second checkout made another intent (%d) or secret %q", pays.created, again)
 	}
 	// A look before the money came: still pending, with the intent to pay.
@@ -561,7 +562,7 @@ func TestPayingInTheBrowser(t *testing.T) {
 	// nothing more: the booking has one intent, and it has succeeded.
 	f.clock.add(time.Minute)
 	second, _ := svc.HoldTickets(ctx, f.fans[0], f.tickets[2:3])
-	svc.PrepareCheckout(ctx, f.fans[0], second.ID)
+	svc.PrepareCheckout(ctx, second)
 	pays.pay("pi_" + fmt.Sprint(second.ID))
 	paid, err := svc.PayBooking(ctx, f.fans[0], second.ID, "pm_card_visa")
 	if err != nil || paid.Status != booking.StatusConfirmed || paid.PaymentID != "pi_"+fmt.Sprint(second.ID) {

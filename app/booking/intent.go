@@ -27,15 +27,11 @@ func (s *Service) PaysInBrowser() bool {
 const intentProvider = "stripe"
 
 // PrepareCheckout returns the client secret the browser or an app pays
-// pending booking id with.
-func (s *Service) PrepareCheckout(ctx context.Context, userID, id int64) (string, error) {
+// booking b with; b must be pending and as just read.
+func (s *Service) PrepareCheckout(ctx context.Context, b *Booking) (string, error) {
 	intents, ok := s.payments.(Intents)
 	if !ok {
 		return "", errors.New("the payment processor does not take payments in the browser")
-	}
-	b, err := s.FindBooking(ctx, userID, id)
-	if err != nil {
-		return "", err
 	}
 	if b.Status != StatusPending {
 		return "", notPending(b)
