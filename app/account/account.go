@@ -46,9 +46,12 @@ const (
 
 	SessionTTL = 30 * 24 * time.Hour
 
-	// Failed sign-ins allowed in FailureWindow before further attempts wait.
-	FailuresPerAccount = 5
-	FailuresPerAddress = 20
+	// Failed sign-ins allowed in FailureWindow before further attempts
+	// wait (see throttle): per address and account, per account from
+	// anywhere, and per address whatever the account.
+	FailuresPerPair    = 5
+	FailuresPerAccount = 20
+	FailuresPerAddress = 200
 	FailureWindow      = 15 * time.Minute
 )
 
@@ -80,10 +83,22 @@ func (s *Service) SignUp(ctx context.Context, email, password, name, address str
 		return User{}, invalid("name", "Your name can be at most %d characters long.", MaxName)
 	}
 	now := s.now()
-	if err := s.checkAttempts(ctx, "", addressKey(address), now); err != nil {
+	try, err := s.reserve(ctx, now, byAddress(address))
+	if err != nil {
 		return User{}, err
 	}
-	hash, err := hashPassword(password)
+	u, err := s.create(ctx, email, password, name, now)
+	if app.ErrorCode(err) != app.ECONFLICT {
+		// Only a registered email counts against the address.
+		if err := s.takeBack(ctx, try, now); err != nil {
+			return User{}, err
+		}
+	}
+	return u, err
+}
+
+func (s *Service) create(ctx context.Context, email, password, name string, now time.Time) (User, error) {
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return User{}, err
 	}
@@ -92,9 +107,6 @@ func (s *Service) SignUp(ctx context.Context, email, password, name, address str
 		email, name, hash, now).Scan(&u.ID, &u.CreatedAt)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		if err := s.recordFailure(ctx, now, addressKey(address)); err != nil {
-			return User{}, err
-		}
 		return User{}, &app.Error{Code: app.ECONFLICT, Reason: "signup_refused",
 			Message: "We could not create an account with these details. If you have signed up before, log in instead; otherwise use another email address."}
 	}
@@ -105,71 +117,47 @@ func (s *Service) SignUp(ctx context.Context, email, password, name, address str
 }
 
 // LogIn checks an email and password and opens a session. Wrong details
-// are an app.EUNAUTHORIZED that does not say which was wrong; too many
-// recent failures for the account or the address are an app.ELIMITED.
+// are an app.EUNAUTHORIZED that does not say which was wrong; an attempt
+// the throttles make wait is an app.ELIMITED. The attempt is counted
+// before the password is checked, so attempts at once cannot outrun the
+// limits.
 func (s *Service) LogIn(ctx context.Context, email, password, address string) (*Session, error) {
 	email = strings.TrimSpace(email)
 	now := s.now()
-	if err := s.checkAttempts(ctx, accountKey(email), addressKey(address), now); err != nil {
+	try, err := s.reserve(ctx, now, byPair(email, address), byAccount(email), byAddress(address))
+	if err != nil {
 		return nil, err
 	}
+	u, ok, err := s.checkPassword(ctx, email, password)
+	if err != nil {
+		// Not known either way: the attempt does not count.
+		return nil, errors.Join(err, s.takeBack(ctx, try, now))
+	}
+	if !ok {
+		return nil, &app.Error{Code: app.EUNAUTHORIZED, Reason: "invalid_credentials", Message: "That email and password do not match an account."}
+	}
+	if err := s.takeBack(ctx, try, now, byPair(email, address), byAccount(email)); err != nil {
+		return nil, err
+	}
+	return s.openSession(ctx, u)
+}
 
+// checkPassword reports whether password is the one of email's account,
+// taking as long when there is no such account.
+func (s *Service) checkPassword(ctx context.Context, email, password string) (User, bool, error) {
 	var u User
 	var hash *string
 	err := s.pool.QueryRow(ctx, `SELECT id, email, name, created_at, password_hash FROM users WHERE lower(email) = lower($1)`, email).
 		Scan(&u.ID, &u.Email, &u.Name, &u.CreatedAt, &hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("log in: %w", err)
+		return u, false, fmt.Errorf("log in: %w", err)
 	}
-	ok := false
-	if hash != nil {
-		ok, err = verifyPassword(password, *hash)
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		burnPasswordTime(password) // as slow as a real check: no hint that the account is missing
+	if hash == nil {
+		// As slow as a real check: no hint that the account is missing.
+		return u, false, burnPasswordTime(ctx, password)
 	}
-	if !ok {
-		if err := s.recordFailure(ctx, now, accountKey(email), addressKey(address)); err != nil {
-			return nil, err
-		}
-		return nil, &app.Error{Code: app.EUNAUTHORIZED, Reason: "invalid_credentials", Message: "That email and password do not match an account."}
-	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE key = $1 OR at < $2`, accountKey(email), now.Add(-FailureWindow)); err != nil {
-		return nil, fmt.Errorf("log in: %w", err)
-	}
-	return s.openSession(ctx, u)
-}
-
-func accountKey(email string) string   { return "email:" + strings.ToLower(email) }
-func addressKey(address string) string { return "ip:" + address }
-
-// checkAttempts refuses with an app.ELIMITED when the account (if not "")
-// or the address has failed too often within FailureWindow.
-func (s *Service) checkAttempts(ctx context.Context, account, address string, now time.Time) error {
-	var perAccount, perAddress int
-	err := s.pool.QueryRow(ctx, `SELECT
-		count(*) FILTER (WHERE key = $1), count(*) FILTER (WHERE key = $2)
-		FROM login_failures WHERE key IN ($1, $2) AND at > $3`,
-		account, address, now.Add(-FailureWindow)).Scan(&perAccount, &perAddress)
-	if err != nil {
-		return fmt.Errorf("count failed attempts: %w", err)
-	}
-	if perAccount >= FailuresPerAccount || perAddress >= FailuresPerAddress {
-		return &app.Error{Code: app.ELIMITED, Reason: "too_many_attempts",
-			Message: fmt.Sprintf("Too many failed attempts. Wait %d minutes and try again, or reset your password.", int(FailureWindow.Minutes())),
-			Detail:  map[string]any{"retry_after": int(FailureWindow.Seconds())}}
-	}
-	return nil
-}
-
-// recordFailure notes a failed attempt against each key.
-func (s *Service) recordFailure(ctx context.Context, now time.Time, keys ...string) error {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO login_failures (key, at) SELECT unnest($1::text[]), $2`, keys, now); err != nil {
-		return fmt.Errorf("record failed attempt: %w", err)
-	}
-	return nil
+	ok, err := verifyPassword(ctx, password, *hash)
+	return u, ok, err
 }
 
 // openSession creates a session for u. Only a hash of the token is

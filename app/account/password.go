@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -26,27 +27,35 @@ const (
 // burst of sign-ins must not take the process's memory with it.
 var hashing = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
 
-func argonKey(password string, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	hashing <- struct{}{}
+// argonKey waits for a turn to hash, but not for a client that has gone.
+func argonKey(ctx context.Context, password string, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	select {
+	case hashing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	defer func() { <-hashing }()
-	return argon2.IDKey([]byte(password), salt, time, memory, threads, keyLen)
+	return argon2.IDKey([]byte(password), salt, time, memory, threads, keyLen), nil
 }
 
 // hashPassword returns the password's hash in the PHC string format, which
 // carries its parameters so they can be raised later.
-func hashPassword(password string) (string, error) {
+func hashPassword(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argonKey(password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key, err := argonKey(ctx, password, salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	if err != nil {
+		return "", err
+	}
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
 // verifyPassword checks password against a hash made by hashPassword (with
 // whatever parameters it records), in constant time.
-func verifyPassword(password, encoded string) (bool, error) {
+func verifyPassword(ctx context.Context, password, encoded string) (bool, error) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false, errors.New("unknown password hash format")
@@ -68,12 +77,16 @@ func verifyPassword(password, encoded string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argonKey(password, salt, time, memory, threads, uint32(len(want)))
+	got, err := argonKey(ctx, password, salt, time, memory, threads, uint32(len(want)))
+	if err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
 // burnPasswordTime costs what checking a password does, for sign-ins to
 // accounts that do not exist.
-func burnPasswordTime(password string) {
-	argonKey(password, make([]byte, saltLen), argonTime, argonMemory, argonThreads, argonKeyLen)
+func burnPasswordTime(ctx context.Context, password string) error {
+	_, err := argonKey(ctx, password, make([]byte, saltLen), argonTime, argonMemory, argonThreads, argonKeyLen)
+	return err
 }
