@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/db/dbtest"
 )
 
 // client is a fan's API client for the reliability tests; short timeouts,
@@ -50,6 +50,17 @@ func call(method, url, token string, body any) (int, map[string]any, time.Durati
 	var out map[string]any
 	json.NewDecoder(res.Body).Decode(&out)
 	return res.StatusCode, out, time.Since(began)
+}
+
+// waitFor polls cond until it holds or within has passed, and says
+// whether it held: tests wait for what they need, not for a fixed time.
+func waitFor(within time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(within); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
 
 // fanTokens signs n new fans up and in.
@@ -125,7 +136,10 @@ func openCluster(t *testing.T, dir string) *pgxpool.Pool {
 func TestCrashDuringBookingLosesNothing(t *testing.T) {
 	t.Parallel()
 	dir := dataDir(t)
-	env := []string{"BOXOFFICE_DATA_DIR=" + dir, "BOXOFFICE_HOLD_TTL=1m", "BOXOFFICE_BOOKING_RATE=off"}
+	// Holds outlast any run of this test, so a hold cut off by the crash is
+	// still its fan's when they pay again.
+	const holdTTL = 10 * time.Minute
+	env := []string{"BOXOFFICE_DATA_DIR=" + dir, "BOXOFFICE_HOLD_TTL=" + holdTTL.String(), "BOXOFFICE_BOOKING_RATE=off"}
 	first := start(t, nil, env...)
 	eventID, tickets := availableTickets(t, first.url, 200)
 
@@ -182,15 +196,27 @@ func TestCrashDuringBookingLosesNothing(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(3 * time.Second)
+	// Crash once the fans have been told of enough confirmed bookings and
+	// still hold enough seats for the checks below to mean something,
+	// however long that takes on a busy machine.
+	const wantConfirmed, wantHeld = 50, 10
+	began := time.Now()
+	var atKill string
+	enough := waitFor(2*time.Minute, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		atKill = fmt.Sprintf("%d bookings confirmed and %d held after %d requests", len(confirmed), len(pending), requests.Load())
+		return len(confirmed) >= wantConfirmed && len(pending) >= wantHeld
+	})
 	killedAt := time.Now()
 	first.kill()
 	close(stop)
 	wg.Wait()
-	t.Logf("killed after %d requests: %d bookings confirmed, %d held, %d requests cut off", requests.Load(), len(confirmed), len(pending), cut.Load())
-	if len(confirmed) == 0 {
-		t.Fatal("no booking was confirmed before the crash: the test proves nothing")
+	if !enough {
+		t.Fatalf("after %s only %s; want at least %d confirmed and %d held before the crash, or the test proves nothing\n%s",
+			killedAt.Sub(began).Round(time.Second), atKill, wantConfirmed, wantHeld, first.logs)
 	}
+	t.Logf("killed after %s with %s; %d requests cut off", killedAt.Sub(began).Round(time.Millisecond), atKill, cut.Load())
 
 	second := start(t, nil, env...)
 	for id, fan := range confirmed {
@@ -233,17 +259,13 @@ func TestCrashDuringBookingLosesNothing(t *testing.T) {
 		"pending bookings holding none of their seats": `SELECT count(*) FROM bookings b WHERE event_id = $1 AND status = 'pending' AND expires_at > now()
 			AND NOT EXISTS (SELECT 1 FROM tickets WHERE booking_id = b.id)`,
 	} {
-		var n int
-		if err := pool.QueryRow(ctx, sql, eventID).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n != 0 {
+		if n := dbtest.Int(t, pool, sql, eventID); n != 0 {
 			t.Errorf("half-written after the crash: %d %s", n, name)
 		}
 	}
 	for id := range confirmed {
 		var sold, listed int
-		pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE t.status = 'sold' AND t.booking_id = $1), count(*)
+		dbtest.QueryRow(t, pool, `SELECT count(*) FILTER (WHERE t.status = 'sold' AND t.booking_id = $1), count(*)
 			FROM booking_tickets bt JOIN tickets t ON t.id = bt.ticket_id WHERE bt.booking_id = $1`, id).Scan(&sold, &listed)
 		if listed == 0 || sold != listed {
 			t.Errorf("confirmed booking %d has %d of its %d seats sold", id, sold, listed)
@@ -252,15 +274,13 @@ func TestCrashDuringBookingLosesNothing(t *testing.T) {
 
 	// No seat is stuck: once the longest hold has run out, sweeping frees
 	// every seat that is not sold.
-	later := killedAt.Add(time.Minute + time.Second) // every hold was placed before the kill
-	sweeper := booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: time.Minute, MaxTickets: 8},
+	later := killedAt.Add(holdTTL + time.Second) // every hold was placed before the kill
+	sweeper := booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: holdTTL, MaxTickets: 8},
 		func() time.Time { return later }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if _, err := sweeper.SweepExpired(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var stuck int
-	pool.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE event_id = $1 AND status = 'reserved'`, eventID).Scan(&stuck)
-	if stuck != 0 {
+	if stuck := dbtest.Int(t, pool, `SELECT count(*) FROM tickets WHERE event_id = $1 AND status = 'reserved'`, eventID); stuck != 0 {
 		t.Errorf("%d seats still held after every hold ran out", stuck)
 	}
 }
@@ -339,13 +359,36 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		})
 	}
 
-	time.Sleep(2 * time.Second)
+	finish := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer finish()
+	// answered counts the requests sent after since whose answer ok accepts.
+	answered := func(since time.Time, ok func(outcome) bool) int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, o := range outcomes {
+			if o.at.After(since) && ok(o) {
+				n++
+			}
+		}
+		return n
+	}
+	all := func(outcome) bool { return true }
+
+	// The fans are being served, holds included, before the outage.
+	if !waitFor(time.Minute, func() bool {
+		return answered(time.Time{}, all) >= 20 && answered(time.Time{}, func(o outcome) bool { return o.code == http.StatusCreated }) > 0
+	}) {
+		t.Fatalf("fans not served a minute after the start: %d answers\n%s", answered(time.Time{}, all), in.logs)
+	}
 	down := time.Now()
 	if err := cluster.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
-	time.Sleep(4 * time.Second)
+	// PostgreSQL stays down a few seconds, and until fans have had twenty
+	// answers meanwhile (checked below; a minute without them is a failure).
+	waitFor(time.Minute, func() bool { return time.Since(stopped) >= 4*time.Second && answered(stopped, all) >= 20 })
 	restarted := time.Now()
 	if cluster, err = db.StartCluster(ctx, dir, quiet); err != nil {
 		t.Fatal(err)
@@ -365,9 +408,11 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 		}
 		mu.Unlock()
 	}
-	time.Sleep(time.Second)
-	close(stop)
-	wg.Wait()
+	if !ready.IsZero() && !held.IsZero() {
+		// A few more answers from the recovered server, for the checks below.
+		waitFor(30*time.Second, func() bool { return answered(held, all) >= 20 })
+	}
+	finish()
 
 	if ready.IsZero() || held.IsZero() {
 		t.Fatalf("not recovered 30 s after PostgreSQL came back (ready %v, held %v)\n%s", ready, held, in.logs)
@@ -421,7 +466,9 @@ func TestEmbeddedPostgresComesBack(t *testing.T) {
 	}
 	killed := time.Now()
 	syscall.Kill(postmaster, syscall.SIGKILL)
-	waitExit(postmaster, 10*time.Second)
+	if !waitExit(postmaster, 10*time.Second) {
+		t.Fatalf("PostgreSQL (pid %d) still running 10 s after SIGKILL", postmaster)
+	}
 
 	var sawDown bool
 	var back time.Duration
@@ -443,9 +490,6 @@ func TestEmbeddedPostgresComesBack(t *testing.T) {
 	}
 	if code, body, _ := call("GET", in.url+"/api/v1/bookings", token, nil); code != http.StatusOK {
 		t.Errorf("the fan's bookings after the restart: %d %v", code, body)
-	}
-	if !strings.Contains(in.logs.String(), "postgres is not running; starting it again") {
-		t.Errorf("the restart is not logged:\n%s", in.logs)
 	}
 	t.Logf("PostgreSQL killed; ready again after %s (saw not ready: %v)", back.Round(time.Millisecond), sawDown)
 	in.stop(t)

@@ -43,28 +43,22 @@ func smallEvent(t testing.TB, pool *pgxpool.Pool, n int) (int64, []int64) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	return 1, ids(t, pool, `SELECT id FROM tickets ORDER BY id`)
-}
-
-func ids(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) []int64 {
-	t.Helper()
-	rows, err := pool.Query(context.Background(), sql, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		rows.Scan(&id)
-		out = append(out, id)
-	}
-	return out
+	return 1, dbtest.IDs(t, pool, `SELECT id FROM tickets ORDER BY id`)
 }
 
 // api calls the JSON API and decodes the answer.
 func api(t testing.TB, method, url, token string, body any) (int, map[string]any) {
 	t.Helper()
+	code, out, err := tryAPI(method, url, token, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, out
+}
+
+// tryAPI is api for a goroutine of a test's own: it returns the error,
+// because only the test's goroutine may stop the test.
+func tryAPI(method, url, token string, body any) (int, map[string]any, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -77,25 +71,36 @@ func api(t testing.TB, method, url, token string, body any) (int, map[string]any
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	var out map[string]any
 	json.NewDecoder(res.Body).Decode(&out)
-	return res.StatusCode, out
+	return res.StatusCode, out, nil
 }
 
 // signUp makes an account through the API and returns a session token.
 func signUp(t testing.TB, base, email string) string {
 	t.Helper()
-	if code, body := api(t, "POST", base+"/api/v1/users", "", map[string]string{"email": email, "password": "correct horse battery", "name": "Fan"}); code != 201 {
-		t.Fatalf("sign up %s: %d %v", email, code, body)
+	token, err := trySignUp(base, email)
+	if err != nil {
+		t.Fatal(err)
 	}
-	code, body := api(t, "POST", base+"/api/v1/sessions", "", map[string]string{"email": email, "password": "correct horse battery"})
-	if code != 201 {
-		t.Fatalf("log in %s: %d %v", email, code, body)
+	return token
+}
+
+// trySignUp is signUp for a goroutine of a test's own, like tryAPI.
+func trySignUp(base, email string) (string, error) {
+	code, body, err := tryAPI("POST", base+"/api/v1/users", "", map[string]string{"email": email, "password": "correct horse battery", "name": "Fan"})
+	if err != nil || code != 201 {
+		return "", fmt.Errorf("sign up %s: %d %v %v", email, code, body, err)
 	}
-	return body["token"].(string)
+	code, body, err = tryAPI("POST", base+"/api/v1/sessions", "", map[string]string{"email": email, "password": "correct horse battery"})
+	token, _ := body["token"].(string)
+	if err != nil || code != 201 || token == "" {
+		return "", fmt.Errorf("log in %s: %d %v %v", email, code, body, err)
+	}
+	return token, nil
 }
 
 func toIDs(v any) []int64 {
@@ -118,9 +123,17 @@ func TestNoDoubleBookingOverHTTP(t *testing.T) {
 	tokens := make([]string, buyers)
 	var wg sync.WaitGroup
 	for i := range buyers {
-		wg.Go(func() { tokens[i] = signUp(t, ts.URL, fmt.Sprintf("racer%d@example.com", i)) })
+		wg.Go(func() {
+			var err error
+			if tokens[i], err = trySignUp(ts.URL, fmt.Sprintf("racer%d@example.com", i)); err != nil {
+				t.Error(err)
+			}
+		})
 	}
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 
 	type result struct {
 		asked []int64
@@ -137,11 +150,15 @@ func TestNoDoubleBookingOverHTTP(t *testing.T) {
 		}
 		wg.Go(func() {
 			<-start
-			code, body := api(t, "POST", ts.URL+"/api/v1/bookings", tokens[i], map[string]any{"ticket_ids": asked})
+			code, body, err := tryAPI("POST", ts.URL+"/api/v1/bookings", tokens[i], map[string]any{"ticket_ids": asked})
+			if err != nil {
+				t.Errorf("buyer %d holding: %v", i, err)
+				return
+			}
 			if code == 201 && rng.IntN(2) == 0 {
 				id := int64(body["id"].(float64))
-				if c, b := api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", ts.URL, id), tokens[i], map[string]string{"payment_method": "pm_card_visa"}); c != 200 {
-					t.Errorf("pay: %d %v", c, b)
+				if c, b, err := tryAPI("POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", ts.URL, id), tokens[i], map[string]string{"payment_method": "pm_card_visa"}); err != nil || c != 200 {
+					t.Errorf("buyer %d paying: %d %v %v", i, c, b, err)
 				} else {
 					body = b
 				}
@@ -151,6 +168,9 @@ func TestNoDoubleBookingOverHTTP(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 
 	owner := map[int64]int{}
 	for i, r := range results {
@@ -195,13 +215,12 @@ func TestNoDoubleBookingOverHTTP(t *testing.T) {
 	}
 	// The database agrees: each ticket in at most one live booking, every
 	// sold one in exactly one confirmed booking.
-	var bad int
-	pool.QueryRow(context.Background(), `
+	bad := dbtest.Int(t, pool, `
 		SELECT (SELECT count(*) FROM tickets t LEFT JOIN bookings b ON b.id = t.booking_id
 		        WHERE (t.status = 'sold' AND (b.status IS DISTINCT FROM 'confirmed'))
 		           OR (t.status = 'reserved' AND b.status IS DISTINCT FROM 'pending'))
 		     + (SELECT count(*) FROM (SELECT bt.ticket_id FROM booking_tickets bt JOIN bookings b ON b.id = bt.booking_id
-		        WHERE b.status IN ('pending', 'confirmed') GROUP BY bt.ticket_id HAVING count(*) > 1) x)`).Scan(&bad)
+		        WHERE b.status IN ('pending', 'confirmed') GROUP BY bt.ticket_id HAVING count(*) > 1) x)`)
 	if bad != 0 {
 		t.Errorf("%d rows break the booking invariant", bad)
 	}
@@ -411,7 +430,7 @@ func TestCSRF(t *testing.T) {
 	if res, err := fan.client.Do(req); err != nil || res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site post: %v %d", err, res.StatusCode)
 	}
-	if n := ids(t, pool, `SELECT id FROM bookings`); len(n) != 0 {
+	if n := dbtest.IDs(t, pool, `SELECT id FROM bookings`); len(n) != 0 {
 		t.Errorf("forged posts made %d bookings", len(n))
 	}
 
@@ -434,10 +453,10 @@ func TestCSRF(t *testing.T) {
 			t.Errorf("POST %s from another site: %v %d, want 403", path, err, res.StatusCode)
 		}
 	}
-	if n := ids(t, pool, `SELECT id FROM users WHERE email = 'y@example.com'`); len(n) != 0 {
+	if n := dbtest.IDs(t, pool, `SELECT id FROM users WHERE email = 'y@example.com'`); len(n) != 0 {
 		t.Error("a forged sign-up made an account")
 	}
-	if n := ids(t, pool, `SELECT id FROM bookings WHERE status <> 'pending'`); len(n) != 0 {
+	if n := dbtest.IDs(t, pool, `SELECT id FROM bookings WHERE status <> 'pending'`); len(n) != 0 {
 		t.Error("a forged post paid or cancelled a booking")
 	}
 	if _, home := fan.get("/"); home.Find(`form[action="/logout"]`).Length() != 1 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/seed"
@@ -22,22 +23,10 @@ import (
 func eventAt(t *testing.T, pool *pgxpool.Pool, minSeats, maxSeats int) int64 {
 	t.Helper()
 	var id int64
-	err := pool.QueryRow(context.Background(), `
+	dbtest.QueryRow(t, pool, `
 		SELECT e.id FROM events e JOIN venues v ON v.id = e.venue_id
 		WHERE v.capacity BETWEEN $1 AND $2 ORDER BY e.starts_at, e.id LIMIT 1`, minSeats, maxSeats).Scan(&id)
-	if err != nil {
-		t.Fatal(err)
-	}
 	return id
-}
-
-func queryInt(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return n
 }
 
 // availableSQL counts tickets a fan can buy now: a hold that ran out counts.
@@ -47,17 +36,12 @@ const availableSQL = `SELECT count(*) FROM tickets WHERE event_id = $1
 // hold puts tickets on hold until until, as a pending booking would.
 func hold(t *testing.T, pool *pgxpool.Pool, eventID int64, until time.Time, ticketIDs ...int64) {
 	t.Helper()
-	ctx := context.Background()
 	var userID, bookingID int64
 	email := fmt.Sprintf("holder%d@example.com", time.Now().UnixNano())
-	if err := pool.QueryRow(ctx, `INSERT INTO users (email, name) VALUES ($1, 'Holder') RETURNING id`, email).Scan(&userID); err != nil {
-		t.Fatal(err)
-	}
-	if err := pool.QueryRow(ctx, `INSERT INTO bookings (user_id, event_id, total, currency, expires_at)
-		SELECT $1, $2, 0, currency, $3 FROM events WHERE id = $2 RETURNING id`, userID, eventID, until).Scan(&bookingID); err != nil {
-		t.Fatal(err)
-	}
-	tag, err := pool.Exec(ctx, `UPDATE tickets SET status = 'reserved', booking_id = $1, reserved_until = $2
+	dbtest.QueryRow(t, pool, `INSERT INTO users (email, name) VALUES ($1, 'Holder') RETURNING id`, email).Scan(&userID)
+	dbtest.QueryRow(t, pool, `INSERT INTO bookings (user_id, event_id, total, currency, expires_at)
+		SELECT $1, $2, 0, currency, $3 FROM events WHERE id = $2 RETURNING id`, userID, eventID, until).Scan(&bookingID)
+	tag, err := pool.Exec(context.Background(), `UPDATE tickets SET status = 'reserved', booking_id = $1, reserved_until = $2
 		WHERE id = ANY($3) AND status = 'available'`, bookingID, until, ticketIDs)
 	if err != nil || tag.RowsAffected() != int64(len(ticketIDs)) {
 		t.Fatalf("hold %v: %v (%d rows)", ticketIDs, err, tag.RowsAffected())
@@ -66,18 +50,7 @@ func hold(t *testing.T, pool *pgxpool.Pool, eventID int64, until time.Time, tick
 
 func ticketIDs(t *testing.T, pool *pgxpool.Pool, eventID int64, status string, n int) []int64 {
 	t.Helper()
-	rows, err := pool.Query(context.Background(),
-		`SELECT id FROM tickets WHERE event_id = $1 AND status = $2 ORDER BY id LIMIT $3`, eventID, status, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		rows.Scan(&id)
-		ids = append(ids, id)
-	}
+	ids := dbtest.IDs(t, pool, `SELECT id FROM tickets WHERE event_id = $1 AND status = $2 ORDER BY id LIMIT $3`, eventID, status, n)
 	if len(ids) < n {
 		t.Fatalf("event %d has %d %s tickets, want %d", eventID, len(ids), status, n)
 	}
@@ -108,7 +81,7 @@ func TestEventPageShowsEverySeatOfASmallVenue(t *testing.T) {
 		t.Fatalf("GET /event/%d = %d", id, res.StatusCode)
 	}
 	controls := doc.Find(`[data-testid="seat-map"] input[name="ticket_ids"]`)
-	if want := queryInt(t, pool, availableSQL, id); controls.Length() != want {
+	if want := dbtest.Int(t, pool, availableSQL, id); controls.Length() != want {
 		t.Errorf("%d seat controls, %d tickets available", controls.Length(), want)
 	}
 	if seatControl(doc, sold).Length() != 0 {
@@ -127,7 +100,7 @@ func TestEventPageShowsEverySeatOfASmallVenue(t *testing.T) {
 	if doc.Find(`[data-testid="seat-map"] i.s-reserved`).Length() != len(held) {
 		t.Errorf("%d seats drawn on hold, want %d", doc.Find(`i.s-reserved`).Length(), len(held))
 	}
-	if n := doc.Find(`[data-testid="seat-map"] i.s-sold`).Length(); n != queryInt(t, pool, `SELECT count(*) FROM tickets WHERE event_id = $1 AND status = 'sold'`, id) {
+	if n := doc.Find(`[data-testid="seat-map"] i.s-sold`).Length(); n != dbtest.Int(t, pool, `SELECT count(*) FROM tickets WHERE event_id = $1 AND status = 'sold'`, id) {
 		t.Errorf("%d seats drawn sold", n)
 	}
 
@@ -146,7 +119,7 @@ func TestEventPageShowsEverySeatOfASmallVenue(t *testing.T) {
 		t.Errorf("seat form posts to %q", action)
 	}
 	left := doc.Find(`[data-testid="seats-left"]`).Text()
-	if want := strconv.Itoa(queryInt(t, pool, availableSQL, id)); !regexp.MustCompile(`^` + thousandsRE(want) + ` of `).MatchString(left) {
+	if want := strconv.Itoa(dbtest.Int(t, pool, availableSQL, id)); !regexp.MustCompile(`^` + thousandsRE(want) + ` of `).MatchString(left) {
 		t.Errorf("seats left reads %q, want %s of …", left, want)
 	}
 	for _, testid := range []string{"event-name", "event-when", "event-venue", "price-range", "event-description", "performer"} {
@@ -191,7 +164,7 @@ func TestStadiumShowsSectionOverview(t *testing.T) {
 	}
 
 	rows := doc.Find(`[data-testid="section-row"]`)
-	if want := queryInt(t, pool, `SELECT count(*) FROM sections s JOIN events e ON e.venue_id = s.venue_id WHERE e.id = $1`, id); rows.Length() != want {
+	if want := dbtest.Int(t, pool, `SELECT count(*) FROM sections s JOIN events e ON e.venue_id = s.venue_id WHERE e.id = $1`, id); rows.Length() != want {
 		t.Fatalf("%d section rows, venue has %d sections", rows.Length(), want)
 	}
 	if links := doc.Find(`[data-testid="overview"] [data-testid="section-link"]`).Length(); links != rows.Length() {
@@ -204,11 +177,16 @@ func TestStadiumShowsSectionOverview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for r.Next() {
-		var sid string
-		var n int
-		r.Scan(&sid, &n)
-		dbCounts[sid] = n
+	type sectionCount struct {
+		ID        string
+		Available int
+	}
+	counted, err := pgx.CollectRows(r, pgx.RowToStructByPos[sectionCount])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range counted {
+		dbCounts[c.ID] = c.Available
 	}
 	rows.Each(func(_ int, row *goquery.Selection) {
 		sid, _ := row.Attr("data-section-id")
@@ -329,7 +307,7 @@ func TestEventJSON(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, ev.StartsAt); err != nil {
 		t.Errorf("starts_at %q is not RFC 3339", ev.StartsAt)
 	}
-	if want := queryInt(t, pool, availableSQL, id); ev.Available != want {
+	if want := dbtest.Int(t, pool, availableSQL, id); ev.Available != want {
 		t.Errorf("available = %d, database %d", ev.Available, want)
 	}
 	if ev.Total != ev.Venue.Capacity || ev.Total == 0 {

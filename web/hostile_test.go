@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,14 +28,12 @@ func TestHostileInput(t *testing.T) {
 	csrf := home.Find(`input[name="_csrf"]`).AttrOr("value", "")
 
 	state := func() string {
+		t.Helper()
 		var s string
-		err := pool.QueryRow(context.Background(), `SELECT
+		dbtest.QueryRow(t, pool, `SELECT
 			(SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM tickets) || '|' ||
 			(SELECT string_agg(id || ':' || status, ',' ORDER BY id) FROM bookings) || '|' ||
 			(SELECT count(*) FROM users) || '|' || (SELECT count(*) FROM sessions)`).Scan(&s)
-		if err != nil {
-			t.Fatal(err)
-		}
 		return s
 	}
 	before := state()

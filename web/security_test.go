@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -182,7 +181,7 @@ func TestRateLimits(t *testing.T) {
 	if e, _ := body["error"].(map[string]any); code != http.StatusTooManyRequests || e["code"] != "rate_limited" || e["retry_after"] != 10.0 {
 		t.Errorf("third hold in a burst of 2: %d %v", code, body)
 	}
-	if n := ids(t, pool, `SELECT id FROM tickets WHERE status <> 'available'`); len(n) != 2 {
+	if n := dbtest.IDs(t, pool, `SELECT id FROM tickets WHERE status <> 'available'`); len(n) != 2 {
 		t.Errorf("%d tickets taken, want 2", len(n))
 	}
 	if code, body := api(t, "POST", ts.URL+"/api/v1/bookings", calm, map[string]any{"ticket_ids": tickets[2:3]}); code != http.StatusCreated {
@@ -233,7 +232,7 @@ func TestAnotherFansBookingInHTML(t *testing.T) {
 		}
 	}
 	var status string
-	pool.QueryRow(context.Background(), `SELECT status FROM bookings WHERE id = $1`, id).Scan(&status)
+	dbtest.QueryRow(t, pool, `SELECT status FROM bookings WHERE id = $1`, id).Scan(&status)
 	if status != "pending" {
 		t.Errorf("the owner's booking is %s after a stranger's posts", status)
 	}

@@ -42,13 +42,14 @@ func TestAccounts(t *testing.T) {
 	if got, err := s.Authenticate(ctx, sess.Token); err != nil || got.ID != u.ID {
 		t.Fatalf("Authenticate = %+v, %v", got, err)
 	}
-	var stored int
-	pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE token_hash = convert_to($1, 'UTF8')`, sess.Token).Scan(&stored)
-	if stored != 0 {
+	if n := dbtest.Int(t, pool, `SELECT count(*) FROM sessions WHERE user_id = $1`, u.ID); n != 1 {
+		t.Errorf("%d sessions stored after one log-in", n) // else the next check looks at nothing
+	}
+	if n := dbtest.Int(t, pool, `SELECT count(*) FROM sessions WHERE token_hash = convert_to($1, 'UTF8')`, sess.Token); n != 0 {
 		t.Error("the session token is stored as it is")
 	}
 	var hash string
-	pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&hash)
+	dbtest.QueryRow(t, pool, `SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&hash)
 	if len(hash) < 30 || hash[:10] != "$argon2id$" {
 		t.Errorf("password stored as %q", hash)
 	}

@@ -267,3 +267,55 @@ func Shared(t testing.TB, key string, setup func(context.Context, *pgxpool.Pool)
 	}
 	return d.pool
 }
+
+// Row is one row of a query run by QueryRow, waiting to be scanned.
+type Row struct {
+	t   testing.TB
+	sql string
+	row pgx.Row
+}
+
+// QueryRow runs sql, which must return one row, for a test to scan:
+//
+//	dbtest.QueryRow(t, pool, `SELECT status FROM bookings WHERE id = $1`, id).Scan(&status)
+//
+// Its Scan fails the test on any error, so that a check such as "the count
+// is 0" cannot pass because the query broke and left the count at its zero
+// value. Like t.Fatal, call it from the test's own goroutine.
+func QueryRow(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) Row {
+	t.Helper()
+	return Row{t: t, sql: sql, row: pool.QueryRow(context.Background(), sql, args...)}
+}
+
+// Scan copies the row into dest, or fails the test.
+func (r Row) Scan(dest ...any) {
+	r.t.Helper()
+	if err := r.row.Scan(dest...); err != nil {
+		r.t.Fatalf("%s: %v", r.sql, err)
+	}
+}
+
+// Int runs sql, which must return one number (a count, say), and returns
+// it; any error fails the test, as with QueryRow.
+func Int(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	QueryRow(t, pool, sql, args...).Scan(&n)
+	return n
+}
+
+// IDs runs sql, which must return one column of ids, and returns them in
+// order. Any error fails the test, including one met partway through the
+// rows, which would otherwise look like a shorter list.
+func IDs(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) []int64 {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return ids
+}
