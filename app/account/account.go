@@ -88,11 +88,9 @@ func (s *Service) SignUp(ctx context.Context, email, password, name, address str
 		return User{}, err
 	}
 	u, err := s.create(ctx, email, password, name, now)
-	if app.ErrorCode(err) != app.ECONFLICT {
+	if app.ErrorCode(err) == app.ECONFLICT {
 		// Only a registered email counts against the address.
-		if err := s.takeBack(ctx, try, now); err != nil {
-			return User{}, err
-		}
+		return u, errors.Join(err, s.fail(ctx, try, now, byAddress(address)))
 	}
 	return u, err
 }
@@ -134,6 +132,9 @@ func (s *Service) LogIn(ctx context.Context, email, password, address string) (*
 		return nil, errors.Join(err, s.takeBack(ctx, try, now))
 	}
 	if !ok {
+		if err := s.fail(ctx, try, now, byAddress(address)); err != nil {
+			return nil, err
+		}
 		return nil, &app.Error{Code: app.EUNAUTHORIZED, Reason: "invalid_credentials", Message: "That email and password do not match an account."}
 	}
 	if err := s.takeBack(ctx, try, now, byPair(email, address), byAccount(email)); err != nil {

@@ -53,19 +53,33 @@ func (t throttle) wait(n int) time.Duration {
 }
 
 // counted is a key an attempt counts against, with the throttle that
-// applies to it.
+// applies to it. An attempt is reserved against the keys of its account
+// before its password is checked (held); the address is only checked then,
+// and charged after a wrong password, so that a NAT full of fans signing
+// in at once does not count them all as failures while they wait.
 type counted struct {
-	key string
-	t   throttle
+	key  string
+	t    throttle
+	held bool
 }
 
 func byPair(email, addr string) counted {
-	return counted{perPair.prefix + addr + "|" + strings.ToLower(email), perPair}
+	return counted{perPair.prefix + addr + "|" + strings.ToLower(email), perPair, true}
 }
 func byAccount(email string) counted {
-	return counted{perAccount.prefix + strings.ToLower(email), perAccount}
+	return counted{perAccount.prefix + strings.ToLower(email), perAccount, true}
 }
-func byAddress(addr string) counted { return counted{perAddress.prefix + addr, perAddress} }
+func byAddress(addr string) counted { return counted{perAddress.prefix + addr, perAddress, false} }
+
+func keysOf(counts []counted, held bool) []string {
+	var keys []string
+	for _, c := range counts {
+		if c.held || !held {
+			keys = append(keys, c.key)
+		}
+	}
+	return keys
+}
 
 // attempt is a sign-in attempt reserved against its keys: it counts as a
 // failure from the moment it is reserved, so concurrent attempts see each
@@ -73,18 +87,15 @@ func byAddress(addr string) counted { return counted{perAddress.prefix + addr, p
 type attempt struct{ id int64 }
 
 // reserve checks the throttles of counts and, if none makes the attempt
-// wait, records it against every one, in one transaction that holds each
-// key's lock: of a hundred attempts at once, only those the limits allow
-// get through to the password check. A throttle that says wait is an
-// app.ELIMITED carrying retry_after in seconds.
+// wait, records it against the held ones, in one transaction that holds
+// their locks: of a hundred attempts at once on one account, only those
+// the limits allow get through to the password check. A throttle that
+// says wait is an app.ELIMITED carrying retry_after in seconds.
 func (s *Service) reserve(ctx context.Context, now time.Time, counts ...counted) (*attempt, error) {
-	keys := make([]string, len(counts))
-	for i, c := range counts {
-		keys[i] = c.key
-	}
+	keys, held := keysOf(counts, false), keysOf(counts, true)
 	a := &attempt{id: rand.Int64()}
 	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
-		locks := slices.Sorted(slices.Values(keys)) // one order for every attempt: no deadlocks
+		locks := slices.Sorted(slices.Values(held)) // one order for every attempt: no deadlocks
 		for _, k := range locks {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {
 				return err
@@ -112,7 +123,7 @@ func (s *Service) reserve(ctx context.Context, now time.Time, counts ...counted)
 		if wait > 0 {
 			return tooManyAttempts(wait)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO login_failures (key, at, attempt) SELECT unnest($1::text[]), $2, $3`, keys, now, a.id)
+		_, err = tx.Exec(ctx, `INSERT INTO login_failures (key, at, attempt) SELECT unnest($1::text[]), $2, $3`, held, now, a.id)
 		return err
 	})
 	if err != nil {
@@ -122,6 +133,16 @@ func (s *Service) reserve(ctx context.Context, now time.Time, counts ...counted)
 		return nil, fmt.Errorf("reserve sign-in attempt: %w", err)
 	}
 	return a, nil
+}
+
+// fail charges a failed attempt to the keys it was not reserved against.
+func (s *Service) fail(ctx context.Context, a *attempt, now time.Time, counts ...counted) error {
+	_, err := s.pool.Exec(context.WithoutCancel(ctx), `INSERT INTO login_failures (key, at, attempt) SELECT unnest($1::text[]), $2, $3`,
+		keysOf(counts, false), now, a.id)
+	if err != nil {
+		return fmt.Errorf("record failed attempt: %w", err)
+	}
+	return nil
 }
 
 func tooManyAttempts(wait time.Duration) error {
