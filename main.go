@@ -66,6 +66,8 @@ type config struct {
 	MonitorInterval      time.Duration
 	BookingRate          web.Rate
 	SearchRate           web.Rate
+	SignupRate           web.Rate
+	MetricsAddr          string
 	TrustProxy           bool
 	LogFormat            string
 	StripeSecretKey      string
@@ -123,6 +125,8 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 	}
 	fs.TextVar(&c.BookingRate, "booking-rate", envRate("BOXOFFICE_BOOKING_RATE", "30/min,10"), "holds, payments and cancellations one fan may make, as N/min[,BURST] or off (BOXOFFICE_BOOKING_RATE)")
 	fs.TextVar(&c.SearchRate, "search-rate", envRate("BOXOFFICE_SEARCH_RATE", "120/min,40"), "searches one client may make, as N/min[,BURST] or off (BOXOFFICE_SEARCH_RATE)")
+	fs.TextVar(&c.SignupRate, "signup-rate", envRate("BOXOFFICE_SIGNUP_RATE", "20/min,20"), "sign-ups one address may make, as N/min[,BURST] or off (BOXOFFICE_SIGNUP_RATE)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("BOXOFFICE_METRICS_ADDR", ""), "where to serve /metrics for Prometheus, apart from the site (e.g. 127.0.0.1:9090); empty serves none (BOXOFFICE_METRICS_ADDR)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("BOXOFFICE_TRUST_PROXY", false), "take client addresses from X-Forwarded-For, set by a load balancer in front (BOXOFFICE_TRUST_PROXY)")
 	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", env("STRIPE_SECRET_KEY", ""), "Stripe secret key; empty uses the demo processor (STRIPE_SECRET_KEY)")
@@ -142,6 +146,8 @@ func (c *config) flags(fs *flag.FlagSet) func() error {
 			return errors.New("--monitor-interval must be at least 1s")
 		case c.StripeSecretKey != "" && c.StripeWebhookSecret == "":
 			return errors.New("STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY: payments that finish after a fan leaves arrive by webhook")
+		case strings.HasPrefix(c.StripeSecretKey, "sk_live_") && c.StripePublishableKey == "":
+			return errors.New("STRIPE_PUBLISHABLE_KEY is needed with a live STRIPE_SECRET_KEY: with real money, fans pay through Stripe's card form, not test cards")
 		case c.SeatMapLimit < 1:
 			return errors.New("--seat-map-limit must be at least 1")
 		case c.LogFormat != "text" && c.LogFormat != "json":
@@ -278,6 +284,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	hs := srv.HTTPServer(c.Addr)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
+	if c.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen for metrics on %s: %w (set BOXOFFICE_METRICS_ADDR to another address)", c.MetricsAddr, err)
+		}
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
+		log.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	log.Info("boxoffice is ready", "url", siteURL(ln.Addr()), "took", time.Since(started).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "Boxoffice is running at %s\n", siteURL(ln.Addr()))
 
@@ -309,11 +325,11 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop fun
 	events := event.NewService(d.Pool, time.Now)
 	var processor booking.Payments = payment.NewDemo()
 	var webhooks web.WebhookVerifier
-	provider := "demo"
+	live := strings.HasPrefix(c.StripeSecretKey, "sk_live_")
 	if c.StripeSecretKey != "" {
 		stripe := payment.NewStripe(payment.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret})
-		processor, webhooks, provider = stripe, stripe, "stripe"
-		log.Info("payments through Stripe", "live", strings.HasPrefix(c.StripeSecretKey, "sk_live_"), "payment_element", c.StripePublishableKey != "")
+		processor, webhooks = stripe, stripe
+		log.Info("payments through Stripe", "live", live, "payment_element", c.StripePublishableKey != "")
 	}
 	bookings := booking.NewService(d.Pool, processor,
 		booking.Config{HoldTTL: c.HoldTTL, MaxTickets: c.MaxTickets}, time.Now, log)
@@ -329,12 +345,13 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop fun
 		Search:               search.NewService(d.Pool, events, time.Now),
 		Accounts:             account.NewService(d.Pool, time.Now),
 		Bookings:             bookings,
-		PaymentProvider:      provider,
 		Webhooks:             webhooks,
 		StripePublishableKey: c.StripePublishableKey,
+		LivePayments:         live,
 		SeatMapLimit:         c.SeatMapLimit,
 		BookingRate:          c.BookingRate,
 		SearchRate:           c.SearchRate,
+		SignupRate:           c.SignupRate,
 		TrustProxy:           c.TrustProxy,
 		Monitor:              monitor,
 		PoolStats:            d.Pool.Stat,
@@ -677,7 +694,7 @@ func benchSite(ctx context.Context, c *config, url string, log *slog.Logger, poo
 	}
 	// One load generator stands in for thousands of fans at one address:
 	// per-client limits would measure the limiter, not the site.
-	c.BookingRate, c.SearchRate = web.Rate{}, web.Rate{}
+	c.BookingRate, c.SearchRate, c.SignupRate = web.Rate{}, web.Rate{}, web.Rate{}
 	srv, closeSite, err := buildSite(d, c, log)
 	if err != nil {
 		return "", nil, nil, err

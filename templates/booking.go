@@ -16,8 +16,12 @@ type BookingView struct {
 	Now     time.Time
 	Error   string // why the last payment failed
 	// Provider is the payment processor: "demo" moves no money, "stripe"
-	// runs in Stripe's test mode.
+	// takes cards through Stripe.
 	Provider string
+	// TestMode is true unless real money moves (Stripe with live keys):
+	// only then does checkout offer Stripe's test cards and say that no
+	// money moves.
+	TestMode bool
 	// With Stripe, the Payment Element: the publishable key, the booking's
 	// PaymentIntent secret, and where Stripe sends the fan back.
 	StripeKey, ClientSecret, ReturnURL string

@@ -126,3 +126,15 @@ func (s *Server) handleAPILogin(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, map[string]string{"token": sess.Token, "expires_at": rfc3339(sess.ExpiresAt)})
 }
+
+// handleAPILogout revokes the bearer token it is called with, so that an
+// app signing out (or a fan whose phone was lost) leaves no usable token.
+func (s *Server) handleAPILogout(c echo.Context) error {
+	if _, err := requireUser(c, ""); err != nil {
+		return err
+	}
+	if err := s.accounts.LogOut(c.Request().Context(), bearerToken(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

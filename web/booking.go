@@ -50,8 +50,8 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 	var e *app.Error
 	if errors.As(err, &e) && eventID > 0 && (e.Code == app.ECONFLICT || e.Code == app.EINVALID) {
 		still := ids
-		if taken, ok := e.Detail["ticket_ids"].([]int64); ok {
-			still = without(ids, taken)
+		if taken, ok := errors.AsType[*booking.UnavailableError](err); ok {
+			still = without(ids, taken.TicketIDs)
 		}
 		return s.mapAgain(c, eventID, sectionID, still, statusOf[e.Code], e.Message)
 	}
@@ -98,27 +98,35 @@ func without(ids, drop []int64) []int64 {
 	return slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return slices.Contains(drop, id) })
 }
 
-// bookingView is the booking page's content. in is the booking's
-// PaymentIntent if the caller has it already (Refresh), or zero.
-func (s *Server) bookingView(c echo.Context, b *booking.Booking, in payment.Intent) (templates.BookingView, error) {
+// bookingView is a booking with its event, as every booking page and row
+// shows it.
+func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.BookingView, error) {
 	e, err := s.events.FindEventByID(c.Request().Context(), b.EventID)
 	if err != nil {
 		return templates.BookingView{}, err
 	}
-	v := templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider}
-	if s.stripeKey != "" && s.bookings.PaysInBrowser() && b.Held(v.Now) {
-		secret := in.ClientSecret
-		if secret == "" {
-			var err error
-			secret, err = s.bookings.PrepareCheckout(c.Request().Context(), b)
-			if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
-				return v, err
-			}
-		}
-		// Unreachable Stripe: the test-card form still works, or fails with a message.
-		v.StripeKey, v.ClientSecret = s.stripeKey, secret
-		v.ReturnURL = c.Scheme() + "://" + c.Request().Host + bookingPath(b.ID)
+	return templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider, TestMode: !s.livePayments}, nil
+}
+
+// checkoutView is the booking page: with Stripe's Payment Element while
+// the booking is held (in is its payment if the caller has it already).
+func (s *Server) checkoutView(c echo.Context, b *booking.Booking, in payment.Intent) (templates.BookingView, error) {
+	v, err := s.bookingView(c, b)
+	if err != nil || s.stripeKey == "" || !s.bookings.PaysInBrowser() || !b.Held(v.Now) {
+		return v, err
 	}
+	if in.ClientSecret == "" {
+		in, err = s.bookings.Checkout(c.Request().Context(), b)
+		if app.ErrorCode(err) == app.EUNAVAILABLE {
+			v.Error = app.ErrorMessage(err) // Stripe is unreachable: say so, and the fan may reload
+			return v, nil
+		}
+		if err != nil {
+			return v, err
+		}
+	}
+	v.StripeKey, v.ClientSecret = s.stripeKey, in.ClientSecret
+	v.ReturnURL = c.Scheme() + "://" + c.Request().Host + bookingPath(b.ID)
 	return v, nil
 }
 
@@ -146,7 +154,9 @@ func (s *Server) lookAtBooking(c echo.Context) (*booking.Booking, payment.Intent
 	if err != nil {
 		return nil, payment.Intent{}, err
 	}
-	return s.bookings.Refresh(c.Request().Context(), b)
+	// Back from Stripe's page: the fan has just paid, so ask afresh.
+	back := c.QueryParam("payment_intent") != ""
+	return s.bookings.CheckPayment(c.Request().Context(), b, back)
 }
 
 func (s *Server) handleBookingView(c echo.Context) error {
@@ -158,7 +168,7 @@ func (s *Server) handleBookingView(c echo.Context) error {
 		// Back from Stripe: show the booking at its own address.
 		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID))
 	}
-	v, err := s.bookingView(c, b, in)
+	v, err := s.checkoutView(c, b, in)
 	if err != nil {
 		return err
 	}
@@ -191,7 +201,7 @@ func (s *Server) handleBookingPay(c echo.Context) error {
 }
 
 func (s *Server) checkoutAgain(c echo.Context, b *booking.Booking, status int, message string) error {
-	v, err := s.bookingView(c, b, payment.Intent{})
+	v, err := s.checkoutView(c, b, payment.Intent{})
 	if err != nil {
 		return err
 	}
@@ -221,7 +231,7 @@ func (s *Server) handleMyBookings(c echo.Context) error {
 	}
 	views := make([]templates.BookingView, 0, len(list))
 	for _, b := range list {
-		v, err := s.bookingView(c, b, payment.Intent{})
+		v, err := s.bookingView(c, b)
 		if err != nil {
 			return err
 		}
@@ -282,7 +292,11 @@ func (s *Server) handleAPIBookingCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, s.withClientSecret(c, b, payment.Intent{}))
+	out, err := s.withClientSecret(c, b, payment.Intent{})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 func (s *Server) handleAPIBookings(c echo.Context) error {
@@ -308,21 +322,31 @@ func (s *Server) handleAPIBooking(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.withClientSecret(c, b, in))
+	out, err := s.withClientSecret(c, b, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // withClientSecret is a booking for the API with, when the fan pays in an
 // app or browser through Stripe, the secret of its PaymentIntent (in, if
-// the caller has it already).
-func (s *Server) withClientSecret(c echo.Context, b *booking.Booking, in payment.Intent) bookingJSON {
+// the caller has it already). An unreachable Stripe leaves the secret out:
+// the app asks again.
+func (s *Server) withClientSecret(c echo.Context, b *booking.Booking, in payment.Intent) (bookingJSON, error) {
 	out := toBookingJSON(b, s.paymentProvider)
-	if s.bookings.PaysInBrowser() && b.Held(s.now()) {
-		out.Payment.ClientSecret = in.ClientSecret
-		if in.ClientSecret == "" {
-			out.Payment.ClientSecret, _ = s.bookings.PrepareCheckout(c.Request().Context(), b)
+	if !s.bookings.PaysInBrowser() || !b.Held(s.now()) {
+		return out, nil
+	}
+	if in.ClientSecret == "" {
+		var err error
+		in, err = s.bookings.Checkout(c.Request().Context(), b)
+		if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
+			return out, err
 		}
 	}
-	return out
+	out.Payment.ClientSecret = in.ClientSecret
+	return out, nil
 }
 
 func (s *Server) handleAPIBookingPay(c echo.Context) error {

@@ -22,7 +22,8 @@ func (s *Server) handleReady(c echo.Context) error {
 	if err := s.ready(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
 		c.Response().Header().Set("Retry-After", "5")
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		// What went wrong is for the operator's log, not for whoever asks.
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "database unavailable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -1,10 +1,10 @@
 package web
 
 import (
+	"net/http"
 	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -39,9 +39,8 @@ func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat) *metrics {
 
 func (m *metrics) countRequest(status int) { m.requests.WithLabelValues(strconv.Itoa(status)).Inc() }
 
-func (m *metrics) handler() echo.HandlerFunc {
-	// Echo's gzip middleware compresses, as for every other response.
-	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{DisableCompression: true}))
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
 // invariantCollector reads the monitor's latest report at each scrape.

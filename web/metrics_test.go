@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,13 +19,16 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	monitor := booking.NewMonitor(pool, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	ts := newServer(t, pool, func(c *web.Config) { c.Monitor, c.PoolStats = monitor, pool.Stat })
+	h := newHandler(pool, func(c *web.Config) { c.Monitor, c.PoolStats = monitor, pool.Stat })
+	ts, metrics := httptest.NewServer(h), httptest.NewServer(h.MetricsHandler())
+	t.Cleanup(ts.Close)
+	t.Cleanup(metrics.Close)
 	_, tickets := smallEvent(t, pool, 4)
 	token := signUp(t, ts.URL, "metrics@example.com")
 	api(t, "POST", ts.URL+"/api/v1/bookings", token, map[string]any{"ticket_ids": tickets[:2]})
 
 	scrape := func() string {
-		res, err := http.Get(ts.URL + "/metrics")
+		res, err := http.Get(metrics.URL + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -27,13 +27,13 @@ type Config struct {
 	Search   *search.Service
 	Accounts *account.Service
 	Bookings *booking.Service
-	// PaymentProvider names the processor bookings are paid through
-	// ("demo" or "stripe"), for the API.
-	PaymentProvider string
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
 	// StripePublishableKey lets checkout show Stripe's Payment Element.
 	StripePublishableKey string
+	// LivePayments is true when real money moves (Stripe's live keys):
+	// checkout then offers no test cards and says nothing of test mode.
+	LivePayments bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Ready reports whether the service can take traffic (database reachable
@@ -43,8 +43,9 @@ type Config struct {
 	// larger venues show a section overview first. 0 means 2,500.
 	SeatMapLimit int
 	// BookingRate limits holds, payments and cancellations per fan;
-	// SearchRate limits searches per client. Zero values mean no limit.
-	BookingRate, SearchRate Rate
+	// SearchRate limits searches (and looks at a booking) per client;
+	// SignupRate limits sign-ups per address. Zero values mean no limit.
+	BookingRate, SearchRate, SignupRate Rate
 	// Monitor is the booking invariant monitor whose findings /metrics
 	// shows; nil leaves them out.
 	Monitor *booking.Monitor
@@ -68,11 +69,13 @@ type Server struct {
 	paymentProvider string
 	webhooks        WebhookVerifier
 	stripeKey       string
+	livePayments    bool
 	now             func() time.Time
 	ready           func(context.Context) error
 	seatMapLimit    int
 	bookingRate     Rate
 	searchRate      Rate
+	signupRate      Rate
 	metrics         *metrics
 }
 
@@ -82,8 +85,8 @@ func NewServer(cfg Config) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
-		paymentProvider: cfg.PaymentProvider, webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
-		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats)}
+		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
+		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -119,15 +122,19 @@ func NewServer(cfg Config) *Server {
 func (s *Server) routes() {
 	e := s.echo
 	bookingLimit, searchLimit := limit("booking", s.bookingRate), limit("searching", s.searchRate)
+	signupLimit := limit("signing up", s.signupRate)
+	// Looking at a booking may ask the payment processor how it stands:
+	// as often as a fan may search, and no more.
+	lookLimit := limit("looking at bookings", s.searchRate)
 	e.GET("/", s.handleHome)
 	e.GET("/search", s.handleSearch, searchLimit)
 	e.GET("/signup", s.handleSignupForm)
-	e.POST("/signup", s.handleSignup)
+	e.POST("/signup", s.handleSignup, signupLimit)
 	e.GET("/login", s.handleLoginForm)
 	e.POST("/login", s.handleLogin)
 	e.POST("/logout", s.handleLogout)
 	e.POST("/bookings", s.handleBookingCreate, bookingLimit)
-	e.GET("/bookings/:id", s.handleBookingView)
+	e.GET("/bookings/:id", s.handleBookingView, lookLimit)
 	e.POST("/bookings/:id/pay", s.handleBookingPay, bookingLimit)
 	e.POST("/bookings/:id/cancel", s.handleBookingCancel, bookingLimit)
 	e.GET("/account/bookings", s.handleMyBookings)
@@ -139,19 +146,28 @@ func (s *Server) routes() {
 	api.GET("/events/:id", s.handleAPIEvent)
 	api.GET("/events/:id/tickets", s.handleAPITickets)
 	api.GET("/search", s.handleAPISearch, searchLimit)
-	api.POST("/users", s.handleAPISignup)
+	api.POST("/users", s.handleAPISignup, signupLimit)
 	api.POST("/sessions", s.handleAPILogin)
+	api.DELETE("/sessions", s.handleAPILogout)
 	api.POST("/bookings", s.handleAPIBookingCreate, bookingLimit)
 	api.GET("/bookings", s.handleAPIBookings)
-	api.GET("/bookings/:id", s.handleAPIBooking)
+	api.GET("/bookings/:id", s.handleAPIBooking, lookLimit)
 	api.POST("/bookings/:id/pay", s.handleAPIBookingPay, bookingLimit)
 	api.DELETE("/bookings/:id", s.handleAPIBookingCancel, bookingLimit)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
-	e.GET("/metrics", s.metrics.handler())
 	e.GET("/static/*", s.handleStatic)
 	e.GET("/favicon.ico", s.handleFavicon)
+}
+
+// MetricsHandler serves /metrics for Prometheus. It is not on the site's
+// own routes: main serves it on an address of its own
+// (BOXOFFICE_METRICS_ADDR), inside the operator's network.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler())
+	return mux
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -23,10 +23,8 @@ const userKey = "user"
 // say so with requireUser.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := ""
-		if h := c.Request().Header.Get("Authorization"); isAPI(c) && strings.HasPrefix(h, "Bearer ") {
-			token = strings.TrimPrefix(h, "Bearer ")
-		} else if ck, err := c.Cookie(sessionCookie); err == nil && !isAPI(c) {
+		token := bearerToken(c)
+		if ck, err := c.Cookie(sessionCookie); err == nil && !isAPI(c) {
 			token = ck.Value
 		}
 		if token != "" {
@@ -40,6 +38,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// bearerToken is the API's session token, from Authorization: Bearer.
+func bearerToken(c echo.Context) string {
+	if h := c.Request().Header.Get("Authorization"); isAPI(c) && strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimPrefix(h, "Bearer ")
+	}
+	return ""
 }
 
 // pageContext hands templates what every page shows: the form token, who is
@@ -97,13 +103,30 @@ var loginReasons = map[string]string{
 	"seats": "Log in or create an account to hold your seats. They stay ticked for you.",
 }
 
-// safeNext keeps a post-login destination on this site: a path, not a
-// scheme-relative or absolute URL that would send the fan elsewhere.
+// safeNext keeps a post-login destination on this site. It reads next as
+// a browser would (which drops tabs and line breaks anywhere in a URL and
+// takes a backslash for a slash, so that "/\t/evil.example" is
+// "//evil.example") and accepts only a path on this host: no scheme, no
+// host, no other control characters.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	cleaned := strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return -1
+		case r == '\\':
+			return '/'
+		}
+		return r
+	}, next)
+	if strings.ContainsFunc(cleaned, func(r rune) bool { return r < 0x20 || r == 0x7f }) ||
+		!strings.HasPrefix(cleaned, "/") || strings.HasPrefix(cleaned, "//") {
 		return "/"
 	}
-	return next
+	u, err := url.Parse(cleaned)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return cleaned
 }
 
 // setSession gives the browser its session cookie: HttpOnly (no script
@@ -120,23 +143,28 @@ func clearSession(c echo.Context) {
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
 }
 
-// csrf protects every form: a token in a cookie that the form must repeat,
-// and browsers' Sec-Fetch-Site, which refuses posts from other sites. The
-// API (bearer tokens, no cookies) and Stripe's webhook are exempt.
+// csrf protects every form: browsers' Sec-Fetch-Site first, which lets
+// through only posts from this very origin (a sibling subdomain is
+// same-site, not same-origin, and may plant cookies, so it is refused
+// too); and for browsers that do not send it, a token in a cookie that the
+// form must repeat. The API (bearer tokens, no cookies) and Stripe's
+// webhook are exempt.
 func csrf() echo.MiddlewareFunc {
+	refused := &app.Error{Code: app.EFORBIDDEN, Reason: "csrf",
+		Message: "This form could not be verified: it may be old, or sent from another site. Go back, reload the page and try again."}
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path
 			return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/webhooks/") || strings.HasPrefix(p, "/static/")
 		},
-		TokenLookup:    "form:_csrf",
-		CookieName:     "boxoffice_csrf",
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return &app.Error{Code: app.EFORBIDDEN, Reason: "csrf",
-				Message: "This form could not be verified: it may be old, or sent from another site. Go back, reload the page and try again."}
-		},
+		// Called for state-changing requests that are same-site or
+		// cross-site: neither gets in.
+		AllowSecFetchSiteFunc: func(echo.Context) (bool, error) { return false, refused },
+		TokenLookup:           "form:_csrf",
+		CookieName:            "boxoffice_csrf",
+		CookiePath:            "/",
+		CookieHTTPOnly:        true,
+		CookieSameSite:        http.SameSiteLaxMode,
+		ErrorHandler:          func(error, echo.Context) error { return refused },
 	})
 }

@@ -50,13 +50,12 @@ func newHandler(pool *pgxpool.Pool, opts ...func(*web.Config)) *web.Server {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	events := event.NewService(pool, time.Now)
 	cfg := web.Config{
-		Log:             quiet,
-		Events:          events,
-		Search:          search.NewService(pool, events, time.Now),
-		Accounts:        account.NewService(pool, time.Now),
-		Bookings:        booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now, quiet),
-		PaymentProvider: "demo",
-		Ready:           func(ctx context.Context) error { return pool.Ping(ctx) },
+		Log:      quiet,
+		Events:   events,
+		Search:   search.NewService(pool, events, time.Now),
+		Accounts: account.NewService(pool, time.Now),
+		Bookings: booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now, quiet),
+		Ready:    func(ctx context.Context) error { return pool.Ping(ctx) },
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -250,7 +249,7 @@ func TestSecurityHeaders(t *testing.T) {
 // checkInvariant asserts the booking invariant (DESIGN §4) on every event.
 func checkInvariant(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
-	counts, err := booking.CheckInvariant(context.Background(), pool, ids(t, pool, `SELECT id FROM events`))
+	counts, err := booking.CheckInvariant(context.Background(), pool, dbtest.IDs(t, pool, `SELECT id FROM events`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,14 +25,23 @@ func TestStripeWebhook(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	stripe := payment.NewStripe(payment.StripeConfig{SecretKey: "sk_test_x", WebhookSecret: "whsec_boxoffice"})
-	ts := newServer(t, pool, func(c *web.Config) { c.Webhooks = stripe })
+	ts := newServer(t, pool, func(c *web.Config) {
+		c.Webhooks = stripe
+		c.Bookings = booking.NewService(pool, newElementProcessor(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
+			slog.New(slog.NewTextHandler(io.Discard, nil)))
+	})
 	_, tickets := smallEvent(t, pool, 5)
 	token := signUp(t, ts.URL, "hooked@example.com")
 	_, held := api(t, "POST", ts.URL+"/api/v1/bookings", token, map[string]any{"ticket_ids": tickets[:2]})
 	id := int64(held["id"].(float64))
+	intent := strings.TrimSuffix(held["payment"].(map[string]any)["client_secret"].(string), "_secret_x")
 
-	payload := []byte(fmt.Sprintf(`{"id":"evt_web_1","object":"event","api_version":"2023-10-16","type":"payment_intent.succeeded",
-		"data":{"object":{"id":"pi_web","object":"payment_intent","status":"succeeded","metadata":{"booking_id":"%d"}}}}`, id))
+	succeeded := func(event, intent string, amount int) []byte {
+		return []byte(fmt.Sprintf(`{"id":%q,"object":"event","api_version":"2023-10-16","type":"payment_intent.succeeded",
+		"data":{"object":{"id":%q,"object":"payment_intent","status":"succeeded","amount":%d,"currency":"gbp","metadata":{"booking_id":"%d"}}}}`,
+			event, intent, amount, id))
+	}
+	payload := succeeded("evt_web_1", intent, 5000)
 	post := func(body []byte, signature string) int {
 		req, _ := http.NewRequest("POST", ts.URL+"/webhooks/stripe", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -54,6 +62,18 @@ func TestStripeWebhook(t *testing.T) {
 		t.Fatalf("a forged webhook changed the booking: %v", b["status"])
 	}
 
+	// A payment that names the booking in its metadata but is not the
+	// booking's own intent, or not its total, confirms nothing.
+	for i, other := range [][]byte{succeeded("evt_web_other", "pi_someone_elses", 5000), succeeded("evt_web_cheap", intent, 50)} {
+		s := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: other, Secret: "whsec_boxoffice", Timestamp: time.Now()})
+		if code := post(s.Payload, s.Header); code != http.StatusOK {
+			t.Errorf("another payment's webhook %d: %d, want 200 (received, ignored)", i, code)
+		}
+	}
+	if _, b := api(t, "GET", fmt.Sprintf("%s/api/v1/bookings/%d", ts.URL, id), token, nil); b["status"] != "pending" {
+		t.Fatalf("another payment confirmed the booking: %v", b["status"])
+	}
+
 	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: "whsec_boxoffice", Timestamp: time.Now()})
 	for i := range 3 {
 		if code := post(signed.Payload, signed.Header); code != http.StatusOK {
@@ -72,36 +92,14 @@ func TestStripeWebhook(t *testing.T) {
 	}
 }
 
-// browserProcessor is a processor whose payments the browser confirms;
-// paid says which intents' money has arrived.
-type browserProcessor struct {
-	*payment.Demo
-	mu   sync.Mutex
-	paid map[string]bool
-}
-
-func (p *browserProcessor) CreateIntent(ctx context.Context, r payment.Request) (payment.Intent, error) {
-	return payment.Intent{ID: "pi_" + r.Reference, ClientSecret: "pi_" + r.Reference + "_secret_x", Status: "requires_payment_method"}, nil
-}
-
-func (p *browserProcessor) GetIntent(ctx context.Context, id string) (payment.Intent, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	in := payment.Intent{ID: id, ClientSecret: id + "_secret_x", Status: "requires_payment_method"}
-	if p.paid[id] {
-		in.Status = "succeeded"
-	}
-	return in, nil
-}
-
 func TestCheckoutWithPaymentElement(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	pays := &browserProcessor{Demo: payment.NewDemo(), paid: map[string]bool{}}
+	pays := newElementProcessor()
 	ts := newServer(t, pool, func(c *web.Config) {
 		c.Bookings = booking.NewService(pool, pays, booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
 			slog.New(slog.NewTextHandler(io.Discard, nil)))
-		c.PaymentProvider, c.StripePublishableKey = "stripe", "pk_test_boxoffice"
+		c.StripePublishableKey = "pk_test_boxoffice"
 	})
 	eventID, tickets := smallEvent(t, pool, 5)
 	fan := newBrowser(t, ts.URL)
@@ -130,9 +128,12 @@ func TestCheckoutWithPaymentElement(t *testing.T) {
 	if back.Find(`[data-testid="booking"]`).AttrOr("data-status", "") != "pending" {
 		t.Fatal("an unpaid return confirmed the booking")
 	}
-	pays.mu.Lock()
-	pays.paid["pi_"+bookingID] = true
-	pays.mu.Unlock()
+	// The fan pays in the Payment Element and Stripe sends them back: a
+	// moment after the unpaid return, so only a fresh look sees it.
+	in, _ := pays.GetIntent(context.Background(), strings.TrimSuffix(element.AttrOr("data-secret", ""), "_secret_x"))
+	if _, err := pays.Demo.Charge(context.Background(), payment.Request{Intent: in.ID, Method: "pm_card_visa", Amount: in.Amount, Currency: in.Currency}); err != nil {
+		t.Fatal(err)
+	}
 	back = returned("succeeded")
 	if back.Find(`[data-testid="confirmed"]`).Length() != 1 {
 		t.Fatalf("a paid return does not confirm: %s", back.Find("main").Text())

@@ -13,16 +13,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/cache"
 	"github.com/boxoffice/boxoffice/app/payment"
 )
 
@@ -44,11 +43,16 @@ type Booking struct {
 	Total           int64
 	Currency        string
 	PaymentProvider string
-	PaymentID       string
-	ExpiresAt       time.Time
-	CreatedAt       time.Time
-	ConfirmedAt     *time.Time
-	Tickets         []Ticket
+	PaymentID       string // the payment made for it, noted before it is paid
+	// PaymentKey is random per booking: the processor's idempotency keys
+	// derive from it, so no other database reusing this booking's id can
+	// ever be handed this booking's payment.
+	PaymentKey  string
+	Refunded    int64 // minor units given back so far
+	ExpiresAt   time.Time
+	CreatedAt   time.Time
+	ConfirmedAt *time.Time
+	Tickets     []Ticket
 }
 
 // Ticket is a seat of a booking.
@@ -98,11 +102,23 @@ type Config struct {
 	LockTimeout, StatementTimeout time.Duration
 }
 
-// Payments is what booking needs of a payment processor.
+// Payments is the payment processor, chosen by main: the demo or Stripe.
+// Every booking gets one payment (an intent) before it is paid, noted on
+// the booking; the fan's browser, an app or the server pays that one, so
+// a retry never charges twice, and only it can confirm the booking.
 type Payments interface {
+	Name() string    // recorded as the booking's payment provider
+	InBrowser() bool // whether the intent's client secret lets a browser or app pay it
+	CreateIntent(ctx context.Context, r payment.Request) (payment.Intent, error)
+	GetIntent(ctx context.Context, id string) (payment.Intent, error)
+	CancelIntent(ctx context.Context, id string) error
 	Charge(ctx context.Context, r payment.Request) (payment.Receipt, error)
 	Refund(ctx context.Context, receipt payment.Receipt, idempotencyKey string) error
 }
+
+// intentTTL is how long a look at a booking trusts what the processor last
+// said about its payment: fans reloading a page do not each cost a call.
+const intentTTL = 5 * time.Second
 
 // Service holds, confirms, cancels and expires bookings.
 type Service struct {
@@ -111,6 +127,7 @@ type Service struct {
 	cfg      Config
 	now      func() time.Time
 	log      *slog.Logger
+	intents  *cache.Cache[string, payment.Intent]
 }
 
 // NewService returns a booking service.
@@ -121,23 +138,26 @@ func NewService(pool *pgxpool.Pool, payments Payments, cfg Config, now func() ti
 	if cfg.StatementTimeout == 0 {
 		cfg.StatementTimeout = 15 * time.Second
 	}
-	return &Service{pool: pool, payments: payments, cfg: cfg, now: now, log: log}
+	return &Service{pool: pool, payments: payments, cfg: cfg, now: now, log: log,
+		intents: cache.New[string, payment.Intent](intentTTL, 10_000, now)}
 }
 
+// PaysInBrowser reports whether fans pay in the browser or an app with
+// their booking's client secret (Stripe's Payment Element).
+func (s *Service) PaysInBrowser() bool { return s.payments.InBrowser() }
+
+// Provider names the payment processor, for the API.
+func (s *Service) Provider() string { return s.payments.Name() }
+
 // HoldTickets places a pending booking for userID that holds ticketIDs for
-// the hold time. All or nothing: if any ticket is taken, nothing changes
-// and the error is an app.ECONFLICT (reason tickets_unavailable) whose
-// Detail["ticket_ids"] lists the taken ones.
+// the hold time, and returns it as written. All or nothing: if any ticket
+// is taken, nothing changes and the error is an *UnavailableError.
 func (s *Service) HoldTickets(ctx context.Context, userID int64, ticketIDs []int64) (*Booking, error) {
 	ids, err := s.checkRequest(ticketIDs)
 	if err != nil {
 		return nil, err
 	}
-	id, err := s.hold(ctx, userID, ids)
-	if err != nil {
-		return nil, err
-	}
-	return s.FindBooking(ctx, userID, id)
+	return s.hold(ctx, userID, ids)
 }
 
 // checkRequest validates the ids a fan asks for, before any database work.
@@ -161,13 +181,20 @@ func (s *Service) checkRequest(ticketIDs []int64) ([]int64, error) {
 	return ids, nil
 }
 
-// Unavailable is the error for tickets someone else holds or bought.
-func unavailable(taken []int64) error {
+// UnavailableError is the conflict of a hold whose seats someone else
+// holds or bought: TicketIDs are the taken ones, so that the fan can keep
+// the rest of their choice.
+type UnavailableError struct{ TicketIDs []int64 }
+
+func (e *UnavailableError) Error() string { return fmt.Sprintf("tickets %v are taken", e.TicketIDs) }
+
+// Unwrap gives the error as the fan and the API see it.
+func (e *UnavailableError) Unwrap() error {
 	return &app.Error{
 		Code:    app.ECONFLICT,
 		Reason:  "tickets_unavailable",
 		Message: "Sorry, some of the seats you chose are no longer available: someone is holding or has bought them. Choose again.",
-		Detail:  map[string]any{"ticket_ids": taken},
+		Detail:  map[string]any{"ticket_ids": e.TicketIDs},
 	}
 }
 
@@ -175,9 +202,12 @@ func notFound(id int64) error {
 	return &app.Error{Code: app.ENOTFOUND, Message: fmt.Sprintf("There is no booking %d in your account.", id)}
 }
 
-func notPending(b *Booking) error {
-	return &app.Error{Code: app.ECONFLICT, Reason: "booking_not_pending",
-		Message: fmt.Sprintf("This booking is %s, so it can no longer be paid for or cancelled.", b.Status)}
+func notPending(status string) error {
+	msg := fmt.Sprintf("This booking is %s, so it can no longer be paid for or cancelled.", status)
+	if status == StatusExpired {
+		msg = "Your hold on these seats ran out, so this booking can no longer be paid for. Nothing was charged; choose your seats again."
+	}
+	return &app.Error{Code: app.ECONFLICT, Reason: "booking_not_pending", Message: msg}
 }
 
 // FindBooking returns booking id if it belongs to userID (else not found).
@@ -185,93 +215,34 @@ func (s *Service) FindBooking(ctx context.Context, userID, id int64) (*Booking, 
 	return findBooking(ctx, s.pool, userID, id)
 }
 
-// ListBookings returns userID's bookings, newest first.
+// ListBookings returns userID's bookings, newest first, as stored: it
+// asks the payment processor nothing.
 func (s *Service) ListBookings(ctx context.Context, userID int64) ([]*Booking, error) {
 	return listBookings(ctx, s.pool, userID)
 }
 
-// CancelBooking releases a pending booking's seats at once.
+// CancelBooking releases a pending booking's seats at once, and cancels
+// its payment so that nobody can pay it any more.
 func (s *Service) CancelBooking(ctx context.Context, userID, id int64) (*Booking, error) {
 	if err := s.end(ctx, userID, id, StatusCancelled); err != nil {
 		return nil, err
 	}
-	return s.FindBooking(ctx, userID, id)
-}
-
-// PayBooking charges the booking's total with paymentMethod and confirms
-// it. A declined card is an app.EPAYMENT (reason payment_declined) and the
-// hold stays. If the hold was lost before the money came (it ran out and
-// someone else took a seat), the charge is refunded and the booking ends
-// refunded.
-func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMethod string) (*Booking, error) {
 	b, err := s.FindBooking(ctx, userID, id)
 	if err != nil {
 		return nil, err
 	}
-	if b.Status != StatusPending {
-		return nil, notPending(b)
-	}
-	if paymentMethod == "" {
-		return nil, app.Errorf(app.EINVALID, "Choose how to pay.")
-	}
-	req := payment.Request{
-		Reference:      strconv.FormatInt(b.ID, 10),
-		Amount:         b.Total,
-		Currency:       b.Currency,
-		Method:         paymentMethod,
-		IdempotencyKey: fmt.Sprintf("boxoffice-booking-%d-%s", b.ID, paymentMethod),
-	}
-	if intents, ok := s.payments.(Intents); ok {
-		// Pay the booking's one PaymentIntent, noted before it is paid, so
-		// that a charge whose answer is lost is still found by Refresh.
-		in, err := s.intent(ctx, intents, b)
-		if err != nil {
-			return nil, err
-		}
-		if in.Succeeded() { // paid already, in the browser or an app
-			return s.Confirm(ctx, b.ID, payment.Receipt{Provider: intentProvider, ID: in.ID})
-		}
-		req.Intent = in.ID
-	}
-	receipt, err := s.payments.Charge(ctx, req)
-	var declined *payment.DeclinedError
-	switch {
-	case errors.As(err, &declined):
-		return nil, &app.Error{Code: app.EPAYMENT, Reason: "payment_declined", Message: declined.Message}
-	case errors.Is(err, payment.ErrUnknownMethod):
-		return nil, app.Errorf(app.EINVALID, "%s", err.Error())
-	case err != nil:
-		return nil, s.unreachable(err)
-	}
-	return s.Confirm(ctx, b.ID, receipt)
+	s.cancelPayments(ctx, b.PaymentID)
+	return b, nil
 }
 
-// Confirm records a successful payment for booking id: its tickets are
-// sold to it if they are still its own; otherwise the payment is refunded
-// and the booking ends refunded. Confirming twice with the same receipt is
-// harmless.
-func (s *Service) Confirm(ctx context.Context, id int64, receipt payment.Receipt) (*Booking, error) {
-	outcome, userID, err := s.confirm(ctx, id, receipt)
-	if err != nil {
-		return nil, err
-	}
-	if outcome == lostHold {
-		if err := s.payments.Refund(ctx, receipt, fmt.Sprintf("boxoffice-refund-%d", id)); err != nil {
-			return nil, fmt.Errorf("refund booking %d: %w", id, err)
-		}
-		if err := s.markRefunded(ctx, id, receipt); err != nil {
-			return nil, err
-		}
-		s.log.Warn("payment arrived after the hold was lost; refunded", "booking", id, "payment", receipt.ID)
-	}
-	return s.FindBooking(ctx, userID, id)
-}
-
-// SweepExpired ends pending bookings whose hold has run out and frees
-// their seats; it returns how many it ended. Correctness does not depend on
-// it: an expired hold already counts as free.
+// SweepExpired ends pending bookings whose hold has run out, frees their
+// seats and cancels their payments; it returns how many it ended.
+// Correctness does not depend on it: an expired hold already counts as
+// free, and a payment that gets through all the same is refunded.
 func (s *Service) SweepExpired(ctx context.Context) (int, error) {
-	return s.sweepExpired(ctx, s.now())
+	n, payments, err := s.sweepExpired(ctx, s.now())
+	s.cancelPayments(ctx, payments...)
+	return n, err
 }
 
 // RunSweeper sweeps every interval until ctx ends.

@@ -1,9 +1,11 @@
 package booking
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -15,6 +17,11 @@ import (
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db"
 )
+
+// This file holds every statement on bookings and tickets. Ticket rows
+// change only through hold (available → reserved) and transition (reserved
+// → sold, or back to available), each inside a transaction that locks the
+// rows in id order.
 
 // transact runs fn in a transaction that waits at most LockTimeout for a
 // row lock and StatementTimeout for a statement, so that no request hangs
@@ -40,16 +47,19 @@ func milliseconds(d time.Duration) string { return strconv.FormatInt(d.Milliseco
 
 // hold is the hold transaction: lock the requested tickets in id order,
 // check every one is free (a run-out hold is), then mark them held by a new
-// booking. ids are sorted and distinct.
-func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (int64, error) {
+// booking, which it returns as written. ids are sorted and distinct.
+func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking, error) {
 	now := s.now()
-	var bookingID int64
+	var b *Booking
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT t.id, t.event_id, t.price, t.currency,
 			       t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= $2) AS free,
-			       e.starts_at, e.status
-			FROM tickets t JOIN events e ON e.id = t.event_id
+			       e.starts_at, e.status, t.section_id, s.name, st.row_label, st.seat_number, s.position, t.seat_id
+			FROM tickets t
+			JOIN events e ON e.id = t.event_id
+			JOIN seats st ON st.id = t.seat_id
+			JOIN sections s ON s.id = t.section_id
 			WHERE t.id = ANY ($1)
 			ORDER BY t.id
 			FOR UPDATE OF t`, ids, now)
@@ -57,15 +67,17 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (int64, e
 			return err
 		}
 		type row struct {
-			id, eventID, price int64
-			currency           string
-			free               bool
-			startsAt           time.Time
-			eventStatus        string
+			Ticket
+			eventID, seatID int64
+			free            bool
+			startsAt        time.Time
+			eventStatus     string
+			sectionPosition int
 		}
 		var found []row
 		var r row
-		_, err = pgx.ForEachRow(rows, []any{&r.id, &r.eventID, &r.price, &r.currency, &r.free, &r.startsAt, &r.eventStatus}, func() error {
+		_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.eventID, &r.Price, &r.Currency, &r.free, &r.startsAt, &r.eventStatus,
+			&r.SectionID, &r.Section, &r.Row, &r.Seat, &r.sectionPosition, &r.seatID}, func() error {
 			found = append(found, r)
 			return nil
 		})
@@ -74,7 +86,7 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (int64, e
 		}
 		if len(found) != len(ids) {
 			for i, f := range found {
-				if f.id != ids[i] {
+				if f.ID != ids[i] {
 					return app.Errorf(app.EINVALID, "There is no ticket %d.", ids[i])
 				}
 			}
@@ -84,12 +96,12 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (int64, e
 		var total int64
 		for _, f := range found {
 			if f.eventID != found[0].eventID {
-				return app.Errorf(app.EINVALID, "A booking is for one event; tickets %d and %d are for different events.", found[0].id, f.id)
+				return app.Errorf(app.EINVALID, "A booking is for one event; tickets %d and %d are for different events.", found[0].ID, f.ID)
 			}
 			if !f.free {
-				taken = append(taken, f.id)
+				taken = append(taken, f.ID)
 			}
-			total += f.price
+			total += f.Price
 		}
 		switch first := found[0]; {
 		case first.eventStatus != "on_sale":
@@ -97,106 +109,157 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (int64, e
 		case !first.startsAt.After(now):
 			return app.Errorf(app.ECONFLICT, "This event has already started; its tickets are no longer on sale.")
 		case len(taken) > 0:
-			return unavailable(taken)
+			return &UnavailableError{TicketIDs: taken}
 		}
 
-		expires := now.Add(s.cfg.HoldTTL)
+		b = &Booking{UserID: userID, EventID: found[0].eventID, Status: StatusPending, Total: total, Currency: found[0].Currency,
+			ExpiresAt: now.Add(s.cfg.HoldTTL), CreatedAt: now}
 		err = tx.QueryRow(ctx, `
 			INSERT INTO bookings (user_id, event_id, status, total, currency, expires_at, created_at, updated_at)
-			VALUES ($1, $2, 'pending', $3, $4, $5, $6, $6) RETURNING id`,
-			userID, found[0].eventID, total, found[0].currency, expires, now).Scan(&bookingID)
+			VALUES ($1, $2, 'pending', $3, $4, $5, $6, $6) RETURNING id, payment_key::text`,
+			userID, b.EventID, total, b.Currency, b.ExpiresAt, now).Scan(&b.ID, &b.PaymentKey)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO booking_tickets (booking_id, ticket_id, price)
-			SELECT $1, t.id, t.price FROM tickets t WHERE t.id = ANY ($2)`, bookingID, ids); err != nil {
+			SELECT $1, t.id, t.price FROM tickets t WHERE t.id = ANY ($2)`, b.ID, ids); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE tickets SET status = 'reserved', booking_id = $1, reserved_until = $2
-			WHERE id = ANY ($3)`, bookingID, expires, ids)
+			WHERE id = ANY ($3)`, b.ID, b.ExpiresAt, ids)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() != int64(len(ids)) { // cannot happen: the rows are locked
 			return fmt.Errorf("hold touched %d of %d tickets", tag.RowsAffected(), len(ids))
 		}
+		// In the order every reader shows them: by section, then seat.
+		slices.SortFunc(found, func(a, b row) int {
+			return cmp.Or(cmp.Compare(a.sectionPosition, b.sectionPosition), cmp.Compare(a.seatID, b.seatID))
+		})
+		b.Tickets = make([]Ticket, len(found))
+		for i, f := range found {
+			b.Tickets[i] = f.Ticket
+			b.Tickets[i].Status = "reserved"
+		}
 		return nil
 	})
 	if err != nil {
-		var ae *app.Error
-		if errors.As(err, &ae) {
-			return 0, err
+		if _, ok := errors.AsType[*app.Error](err); ok {
+			return nil, err // for the fan: no ticket, seats taken, not on sale
 		}
-		return 0, fmt.Errorf("hold tickets %v: %w", ids, err)
+		return nil, fmt.Errorf("hold tickets %v: %w", ids, err)
 	}
-	return bookingID, nil
+	return b, nil
+}
+
+// locked is a booking as read under its row lock.
+type locked struct {
+	userID          int64
+	status          string
+	total           int64
+	currency        string
+	provider, payID string
+	refunded        int64
+}
+
+// lock reads booking id and locks its row, so that every change to one
+// booking waits for the one before.
+func lock(ctx context.Context, tx pgx.Tx, id int64) (locked, error) {
+	var l locked
+	err := tx.QueryRow(ctx, `SELECT user_id, status, total, currency, coalesce(payment_provider, ''), coalesce(payment_id, ''), refunded
+		FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&l.userID, &l.status, &l.total, &l.currency, &l.provider, &l.payID, &l.refunded)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return l, notFound(id)
+	}
+	return l, err
+}
+
+// transition moves locked bookings to status `to` and their tickets with
+// them, the same way for every caller: confirmed sells the seats they
+// hold; cancelled and expired free the seats they hold; refunded frees
+// every seat they hold or bought. receipt, when not nil, is the payment
+// that confirmed or was refunded.
+func transition(ctx context.Context, tx pgx.Tx, ids []int64, to string, now time.Time, receipt *payment.Receipt) error {
+	from, status := []string{"reserved"}, "available"
+	switch to {
+	case StatusConfirmed:
+		status = "sold"
+	case StatusRefunded:
+		from = []string{"reserved", "sold"}
+	case StatusCancelled, StatusExpired:
+	default:
+		return fmt.Errorf("no transition to %q", to)
+	}
+	if _, err := tx.Exec(ctx, `
+		WITH mine AS (
+			SELECT id FROM tickets WHERE booking_id = ANY ($1) AND status = ANY ($2) ORDER BY id FOR UPDATE
+		)
+		UPDATE tickets t SET status = $3, reserved_until = NULL,
+			booking_id = CASE WHEN $3 = 'available' THEN NULL ELSE t.booking_id END
+		FROM mine WHERE t.id = mine.id`, ids, from, status); err != nil {
+		return err
+	}
+	var provider, payID *string
+	if receipt != nil {
+		provider, payID = &receipt.Provider, &receipt.ID
+	}
+	_, err := tx.Exec(ctx, `
+		UPDATE bookings SET status = $2, updated_at = $3,
+			confirmed_at = CASE WHEN $2 = 'confirmed' THEN $3 ELSE confirmed_at END,
+			refunded = CASE WHEN $2 = 'refunded' THEN total ELSE refunded END,
+			payment_provider = coalesce($4, payment_provider), payment_id = coalesce($5, payment_id)
+		WHERE id = ANY ($1)`, ids, to, now, provider, payID)
+	return err
 }
 
 // end cancels (or expires) a pending booking of userID and frees its seats.
-func (s *Service) end(ctx context.Context, userID, id int64, status string) error {
+func (s *Service) end(ctx context.Context, userID, id int64, to string) error {
 	return s.transact(ctx, func(tx pgx.Tx) error {
-		var current string
-		err := tx.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1 AND user_id = $2 FOR UPDATE`, id, userID).Scan(&current)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound(id)
-		}
+		l, err := lock(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if current != StatusPending {
-			return notPending(&Booking{Status: current})
+		if l.userID != userID {
+			return notFound(id)
 		}
-		if err := release(ctx, tx, id); err != nil {
-			return err
+		if l.status != StatusPending {
+			return notPending(l.status)
 		}
-		_, err = tx.Exec(ctx, `UPDATE bookings SET status = $2, updated_at = $3 WHERE id = $1`, id, status, s.now())
-		return err
+		return transition(ctx, tx, []int64{id}, to, s.now(), nil)
 	})
-}
-
-// release frees the tickets booking id still holds, locking them in id
-// order like every other writer.
-func release(ctx context.Context, tx pgx.Tx, id int64) error {
-	_, err := tx.Exec(ctx, `
-		WITH mine AS (
-			SELECT id FROM tickets WHERE booking_id = $1 AND status = 'reserved' ORDER BY id FOR UPDATE
-		)
-		UPDATE tickets t SET status = 'available', booking_id = NULL, reserved_until = NULL
-		FROM mine WHERE t.id = mine.id`, id)
-	return err
 }
 
 type confirmOutcome int
 
 const (
 	confirmed confirmOutcome = iota
-	lostHold
+	lostHold                 // the booking no longer holds every seat: the money goes back
+	mismatch                 // not this booking's payment, or not its total: ignored
 )
 
-// confirm sells booking id's tickets to it if it still holds every one.
-// It returns lostHold (changing nothing) when it does not.
-func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt) (confirmOutcome, int64, error) {
+// confirm sells booking id's tickets to it if receipt is the booking's own
+// payment of its total and the booking still holds every seat.
+func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt) (confirmOutcome, locked, error) {
 	var outcome confirmOutcome
-	var userID int64
+	var l locked
 	err := s.transact(ctx, func(tx pgx.Tx) error {
-		outcome = confirmed
-		var status string
-		var provider, paymentID *string
-		err := tx.QueryRow(ctx, `SELECT user_id, status, payment_provider, payment_id FROM bookings WHERE id = $1 FOR UPDATE`, id).
-			Scan(&userID, &status, &provider, &paymentID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound(id)
-		}
-		if err != nil {
+		var err error
+		if l, err = lock(ctx, tx, id); err != nil {
 			return err
 		}
-		if status == StatusConfirmed && paymentID != nil && *paymentID == receipt.ID {
-			return nil // already confirmed with this payment
-		}
-		if status != StatusPending {
-			outcome = lostHold // cancelled, expired or refunded meanwhile: the money goes back
+		switch {
+		case receipt.ID == "" || receipt.ID != l.payID || receipt.Provider != l.provider ||
+			receipt.Amount != l.total || receipt.Currency != l.currency:
+			outcome = mismatch
+			return nil
+		case l.status == StatusConfirmed:
+			outcome = confirmed // already, with this payment
+			return nil
+		case l.status != StatusPending:
+			outcome = lostHold // cancelled, expired or refunded meanwhile
 			return nil
 		}
 		var wanted, held int
@@ -215,81 +278,138 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 			outcome = lostHold
 			return nil
 		}
-		now := s.now()
-		if _, err := tx.Exec(ctx, `UPDATE tickets SET status = 'sold', reserved_until = NULL WHERE booking_id = $1 AND status = 'reserved'`, id); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE bookings SET status = 'confirmed', confirmed_at = $2, updated_at = $2,
-			payment_provider = $3, payment_id = $4 WHERE id = $1`, id, now, receipt.Provider, receipt.ID)
-		return err
+		outcome = confirmed
+		return transition(ctx, tx, []int64{id}, StatusConfirmed, s.now(), &receipt)
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("confirm booking %d: %w", id, err)
+		return 0, l, fmt.Errorf("confirm booking %d: %w", id, err)
 	}
-	return outcome, userID, nil
+	return outcome, l, nil
 }
 
-// markRefunded ends a booking whose payment was refunded, freeing any seat
-// it still holds.
-func (s *Service) markRefunded(ctx context.Context, id int64, receipt payment.Receipt) error {
-	return s.transact(ctx, func(tx pgx.Tx) error {
-		var status string
-		if err := tx.QueryRow(ctx, `SELECT status FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&status); err != nil {
+// refund records that refunded (minor units) of booking id's payment
+// receipt has been given back. Only a full refund ends the booking, freeing
+// every seat it held or bought; a partial one is noted and the fan keeps
+// their tickets. A refund of any other payment changes nothing.
+func (s *Service) refund(ctx context.Context, id int64, receipt payment.Receipt, refunded int64) error {
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		l, err := lock(ctx, tx, id)
+		if err != nil {
 			return err
 		}
-		if status == StatusConfirmed {
+		switch {
+		case receipt.ID != l.payID || receipt.Provider != l.provider, l.status == StatusRefunded:
 			return nil
-		}
-		if err := release(ctx, tx, id); err != nil {
+		case refunded < l.total:
+			_, err := tx.Exec(ctx, `UPDATE bookings SET refunded = greatest(refunded, $2), updated_at = $3 WHERE id = $1`,
+				id, max(refunded, 0), s.now())
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE bookings SET status = 'refunded', updated_at = $2, payment_provider = $3, payment_id = $4
-			WHERE id = $1`, id, s.now(), receipt.Provider, receipt.ID)
-		return err
+		return transition(ctx, tx, []int64{id}, StatusRefunded, s.now(), &receipt)
 	})
+	if err != nil {
+		return fmt.Errorf("refund booking %d: %w", id, err)
+	}
+	return nil
 }
 
-func (s *Service) sweepExpired(ctx context.Context, now time.Time) (int, error) {
+// sweepExpired expires up to 500 pending bookings whose hold ran out at
+// now, and returns the payments that were made for them.
+func (s *Service) sweepExpired(ctx context.Context, now time.Time) (int, []string, error) {
 	var n int
+	var payments []string
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
-			SELECT id FROM bookings WHERE status = 'pending' AND expires_at <= $1
+			SELECT id, coalesce(payment_id, '') FROM bookings WHERE status = 'pending' AND expires_at <= $1
 			ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now)
 		if err != nil {
 			return err
 		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
+		var ids []int64
+		var id int64
+		var payID string
+		payments = payments[:0]
+		if _, err := pgx.ForEachRow(rows, []any{&id, &payID}, func() error {
+			ids = append(ids, id)
+			if payID != "" {
+				payments = append(payments, payID)
+			}
+			return nil
+		}); err != nil {
 			return err
 		}
 		n = len(ids)
 		if n == 0 {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `
-			WITH mine AS (
-				SELECT id FROM tickets WHERE booking_id = ANY ($1) AND status = 'reserved' ORDER BY id FOR UPDATE
-			)
-			UPDATE tickets t SET status = 'available', booking_id = NULL, reserved_until = NULL
-			FROM mine WHERE t.id = mine.id`, ids); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE bookings SET status = 'expired', updated_at = $2 WHERE id = ANY ($1)`, ids, now)
-		return err
+		return transition(ctx, tx, ids, StatusExpired, now, nil)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("sweep expired bookings: %w", err)
+		return 0, nil, fmt.Errorf("sweep expired bookings: %w", err)
 	}
-	return n, nil
+	return n, payments, nil
+}
+
+// notePayment records on pending booking id the payment made for it,
+// before anyone can pay it, so that its outcome can be matched to the
+// booking however it arrives.
+func (s *Service) notePayment(ctx context.Context, id int64, in payment.Intent) error {
+	_, err := s.pool.Exec(ctx, `UPDATE bookings SET payment_provider = $2, payment_id = $3, updated_at = $4
+		WHERE id = $1 AND status = 'pending' AND payment_id IS NULL`, id, in.Provider, in.ID, s.now())
+	if err != nil {
+		return fmt.Errorf("note the payment of booking %d: %w", id, err)
+	}
+	return nil
+}
+
+// bookingOfPayment finds the booking a payment was made for: only the
+// payment recorded on a booking counts. ok is false for a payment that is
+// none of ours.
+func (s *Service) bookingOfPayment(ctx context.Context, p payment.Receipt) (id int64, ok bool, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT id FROM bookings WHERE payment_provider = $1 AND payment_id = $2`, p.Provider, p.ID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("find the booking of payment %s: %w", p.ID, err)
+	}
+	return id, true, nil
+}
+
+// seenPaymentEvent reports whether a processor's event was applied before.
+func (s *Service) seenPaymentEvent(ctx context.Context, ev payment.Event) (bool, error) {
+	var seen bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payment_events WHERE provider = $1 AND event_id = $2)`,
+		ev.Payment.Provider, ev.ID).Scan(&seen)
+	if err != nil {
+		return false, fmt.Errorf("payment event %s: %w", ev.ID, err)
+	}
+	return seen, nil
+}
+
+// recordPaymentEvent notes a processor's event as applied; bookingID 0
+// means it was about none of our bookings.
+func (s *Service) recordPaymentEvent(ctx context.Context, ev payment.Event, bookingID int64) error {
+	var booking *int64
+	if bookingID != 0 {
+		booking = &bookingID
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO payment_events (provider, event_id, type, booking_id, received_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, ev.Payment.Provider, ev.ID, ev.Type, booking, s.now())
+	if err != nil {
+		return fmt.Errorf("record payment event %s: %w", ev.ID, err)
+	}
+	return nil
 }
 
 const bookingColumns = `b.id, b.user_id, b.event_id, b.status, b.total, b.currency,
-	coalesce(b.payment_provider, ''), coalesce(b.payment_id, ''), b.expires_at, b.created_at, b.confirmed_at`
+	coalesce(b.payment_provider, ''), coalesce(b.payment_id, ''), b.payment_key::text, b.refunded,
+	b.expires_at, b.created_at, b.confirmed_at`
 
 func scanBooking(row pgx.Row) (*Booking, error) {
 	b := &Booking{}
 	err := row.Scan(&b.ID, &b.UserID, &b.EventID, &b.Status, &b.Total, &b.Currency,
-		&b.PaymentProvider, &b.PaymentID, &b.ExpiresAt, &b.CreatedAt, &b.ConfirmedAt)
+		&b.PaymentProvider, &b.PaymentID, &b.PaymentKey, &b.Refunded, &b.ExpiresAt, &b.CreatedAt, &b.ConfirmedAt)
 	return b, err
 }
 

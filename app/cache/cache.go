@@ -53,3 +53,10 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	}
 	c.entries[k] = cacheEntry[V]{value: v, expires: c.now().Add(c.ttl)}
 }
+
+// Delete forgets k.
+func (c *Cache[K, V]) Delete(k K) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, k)
+}

@@ -180,7 +180,19 @@ type Service struct {
 	avail  *cache.Cache[int64, *Availability]
 	cache  *cache.Cache[int64, *Event]
 	places *cache.Cache[int64, map[int64]place] // per venue: seat id → place
+	lists  *cache.Cache[ticketList, []Seat]
 }
+
+// ticketList is one answer of Tickets.
+type ticketList struct {
+	event, section int64
+	status         string
+}
+
+// WholeListLimit is the largest event whose tickets Tickets lists in one
+// answer; a larger one is listed a section at a time, so that nobody can
+// make the site serialise a stadium over and over.
+const WholeListLimit = 2500
 
 // place is where a seat is: its labels and map position, which never
 // change for a venue.
@@ -215,6 +227,7 @@ func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
 		avail:  cache.New[int64, *Availability](AvailabilityTTL, 5000, now),
 		cache:  cache.New[int64, *Event](detailsTTL, 2000, now),
 		places: cache.New[int64, map[int64]place](10*time.Minute, 200, now),
+		lists:  cache.New[ticketList, []Seat](AvailabilityTTL, 5000, now),
 	}
 }
 
@@ -315,8 +328,10 @@ func (s *Service) seatsIn(ctx context.Context, id, sectionID int64, status strin
 	return seats(ctx, s.pool, id, sectionID, status, s.now(), places)
 }
 
-// Tickets returns event id's tickets filtered by section (0: all) and
-// status ("": all), for the JSON API.
+// Tickets returns event id's tickets filtered by section (0: all, for
+// events of at most WholeListLimit seats) and status ("": all), for the
+// JSON API. Like the per-section counts, a list may be AvailabilityTTL
+// old: at an on-sale every fan asks for the same few.
 func (s *Service) Tickets(ctx context.Context, id, sectionID int64, status string) ([]Seat, error) {
 	switch status {
 	case "", StatusAvailable, StatusReserved, StatusSold:
@@ -330,7 +345,20 @@ func (s *Service) Tickets(ctx context.Context, id, sectionID int64, status strin
 	if sectionID != 0 && e.Section(sectionID) == nil {
 		return nil, app.Errorf(app.EINVALID, "section %d is not a section of event %d", sectionID, id)
 	}
-	return s.seatsIn(ctx, id, sectionID, status)
+	if sectionID == 0 && e.Venue.Capacity > WholeListLimit {
+		return nil, app.Errorf(app.EINVALID, "Event %d has %d seats: ask for one section at a time with ?section=ID (GET /api/v1/events/%d lists its sections).",
+			id, e.Venue.Capacity, id)
+	}
+	key := ticketList{id, sectionID, status}
+	if list, ok := s.lists.Get(key); ok {
+		return list, nil
+	}
+	list, err := s.seatsIn(ctx, id, sectionID, status)
+	if err != nil {
+		return nil, err
+	}
+	s.lists.Put(key, list)
+	return list, nil
 }
 
 func notFound(id int64) error {

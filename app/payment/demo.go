@@ -2,6 +2,9 @@ package payment
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,11 +13,13 @@ import (
 // Demo is a processor that moves no money. It knows Stripe's test payment
 // methods (pm_card_visa succeeds, pm_card_chargeDeclined declines, …) and
 // their test card numbers (4242 4242 4242 4242, 4000 0000 0000 0002, …).
+// Like Stripe, it makes one payment (intent) per booking, which is paid
+// once, can be cancelled, and answers a retry as it answered first.
 type Demo struct {
 	mu      sync.Mutex
+	intents map[string]Intent
 	charges map[string]result // by idempotency key: a retry gets the first answer
 	refunds map[string]bool
-	seq     int
 }
 
 type result struct {
@@ -24,7 +29,92 @@ type result struct {
 
 // NewDemo returns a demo processor.
 func NewDemo() *Demo {
-	return &Demo{charges: map[string]result{}, refunds: map[string]bool{}}
+	return &Demo{intents: map[string]Intent{}, charges: map[string]result{}, refunds: map[string]bool{}}
+}
+
+// Name is what bookings record as their payment provider.
+func (d *Demo) Name() string { return "demo" }
+
+// InBrowser is false: the demo is paid through Boxoffice's own form.
+func (d *Demo) InBrowser() bool { return false }
+
+// CreateIntent makes the payment for r, once per idempotency key.
+func (d *Demo) CreateIntent(ctx context.Context, r Request) (Intent, error) {
+	sum := sha256.Sum256([]byte(r.IdempotencyKey))
+	id := "demo_pi_" + hex.EncodeToString(sum[:12])
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	in, ok := d.intents[id]
+	if !ok {
+		in = Intent{Provider: "demo", ID: id, Status: StatusRequiresPayment, Amount: r.Amount, Currency: r.Currency}
+		d.intents[id] = in
+	}
+	return in, nil
+}
+
+// GetIntent says how a payment stands. The demo keeps nothing across
+// restarts: a payment it does not know was made before one, and waits to
+// be paid.
+func (d *Demo) GetIntent(ctx context.Context, id string) (Intent, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if in, ok := d.intents[id]; ok {
+		return in, nil
+	}
+	return Intent{Provider: "demo", ID: id, Status: StatusRequiresPayment}, nil
+}
+
+// CancelIntent ends a payment nobody has paid; one that was paid cannot
+// be cancelled (it is refunded instead).
+func (d *Demo) CancelIntent(ctx context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	in, ok := d.intents[id]
+	if !ok {
+		in = Intent{Provider: "demo", ID: id}
+	}
+	if in.Succeeded() {
+		return fmt.Errorf("demo cancel %s: %w", id, ErrAlreadyPaid)
+	}
+	in.Status = StatusCanceled
+	d.intents[id] = in
+	return nil
+}
+
+// Charge pays the intent r.Intent with r.Method, which succeeds or
+// declines as the test method says.
+func (d *Demo) Charge(ctx context.Context, r Request) (Receipt, error) {
+	code, known := demoMethods[r.Method]
+	if !known {
+		return Receipt{}, fmt.Errorf("%w %q: the demo processor takes Stripe's test methods, such as pm_card_visa", ErrUnknownMethod, r.Method)
+	}
+	if r.Intent == "" {
+		return Receipt{}, errors.New("demo charge: no payment to pay")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if prev, ok := d.charges[r.IdempotencyKey]; ok && r.IdempotencyKey != "" {
+		return prev.receipt, prev.err
+	}
+	in, ok := d.intents[r.Intent]
+	if !ok { // made before a restart
+		in = Intent{Provider: "demo", ID: r.Intent, Status: StatusRequiresPayment, Amount: r.Amount, Currency: r.Currency}
+	}
+	var res result
+	switch {
+	case in.Succeeded(): // paid already: no second charge
+		res.receipt = in.Receipt()
+	case in.Status == StatusCanceled:
+		return Receipt{}, fmt.Errorf("demo charge %s: %w", in.ID, ErrCanceled)
+	case code != "":
+		res.err = &DeclinedError{Code: code, Message: declineMessages[code]}
+	default:
+		in.Status = StatusSucceeded
+		d.intents[in.ID] = in
+		res.receipt = in.Receipt()
+	}
+	d.charges[r.IdempotencyKey] = res
+	return res.receipt, res.err
 }
 
 // demoMethods maps Stripe's test payment methods to their outcome: "" for
@@ -70,28 +160,6 @@ func MethodForCard(number string) string {
 // DemoMethods lists the payment methods the demo knows, successes first.
 func DemoMethods() []string {
 	return []string{"pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds"}
-}
-
-// Charge succeeds or declines as the test method says.
-func (d *Demo) Charge(ctx context.Context, r Request) (Receipt, error) {
-	code, known := demoMethods[r.Method]
-	if !known {
-		return Receipt{}, fmt.Errorf("%w %q: the demo processor takes Stripe's test methods, such as pm_card_visa", ErrUnknownMethod, r.Method)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if prev, ok := d.charges[r.IdempotencyKey]; ok && r.IdempotencyKey != "" {
-		return prev.receipt, prev.err
-	}
-	var res result
-	if code != "" {
-		res.err = &DeclinedError{Code: code, Message: declineMessages[code]}
-	} else {
-		d.seq++
-		res.receipt = Receipt{Provider: "demo", ID: fmt.Sprintf("demo_%s_%d", r.Reference, d.seq)}
-	}
-	d.charges[r.IdempotencyKey] = res
-	return res.receipt, res.err
 }
 
 // Refund records the refund; the same key refunds once.

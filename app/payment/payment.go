@@ -5,7 +5,6 @@
 package payment
 
 import (
-	"context"
 	"errors"
 )
 
@@ -22,10 +21,14 @@ type Request struct {
 	Intent string
 }
 
-// Receipt identifies a successful charge with its processor.
+// Receipt identifies a successful charge with its processor, and says
+// how much it took, so that a booking is confirmed only by a payment of
+// its own total.
 type Receipt struct {
 	Provider string // "demo" or "stripe"
 	ID       string
+	Amount   int64  // minor units
+	Currency string // ISO 4217, upper case
 }
 
 // DeclinedError is a charge the card's bank refused; Message is for the fan.
@@ -39,8 +42,39 @@ func (e *DeclinedError) Error() string { return "payment declined: " + e.Message
 // ErrUnknownMethod is a payment method the processor does not know.
 var ErrUnknownMethod = errors.New("unknown payment method")
 
-// Processor takes and gives back money.
-type Processor interface {
-	Charge(ctx context.Context, r Request) (Receipt, error)
-	Refund(ctx context.Context, receipt Receipt, idempotencyKey string) error
+// ErrCanceled is a payment that was cancelled (its booking ended) and can
+// no longer be paid; ErrAlreadyPaid one that was paid and so cannot be
+// cancelled.
+var (
+	ErrCanceled    = errors.New("the payment was cancelled")
+	ErrAlreadyPaid = errors.New("the payment has been made")
+)
+
+// Intent is the one payment made for a booking before it is paid (a
+// Stripe PaymentIntent): the browser, an app or the server pays it, and
+// paying it twice charges once.
+type Intent struct {
+	Provider string
+	ID       string
+	// ClientSecret lets the fan's browser or app pay it (Stripe's Payment
+	// Element); empty for processors paid only through Boxoffice.
+	ClientSecret string
+	Status       string // StatusSucceeded, StatusRequiresPayment, StatusCanceled, processing, …
+	Amount       int64
+	Currency     string // upper case
+}
+
+// Intent statuses, as Stripe names them.
+const (
+	StatusSucceeded       = "succeeded"
+	StatusRequiresPayment = "requires_payment_method"
+	StatusCanceled        = "canceled"
+)
+
+// Succeeded reports whether the intent's money has arrived.
+func (i Intent) Succeeded() bool { return i.Status == StatusSucceeded }
+
+// Receipt is the receipt of a succeeded intent.
+func (i Intent) Receipt() Receipt {
+	return Receipt{Provider: i.Provider, ID: i.ID, Amount: i.Amount, Currency: i.Currency}
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // Stripe takes payments through Stripe: one PaymentIntent per booking,
-// confirmed on the server with the fan's payment method.
+// paid in the fan's browser or app, or confirmed on the server with the
+// fan's payment method.
 type Stripe struct {
 	api           *client.API
 	webhookSecret string
@@ -53,6 +54,13 @@ func NewStripe(cfg StripeConfig) *Stripe {
 	return &Stripe{api: api, webhookSecret: cfg.WebhookSecret}
 }
 
+// Name is what bookings record as their payment provider.
+func (s *Stripe) Name() string { return "stripe" }
+
+// InBrowser is true: the Payment Element and apps pay with the intent's
+// client secret.
+func (s *Stripe) InBrowser() bool { return true }
+
 // Charge confirms the PaymentIntent r.Intent with r.Method, or creates and
 // confirms one when r.Intent is empty. A card error is a *DeclinedError
 // carrying Stripe's message for the fan.
@@ -64,6 +72,10 @@ func (s *Stripe) Charge(ctx context.Context, r Request) (Receipt, error) {
 		params.Context = ctx
 		params.SetIdempotencyKey(r.IdempotencyKey)
 		pi, err = s.api.PaymentIntents.Confirm(r.Intent, params)
+		var se *stripe.Error
+		if errors.As(err, &se) && se.Code == stripe.ErrorCodePaymentIntentUnexpectedState {
+			return Receipt{}, fmt.Errorf("stripe confirm %s: %w: %s", r.Intent, ErrCanceled, se.Msg)
+		}
 	} else {
 		params := &stripe.PaymentIntentParams{
 			Amount:             stripe.Int64(r.Amount),
@@ -81,7 +93,7 @@ func (s *Stripe) Charge(ctx context.Context, r Request) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, stripeError(err)
 	}
-	receipt := Receipt{Provider: "stripe", ID: pi.ID}
+	receipt := receiptOf(pi)
 	switch pi.Status {
 	case stripe.PaymentIntentStatusSucceeded:
 		return receipt, nil
@@ -96,6 +108,10 @@ func (s *Stripe) Charge(ctx context.Context, r Request) (Receipt, error) {
 			Message: "Your bank wants you to approve this payment yourself: pay on the booking page, where it can ask you."}
 	}
 	return Receipt{}, fmt.Errorf("payment %s is %s, not succeeded", pi.ID, pi.Status)
+}
+
+func receiptOf(pi *stripe.PaymentIntent) Receipt {
+	return Receipt{Provider: "stripe", ID: pi.ID, Amount: pi.Amount, Currency: strings.ToUpper(string(pi.Currency))}
 }
 
 // stripeError turns Stripe's errors into ours: card errors are declines.
@@ -131,11 +147,14 @@ func (s *Stripe) Refund(ctx context.Context, receipt Receipt, idempotencyKey str
 
 // Event is a Stripe webhook event, reduced to what bookings need.
 type Event struct {
-	ID      string // Stripe's event id: each is handled once
-	Type    string // payment_intent.succeeded, payment_intent.payment_failed, charge.refunded
+	ID   string // Stripe's event id: each is handled once
+	Type string // payment_intent.succeeded, payment_intent.payment_failed, charge.refunded
+	// Payment is the PaymentIntent the event is about, with the amount it
+	// took (for charge.refunded, the amount charged).
 	Payment Receipt
-	// Reference is the booking the PaymentIntent was made for.
-	Reference string
+	// Refunded is, for charge.refunded, how much of Payment.Amount has
+	// been refunded so far.
+	Refunded int64
 }
 
 // ErrBadSignature is a webhook whose signature does not check out.
@@ -156,31 +175,19 @@ func (s *Stripe) VerifyEvent(payload []byte, signature string) (Event, error) {
 		if err := json.Unmarshal(ev.Data.Raw, &pi); err != nil {
 			return out, fmt.Errorf("read %s: %w", ev.Type, err)
 		}
-		out.Payment = Receipt{Provider: "stripe", ID: pi.ID}
-		out.Reference = pi.Metadata["booking_id"]
+		out.Payment = receiptOf(&pi)
 	case stripe.EventTypeChargeRefunded:
 		var ch stripe.Charge
 		if err := json.Unmarshal(ev.Data.Raw, &ch); err != nil {
 			return out, fmt.Errorf("read %s: %w", ev.Type, err)
 		}
 		if ch.PaymentIntent != nil {
-			out.Payment = Receipt{Provider: "stripe", ID: ch.PaymentIntent.ID}
+			out.Payment = Receipt{Provider: "stripe", ID: ch.PaymentIntent.ID, Amount: ch.Amount, Currency: strings.ToUpper(string(ch.Currency))}
 		}
-		out.Reference = ch.Metadata["booking_id"]
+		out.Refunded = ch.AmountRefunded
 	}
 	return out, nil
 }
-
-// Intent is a PaymentIntent that the fan's browser confirms with Stripe's
-// Payment Element.
-type Intent struct {
-	ID           string
-	ClientSecret string
-	Status       string // succeeded, requires_payment_method, processing, …
-}
-
-// Succeeded reports whether the intent's money has arrived.
-func (i Intent) Succeeded() bool { return i.Status == string(stripe.PaymentIntentStatusSucceeded) }
 
 // CreateIntent creates (once per idempotency key) a PaymentIntent for the
 // browser to confirm.
@@ -201,7 +208,11 @@ func (s *Stripe) CreateIntent(ctx context.Context, r Request) (Intent, error) {
 	if err != nil {
 		return Intent{}, stripeError(err)
 	}
-	return Intent{ID: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status)}, nil
+	return intentOf(pi), nil
+}
+
+func intentOf(pi *stripe.PaymentIntent) Intent {
+	return Intent{Provider: "stripe", ID: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status), Amount: pi.Amount, Currency: strings.ToUpper(string(pi.Currency))}
 }
 
 // GetIntent asks Stripe how a PaymentIntent stands.
@@ -212,5 +223,24 @@ func (s *Stripe) GetIntent(ctx context.Context, id string) (Intent, error) {
 	if err != nil {
 		return Intent{}, stripeError(err)
 	}
-	return Intent{ID: pi.ID, ClientSecret: pi.ClientSecret, Status: string(pi.Status)}, nil
+	return intentOf(pi), nil
+}
+
+// CancelIntent cancels a PaymentIntent that has not been paid, so that
+// neither the browser nor an app can pay it any more. An intent already
+// canceled is not an error; one that has succeeded is.
+func (s *Stripe) CancelIntent(ctx context.Context, id string) error {
+	params := &stripe.PaymentIntentCancelParams{}
+	params.Context = ctx
+	pi, err := s.api.PaymentIntents.Cancel(id, params)
+	var se *stripe.Error
+	if errors.As(err, &se) && se.Code == stripe.ErrorCodePaymentIntentUnexpectedState {
+		if pi, err = s.api.PaymentIntents.Get(id, nil); err == nil && pi.Status == stripe.PaymentIntentStatusCanceled {
+			return nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("stripe cancel %s: %w", id, stripeError(err))
+	}
+	return nil
 }

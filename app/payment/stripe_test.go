@@ -156,7 +156,7 @@ func TestStripeWebhookSignature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.ID != "evt_1" || ev.Type != "payment_intent.succeeded" || ev.Payment.ID != "pi_9" || ev.Reference != "9" {
+	if ev.ID != "evt_1" || ev.Type != "payment_intent.succeeded" || ev.Payment.ID != "pi_9" || ev.Payment.Provider != "stripe" {
 		t.Errorf("event %+v", ev)
 	}
 	forged := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: "whsec_other", Timestamp: time.Now()})

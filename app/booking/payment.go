@@ -1,0 +1,230 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/payment"
+)
+
+// PayBooking charges the booking's total with paymentMethod and confirms
+// it. A hold that has run out is not charged at all: the booking ends
+// expired (app.ECONFLICT, reason booking_not_pending). A declined card is
+// an app.EPAYMENT (reason payment_declined) and the hold stays. If the hold
+// is lost while the money is on its way, the charge is refunded and the
+// booking ends refunded.
+func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMethod string) (*Booking, error) {
+	b, err := s.FindBooking(ctx, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.Status != StatusPending {
+		return nil, notPending(b.Status)
+	}
+	if !b.Held(s.now()) {
+		return nil, s.lapse(ctx, b)
+	}
+	if paymentMethod == "" {
+		return nil, app.Errorf(app.EINVALID, "Choose how to pay.")
+	}
+	// Asked afresh, not from the cache: it may have been paid a moment ago
+	// in the browser or an app.
+	in, err := s.intent(ctx, b, false)
+	if err != nil {
+		return nil, err
+	}
+	if in.Succeeded() {
+		return s.ConfirmPayment(ctx, b.ID, in.Receipt())
+	}
+	receipt, err := s.payments.Charge(ctx, payment.Request{
+		Reference: strconv.FormatInt(b.ID, 10), Amount: b.Total, Currency: b.Currency,
+		Method: paymentMethod, Intent: in.ID,
+		IdempotencyKey: "boxoffice-pay-" + b.PaymentKey + "-" + paymentMethod,
+	})
+	var declined *payment.DeclinedError
+	switch {
+	case errors.As(err, &declined):
+		return nil, &app.Error{Code: app.EPAYMENT, Reason: "payment_declined", Message: declined.Message}
+	case errors.Is(err, payment.ErrUnknownMethod):
+		return nil, app.Errorf(app.EINVALID, "%s", err.Error())
+	case errors.Is(err, payment.ErrCanceled):
+		return nil, notPending(StatusExpired) // the sweeper ended it meanwhile
+	case err != nil:
+		// The charge may have gone through with its answer lost: the
+		// next look must ask Stripe, not trust what it said before.
+		s.intents.Delete(in.ID)
+		return nil, s.unreachable(err)
+	}
+	return s.ConfirmPayment(ctx, b.ID, receipt)
+}
+
+// lapse ends a pending booking whose hold has run out, as the sweeper
+// would, and says so.
+func (s *Service) lapse(ctx context.Context, b *Booking) error {
+	if err := s.end(ctx, b.UserID, b.ID, StatusExpired); err != nil && app.ErrorCode(err) != app.ECONFLICT {
+		return err
+	}
+	s.cancelPayments(ctx, b.PaymentID)
+	return notPending(StatusExpired)
+}
+
+// errMismatch is a payment that is not the one made for the booking, or
+// not of its total: it confirms nothing.
+var errMismatch = &app.Error{Code: app.ECONFLICT, Reason: "payment_mismatch",
+	Message: "This payment does not match the booking, so it confirmed nothing. Nothing more was charged."}
+
+// ConfirmPayment records a successful payment for booking id: its tickets
+// are sold to it if the payment is the one made for the booking, of its
+// total, and the booking still holds every seat. A payment that arrives
+// after the hold was lost is refunded and the booking ends refunded. Any
+// other payment is logged and ignored (app.ECONFLICT, payment_mismatch).
+// Confirming twice with the same receipt is harmless.
+func (s *Service) ConfirmPayment(ctx context.Context, id int64, receipt payment.Receipt) (*Booking, error) {
+	outcome, l, err := s.confirm(ctx, id, receipt)
+	if err != nil {
+		return nil, err
+	}
+	switch outcome {
+	case mismatch:
+		s.log.Error("a payment that is not the booking's own was ignored", "booking", id,
+			"payment", receipt.ID, "amount", receipt.Amount, "currency", receipt.Currency,
+			"booking_payment", l.payID, "total", l.total, "booking_currency", l.currency)
+		return nil, errMismatch
+	case lostHold:
+		b, err := s.FindBooking(ctx, l.userID, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.payments.Refund(ctx, receipt, "boxoffice-refund-"+b.PaymentKey); err != nil {
+			return nil, s.unreachable(err)
+		}
+		if err := s.refund(ctx, id, receipt, receipt.Amount); err != nil {
+			return nil, err
+		}
+		s.log.Warn("payment arrived after the hold was lost; refunded", "booking", id, "payment", receipt.ID)
+	}
+	return s.FindBooking(ctx, l.userID, id)
+}
+
+// Checkout returns the payment the fan's browser or app pays booking b
+// with (its client secret), making it the first time; b must be held.
+func (s *Service) Checkout(ctx context.Context, b *Booking) (payment.Intent, error) {
+	if !b.Held(s.now()) {
+		return payment.Intent{}, notPending(b.Status)
+	}
+	return s.intent(ctx, b, true)
+}
+
+// CheckPayment returns booking b as it stands after asking the processor
+// how its payment stands (unless fresh, an answer from the last few
+// seconds will do): money that arrived while nobody was listening (the fan
+// paid in the browser or an app and did not come back, or our process lost
+// the answer) confirms it now, without waiting for the webhook. It also
+// returns the payment while the booking is pending. An unreachable
+// processor leaves the booking as it was.
+func (s *Service) CheckPayment(ctx context.Context, b *Booking, fresh bool) (*Booking, payment.Intent, error) {
+	if b.Status != StatusPending || b.PaymentID == "" {
+		return b, payment.Intent{}, nil
+	}
+	in, err := s.intent(ctx, b, !fresh)
+	if err != nil {
+		s.log.Warn("could not ask the payment processor about a booking", "booking", b.ID, "err", err)
+		return b, payment.Intent{}, nil
+	}
+	if !in.Succeeded() {
+		return b, in, nil
+	}
+	confirmed, err := s.ConfirmPayment(ctx, b.ID, in.Receipt())
+	return confirmed, payment.Intent{}, err
+}
+
+// intent returns pending booking b's payment, making it the first time
+// (its idempotency key is the booking's, so there is only ever one,
+// whether the browser, an app or our server pays it) and noting it on the
+// booking before anyone can pay it. With recent, an answer from the last
+// few seconds will do.
+func (s *Service) intent(ctx context.Context, b *Booking, recent bool) (payment.Intent, error) {
+	if b.PaymentID != "" {
+		if in, ok := s.intents.Get(b.PaymentID); ok && recent {
+			return in, nil
+		}
+		in, err := s.payments.GetIntent(ctx, b.PaymentID)
+		if err != nil {
+			return payment.Intent{}, s.unreachable(err)
+		}
+		s.intents.Put(in.ID, in)
+		return in, nil
+	}
+	in, err := s.payments.CreateIntent(ctx, payment.Request{
+		Reference: strconv.FormatInt(b.ID, 10), Amount: b.Total, Currency: b.Currency,
+		IdempotencyKey: "boxoffice-intent-" + b.PaymentKey,
+	})
+	if err != nil {
+		return payment.Intent{}, s.unreachable(err)
+	}
+	if err := s.notePayment(ctx, b.ID, in); err != nil {
+		return payment.Intent{}, err
+	}
+	b.PaymentProvider, b.PaymentID = in.Provider, in.ID
+	s.intents.Put(in.ID, in)
+	return in, nil
+}
+
+// cancelPayments cancels the payments of bookings that ended unpaid, so
+// that no browser or app can pay them any more. It is best effort: a
+// payment that gets through all the same is refunded when it arrives.
+func (s *Service) cancelPayments(ctx context.Context, ids ...string) {
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		s.intents.Delete(id)
+		if err := s.payments.CancelIntent(ctx, id); err != nil {
+			s.log.Warn("could not cancel the payment of an ended booking", "payment", id, "err", err)
+		}
+	}
+}
+
+// HandlePaymentEvent applies a processor's event (a Stripe webhook) to the
+// booking its payment was made for. Each event id is applied once; and
+// since every step is idempotent, a replay or events out of order end in
+// the same state: a payment that succeeded confirms the booking (or is
+// refunded if the hold was lost); a full refund ends it refunded and puts
+// its seats back on sale; a partial refund is noted and the fan keeps
+// their tickets. Events about payments that are none of our bookings' are
+// logged and ignored.
+func (s *Service) HandlePaymentEvent(ctx context.Context, ev payment.Event) error {
+	if seen, err := s.seenPaymentEvent(ctx, ev); err != nil || seen {
+		return err
+	}
+	id, ok, err := s.bookingOfPayment(ctx, ev.Payment)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.log.Warn("payment event for no booking of ours; ignored", "event", ev.ID, "type", ev.Type, "payment", ev.Payment.ID)
+		return s.recordPaymentEvent(ctx, ev, 0)
+	}
+	switch ev.Type {
+	case "payment_intent.succeeded":
+		if _, err := s.ConfirmPayment(ctx, id, ev.Payment); err != nil && !errors.Is(err, errMismatch) {
+			return err
+		}
+	case "charge.refunded":
+		if err := s.refund(ctx, id, ev.Payment, ev.Refunded); err != nil {
+			return err
+		}
+	case "payment_intent.payment_failed":
+		// The booking stays pending with its hold; the fan may try again.
+	}
+	return s.recordPaymentEvent(ctx, ev, id)
+}
+
+// unreachable is the error for a processor that did not answer; the
+// cause goes to the log, not to the fan.
+func (s *Service) unreachable(err error) error {
+	s.log.Error("payment processor call failed", "err", err)
+	return &app.Error{Code: app.EUNAVAILABLE, Message: "We could not reach the payment processor. Your seats are still held; try again in a moment."}
+}
