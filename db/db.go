@@ -138,6 +138,13 @@ func transactOnce(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error
 	return tx.Commit(ctx)
 }
 
+// TimedOut reports whether err is a statement that waited longer than its
+// lock_timeout or statement_timeout allow: the database is busy, not away.
+func TimedOut(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "55P03" || pgErr.Code == "57014")
+}
+
 func isRetryable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
@@ -146,16 +153,19 @@ func isRetryable(err error) bool {
 // Unavailable reports whether err says the database could not be reached,
 // went away, or ran out of time, rather than that a query was wrong: the
 // same request may well work in a moment. Callers answer 503 for these.
+// It is the one place that decides so.
 func Unavailable(err error) bool {
 	if err == nil {
 		return false
+	}
+	if TimedOut(err) {
+		return true
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
 		case "57P01", "57P02", "57P03", // shutting down, crashed, starting up
-			"53300",          // too many connections
-			"57014", "55P03": // statement or lock timeout
+			"53300": // too many connections
 			return true
 		}
 		return strings.HasPrefix(pgErr.Code, "08") // connection exceptions

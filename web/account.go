@@ -3,8 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -26,7 +26,7 @@ func (s *Server) handleSignup(c echo.Context) error {
 	f := templates.AuthForm{SignUp: true, Email: c.FormValue("email"), Name: c.FormValue("name"), Next: safeNext(c.FormValue("next"))}
 	password := c.FormValue("password")
 	if _, err := s.accounts.SignUp(ctx, f.Email, password, f.Name, c.RealIP()); err != nil {
-		return authFailed(c, f, err)
+		return authFailed(f, err)
 	}
 	sess, err := s.accounts.LogIn(ctx, f.Email, password, c.RealIP())
 	if err != nil {
@@ -43,7 +43,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	f := templates.AuthForm{Email: c.FormValue("email"), Next: safeNext(c.FormValue("next"))}
 	sess, err := s.accounts.LogIn(c.Request().Context(), f.Email, c.FormValue("password"), c.RealIP())
 	if err != nil {
-		return authFailed(c, f, err)
+		return authFailed(f, err)
 	}
 	if err := s.startSession(c, sess); err != nil {
 		return err
@@ -66,18 +66,14 @@ func (s *Server) startSession(c echo.Context, sess *account.Session) error {
 
 // authFailed shows the form again with what to fix, for errors a fan can
 // act on; anything else goes to the error handler.
-func authFailed(c echo.Context, f templates.AuthForm, err error) error {
-	var e *app.Error
-	if !errors.As(err, &e) || e.Code == app.EINTERNAL {
-		return err
+func authFailed(f templates.AuthForm, err error) error {
+	if e, ok := errors.AsType[*app.Error](err); ok {
+		f.Field, _ = e.Detail["field"].(string)
 	}
-	f.Error = e.Message
-	f.Field, _ = e.Detail["field"].(string)
-	status := statusOf[e.Code]
-	if after, ok := e.Detail["retry_after"].(int); ok {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(after))
-	}
-	return render(c, status, templates.Auth(f))
+	return showAgain(err, func(msg string) templ.Component {
+		f.Error = msg
+		return templates.Auth(f)
+	})
 }
 
 func (s *Server) handleLogout(c echo.Context) error {

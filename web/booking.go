@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -38,7 +39,7 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 	back := mapURL(eventID, sectionID, ids)
 	if len(ids) == 0 {
 		if eventID > 0 {
-			return s.mapAgain(c, eventID, sectionID, nil, http.StatusBadRequest, "Tick at least one seat, then continue.")
+			return s.mapAgain(c, eventID, sectionID, nil, app.Errorf(app.EINVALID, "Tick at least one seat, then continue."))
 		}
 		return app.Errorf(app.EINVALID, "Choose at least one seat.")
 	}
@@ -47,13 +48,12 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 		return &loginRedirect{next: back, why: "seats"}
 	}
 	b, err := s.bookings.HoldTickets(c.Request().Context(), u.ID, ids)
-	var e *app.Error
-	if errors.As(err, &e) && eventID > 0 && (e.Code == app.ECONFLICT || e.Code == app.EINVALID) {
+	if code := app.ErrorCode(err); eventID > 0 && (code == app.ECONFLICT || code == app.EINVALID) {
 		still := ids
 		if taken, ok := errors.AsType[*booking.UnavailableError](err); ok {
 			still = without(ids, taken.TicketIDs)
 		}
-		return s.mapAgain(c, eventID, sectionID, still, statusOf[e.Code], e.Message)
+		return s.mapAgain(c, eventID, sectionID, still, err)
 	}
 	if err != nil {
 		return err
@@ -61,18 +61,20 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/bookings/%d", b.ID))
 }
 
-// mapAgain shows the seat map again with a message and seats ticked.
-func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []int64, status int, message string) error {
+// mapAgain shows the seat map again with why (err) and seats ticked.
+func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []int64, why error) error {
 	page, err := s.eventPage(c, eventID, sectionID)
 	if err != nil {
 		return err
 	}
-	page.Message = message
 	page.Selected = map[int64]bool{}
 	for _, id := range selected {
 		page.Selected[id] = true
 	}
-	return render(c, status, templates.EventView(page))
+	return showAgain(why, func(msg string) templ.Component {
+		page.Message = msg
+		return templates.EventView(page)
+	})
 }
 
 // mapURL is the seat map a selection came from, with the seats ticked.
@@ -109,21 +111,19 @@ func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.Book
 }
 
 // checkoutView is the booking page: with Stripe's Payment Element while
-// the booking is held (in is its payment if the caller has it already).
-func (s *Server) checkoutView(c echo.Context, b *booking.Booking, in payment.Intent) (templates.BookingView, error) {
+// the booking is held.
+func (s *Server) checkoutView(c echo.Context, b *booking.Booking) (templates.BookingView, error) {
 	v, err := s.bookingView(c, b)
-	if err != nil || s.stripeKey == "" || !s.bookings.PaysInBrowser() || !b.Held(v.Now) {
+	if err != nil || s.stripeKey == "" {
 		return v, err
 	}
-	if in.ClientSecret == "" {
-		in, err = s.bookings.Checkout(c.Request().Context(), b)
-		if app.ErrorCode(err) == app.EUNAVAILABLE {
-			v.Error = app.ErrorMessage(err) // Stripe is unreachable: say so, and the fan may reload
-			return v, nil
-		}
-		if err != nil {
-			return v, err
-		}
+	in, err := s.bookings.Checkout(c.Request().Context(), b)
+	if app.ErrorCode(err) == app.EUNAVAILABLE {
+		v.Error = app.ErrorMessage(err) // Stripe is unreachable: say so, and the fan may reload
+		return v, nil
+	}
+	if err != nil || in.ClientSecret == "" {
+		return v, err
 	}
 	v.StripeKey, v.ClientSecret = s.stripeKey, in.ClientSecret
 	v.ReturnURL = c.Scheme() + "://" + c.Request().Host + bookingPath(b.ID)
@@ -145,14 +145,13 @@ func (s *Server) userBooking(c echo.Context) (*booking.Booking, error) {
 	return s.bookings.FindBooking(c.Request().Context(), u.ID, id)
 }
 
-// lookAtBooking reads the :id booking of the signed-in fan as it stands
-// after asking the processor how a payment in progress stands, so that a
-// payment made while nobody was listening confirms the booking now; with
-// the booking's PaymentIntent when it is still pending.
-func (s *Server) lookAtBooking(c echo.Context) (*booking.Booking, payment.Intent, error) {
+// paymentCheckedBooking reads the :id booking of the signed-in fan as it
+// stands after asking the processor how a payment in progress stands, so
+// that a payment made while nobody was listening confirms the booking now.
+func (s *Server) paymentCheckedBooking(c echo.Context) (*booking.Booking, error) {
 	b, err := s.userBooking(c)
 	if err != nil {
-		return nil, payment.Intent{}, err
+		return nil, err
 	}
 	// Back from Stripe's page: the fan has just paid, so ask afresh.
 	back := c.QueryParam("payment_intent") != ""
@@ -160,7 +159,7 @@ func (s *Server) lookAtBooking(c echo.Context) (*booking.Booking, payment.Intent
 }
 
 func (s *Server) handleBookingView(c echo.Context) error {
-	b, in, err := s.lookAtBooking(c)
+	b, err := s.paymentCheckedBooking(c)
 	if err != nil {
 		return err
 	}
@@ -168,7 +167,7 @@ func (s *Server) handleBookingView(c echo.Context) error {
 		// Back from Stripe: show the booking at its own address.
 		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID))
 	}
-	v, err := s.checkoutView(c, b, in)
+	v, err := s.checkoutView(c, b)
 	if err != nil {
 		return err
 	}
@@ -185,28 +184,31 @@ func (s *Server) handleBookingPay(c echo.Context) error {
 	method := c.FormValue("payment_method")
 	if number := strings.TrimSpace(c.FormValue("card_number")); number != "" {
 		if method = payment.MethodForCard(number); method == "" {
-			return s.checkoutAgain(c, b, http.StatusBadRequest, "That is not one of Stripe's test card numbers; try 4242 4242 4242 4242.")
+			return s.checkoutAgain(c, b, app.Errorf(app.EINVALID, "That is not one of Stripe's test card numbers; try 4242 4242 4242 4242."))
 		}
 	}
 	_, err = s.bookings.PayBooking(c.Request().Context(), b.UserID, b.ID, method)
-	var e *app.Error
-	switch {
-	case err == nil || app.ErrorCode(err) == app.ECONFLICT:
+	switch app.ErrorCode(err) {
+	case "", app.ECONFLICT:
 		// Paid, or no longer payable: the booking's page says which.
 		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID))
-	case errors.As(err, &e) && (e.Code == app.EPAYMENT || e.Code == app.EINVALID || e.Code == app.EUNAVAILABLE):
-		return s.checkoutAgain(c, b, statusOf[e.Code], e.Message)
+	case app.EPAYMENT, app.EINVALID, app.EUNAVAILABLE:
+		return s.checkoutAgain(c, b, err)
 	}
 	return err
 }
 
-func (s *Server) checkoutAgain(c echo.Context, b *booking.Booking, status int, message string) error {
-	v, err := s.checkoutView(c, b, payment.Intent{})
+// checkoutAgain shows checkout again with why the payment did not go
+// through.
+func (s *Server) checkoutAgain(c echo.Context, b *booking.Booking, why error) error {
+	v, err := s.checkoutView(c, b)
 	if err != nil {
 		return err
 	}
-	v.Error = message
-	return render(c, status, templates.BookingPage(v))
+	return showAgain(why, func(msg string) templ.Component {
+		v.Error = msg
+		return templates.BookingPage(v)
+	})
 }
 
 func (s *Server) handleBookingCancel(c echo.Context) error {
@@ -292,7 +294,7 @@ func (s *Server) handleAPIBookingCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.withClientSecret(c, b, payment.Intent{})
+	out, err := s.withClientSecret(c, b)
 	if err != nil {
 		return err
 	}
@@ -318,11 +320,11 @@ func (s *Server) handleAPIBookings(c echo.Context) error {
 }
 
 func (s *Server) handleAPIBooking(c echo.Context) error {
-	b, in, err := s.lookAtBooking(c)
+	b, err := s.paymentCheckedBooking(c)
 	if err != nil {
 		return err
 	}
-	out, err := s.withClientSecret(c, b, in)
+	out, err := s.withClientSecret(c, b)
 	if err != nil {
 		return err
 	}
@@ -330,20 +332,13 @@ func (s *Server) handleAPIBooking(c echo.Context) error {
 }
 
 // withClientSecret is a booking for the API with, when the fan pays in an
-// app or browser through Stripe, the secret of its PaymentIntent (in, if
-// the caller has it already). An unreachable Stripe leaves the secret out:
-// the app asks again.
-func (s *Server) withClientSecret(c echo.Context, b *booking.Booking, in payment.Intent) (bookingJSON, error) {
+// app or browser through Stripe, the secret of its PaymentIntent. An
+// unreachable Stripe leaves the secret out: the app asks again.
+func (s *Server) withClientSecret(c echo.Context, b *booking.Booking) (bookingJSON, error) {
 	out := toBookingJSON(b, s.paymentProvider)
-	if !s.bookings.PaysInBrowser() || !b.Held(s.now()) {
-		return out, nil
-	}
-	if in.ClientSecret == "" {
-		var err error
-		in, err = s.bookings.Checkout(c.Request().Context(), b)
-		if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
-			return out, err
-		}
+	in, err := s.bookings.Checkout(c.Request().Context(), b)
+	if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
+		return out, err
 	}
 	out.Payment.ClientSecret = in.ClientSecret
 	return out, nil

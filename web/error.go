@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -35,6 +36,26 @@ var statusOf = map[string]int{
 var reasonOf = map[string]string{
 	app.ENOTFOUND: "not_found",
 	app.EINVALID:  "invalid_request",
+}
+
+// againError is a failure shown on the page the fan came from (the form
+// again, with what to fix) rather than on the error page. Its error
+// decides the status, as every other error's does; page is drawn with it.
+type againError struct {
+	err  error
+	page templ.Component
+}
+
+func (e *againError) Error() string { return e.err.Error() }
+func (e *againError) Unwrap() error { return e.err }
+
+// showAgain answers err with page, for errors a person can act on; any
+// other error goes to the error page.
+func showAgain(err error, page func(message string) templ.Component) error {
+	if app.ErrorCode(err) == app.EINTERNAL { // a bug, or the database is away
+		return err
+	}
+	return &againError{err: err, page: page(app.ErrorMessage(err))}
 }
 
 // handleError is the one place that turns an error into a response: an HTML
@@ -71,9 +92,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 
 	var werr error
+	var again *againError
 	switch {
 	case c.Request().Method == http.MethodHead:
 		werr = c.NoContent(status)
+	case errors.As(err, &again) && !isAPI(c):
+		werr = render(c, status, again.page)
 	case isAPI(c):
 		werr = c.JSON(status, errorBody(e))
 	default:
@@ -104,6 +128,10 @@ func classify(err error) (int, *app.Error) {
 		return he.Code, &app.Error{Code: app.EINTERNAL, Message: app.ErrorMessage(err)}
 	}
 	code := app.ErrorCode(err)
+	if code == app.EINTERNAL && db.TimedOut(err) {
+		return http.StatusServiceUnavailable, &app.Error{Code: app.EUNAVAILABLE, Reason: "unavailable",
+			Message: "So many fans are booking right now that we could not get to this in time. Try again in a moment."}
+	}
 	if code == app.EINTERNAL && db.Unavailable(err) {
 		return http.StatusServiceUnavailable, &app.Error{Code: app.EUNAVAILABLE, Reason: "unavailable",
 			Message: "We cannot reach our database just now. Try again in a few seconds."}

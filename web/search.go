@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -17,12 +18,13 @@ func (s *Server) handleSearch(c echo.Context) error {
 	raw := c.QueryParams()
 	q, err := search.ParseQuery(raw)
 	if err != nil {
-		var e *app.Error
-		if !errors.As(err, &e) {
-			return err
+		var param string
+		if e, ok := errors.AsType[*app.Error](err); ok {
+			param, _ = e.Detail["parameter"].(string)
 		}
-		param, _ := e.Detail["parameter"].(string)
-		return render(c, http.StatusBadRequest, templates.Search(templates.SearchView{Raw: raw, Error: e.Message, Param: param}))
+		return showAgain(err, func(msg string) templ.Component {
+			return templates.Search(templates.SearchView{Raw: raw, Error: msg, Param: param})
+		})
 	}
 	r, err := s.search.Search(c.Request().Context(), q)
 	if err != nil {

@@ -2,11 +2,30 @@
 //
 // The invariant (DESIGN §4): a ticket is held by at most one live booking
 // and sold to exactly one confirmed booking. A ticket row names one booking
-// (tickets.booking_id); holding, confirming, cancelling and expiring change
-// it only inside transactions that lock the ticket rows in id order, and a
-// hold whose time has run out counts as free everywhere, so correctness
-// never waits for the sweeper. No network call (the payment processor)
-// happens while a transaction is open.
+// (tickets.booking_id); only hold and transition (store.go) change it,
+// inside transactions that lock the ticket rows in id order, and a hold
+// whose time has run out counts as free everywhere, so correctness never
+// waits for the sweeper. No network call (the payment processor) happens
+// while a transaction is open.
+//
+// A hold, from the route to the SQL and back:
+//
+//  1. web routes POST /bookings (and POST /api/v1/bookings) through the
+//     CSRF, session and booking-rate middleware to handleBookingCreate.
+//  2. The handler reads the ticked seats and calls Service.HoldTickets.
+//  3. HoldTickets checks the request (count, duplicates) and calls hold.
+//  4. hold (store.go) runs one transaction through db.Transact: lock the
+//     tickets in id order, check each is free, insert the booking, mark
+//     the tickets held; it returns the booking it wrote.
+//  5. Back in the handler: a redirect to the booking's checkout; or the
+//     error goes to the one error handler (web/error.go), which picks the
+//     status, and a hold that lost seats shows the map again with the
+//     rest still ticked (an *UnavailableError names the taken ones).
+//
+// Every later step of a booking (paid, cancelled, expired, refunded) goes
+// through transition, which moves the booking and its tickets together.
+// The payment processor (the demo or Stripe) is a Payments strategy that
+// main chooses; this package never asks which one it has.
 package booking
 
 import (
@@ -141,10 +160,6 @@ func NewService(pool *pgxpool.Pool, payments Payments, cfg Config, now func() ti
 	return &Service{pool: pool, payments: payments, cfg: cfg, now: now, log: log,
 		intents: cache.New[string, payment.Intent](intentTTL, 10_000, now)}
 }
-
-// PaysInBrowser reports whether fans pay in the browser or an app with
-// their booking's client secret (Stripe's Payment Element).
-func (s *Service) PaysInBrowser() bool { return s.payments.InBrowser() }
 
 // Provider names the payment processor, for the API.
 func (s *Service) Provider() string { return s.payments.Name() }

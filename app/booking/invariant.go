@@ -21,34 +21,6 @@ var Checks = []string{
 	"booking_total_not_ticket_prices", // a booking charging other than its tickets' prices
 }
 
-// invariantSQL counts, in one statement (so over one snapshot), what
-// breaks each check among the events $1; the columns follow Checks.
-const invariantSQL = `
-WITH ev AS (SELECT unnest($1::bigint[]) AS id),
-live AS (
-	SELECT bt.ticket_id FROM bookings b
-	JOIN booking_tickets bt ON bt.booking_id = b.id
-	JOIN tickets t ON t.id = bt.ticket_id
-	WHERE b.event_id IN (SELECT id FROM ev)
-	  AND (b.status = 'confirmed' OR (b.status = 'pending' AND t.booking_id = b.id))
-)
-SELECT
-	(SELECT count(*) FROM (SELECT ticket_id FROM live GROUP BY ticket_id HAVING count(*) > 1) x),
-	(SELECT count(*) FROM ev WHERE
-		(SELECT count(*) FROM tickets t WHERE t.event_id = ev.id AND t.status = 'sold') <>
-		(SELECT count(*) FROM bookings b JOIN booking_tickets bt ON bt.booking_id = b.id
-		 WHERE b.event_id = ev.id AND b.status = 'confirmed')),
-	(SELECT count(*) FROM bookings b JOIN tickets t ON t.booking_id = b.id
-	 WHERE b.event_id IN (SELECT id FROM ev) AND t.status = 'sold' AND b.status <> 'confirmed'),
-	(SELECT count(*) FROM bookings b JOIN tickets t ON t.booking_id = b.id
-	 WHERE b.event_id IN (SELECT id FROM ev) AND t.status = 'reserved' AND b.status <> 'pending'),
-	(SELECT count(*) FROM bookings b JOIN booking_tickets bt ON bt.booking_id = b.id JOIN tickets t ON t.id = bt.ticket_id
-	 WHERE b.event_id IN (SELECT id FROM ev) AND b.status = 'confirmed'
-	   AND (t.booking_id IS DISTINCT FROM b.id OR t.status <> 'sold')),
-	(SELECT count(*) FROM bookings b
-	 WHERE b.event_id IN (SELECT id FROM ev)
-	   AND b.total <> (SELECT coalesce(sum(price), 0) FROM booking_tickets WHERE booking_id = b.id))`
-
 // CheckInvariant counts what breaks each of Checks among the given events'
 // tickets and bookings. A healthy database gives all zeros.
 func CheckInvariant(ctx context.Context, pool *pgxpool.Pool, eventIDs []int64) (map[string]int64, error) {
@@ -57,7 +29,7 @@ func CheckInvariant(ctx context.Context, pool *pgxpool.Pool, eventIDs []int64) (
 	for i := range counts {
 		dest[i] = &counts[i]
 	}
-	if err := pool.QueryRow(ctx, invariantSQL, eventIDs).Scan(dest...); err != nil {
+	if err := pool.QueryRow(ctx, invariantSQL, eventIDs).Scan(dest...); err != nil { // in store.go
 		return nil, fmt.Errorf("check the booking invariant: %w", err)
 	}
 	out := make(map[string]int64, len(Checks))
@@ -156,21 +128,9 @@ func (m *Monitor) Check(ctx context.Context) (MonitorReport, error) {
 }
 
 func (m *Monitor) check(ctx context.Context) ([]int64, map[string]int64, error) {
-	rows, err := m.pool.Query(ctx, `SELECT DISTINCT event_id FROM bookings WHERE updated_at > $1`, m.since)
+	events, err := changedEvents(ctx, m.pool, m.since)
 	if err != nil {
-		return nil, nil, fmt.Errorf("find changed events: %w", err)
-	}
-	var events []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		events = append(events, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("find changed events: %w", err)
+		return nil, nil, err
 	}
 	violations, err := CheckInvariant(ctx, m.pool, events)
 	return events, violations, err

@@ -109,10 +109,11 @@ func (s *Service) ConfirmPayment(ctx context.Context, id int64, receipt payment.
 }
 
 // Checkout returns the payment the fan's browser or app pays booking b
-// with (its client secret), making it the first time; b must be held.
+// with (its ClientSecret), making it the first time. It is empty when the
+// processor is paid only through Boxoffice, or b no longer holds its seats.
 func (s *Service) Checkout(ctx context.Context, b *Booking) (payment.Intent, error) {
-	if !b.Held(s.now()) {
-		return payment.Intent{}, notPending(b.Status)
+	if !s.payments.InBrowser() || !b.Held(s.now()) {
+		return payment.Intent{}, nil
 	}
 	return s.intent(ctx, b, true)
 }
@@ -121,23 +122,21 @@ func (s *Service) Checkout(ctx context.Context, b *Booking) (payment.Intent, err
 // how its payment stands (unless fresh, an answer from the last few
 // seconds will do): money that arrived while nobody was listening (the fan
 // paid in the browser or an app and did not come back, or our process lost
-// the answer) confirms it now, without waiting for the webhook. It also
-// returns the payment while the booking is pending. An unreachable
-// processor leaves the booking as it was.
-func (s *Service) CheckPayment(ctx context.Context, b *Booking, fresh bool) (*Booking, payment.Intent, error) {
+// the answer) confirms it now, without waiting for the webhook. An
+// unreachable processor leaves the booking as it was.
+func (s *Service) CheckPayment(ctx context.Context, b *Booking, fresh bool) (*Booking, error) {
 	if b.Status != StatusPending || b.PaymentID == "" {
-		return b, payment.Intent{}, nil
+		return b, nil
 	}
 	in, err := s.intent(ctx, b, !fresh)
 	if err != nil {
 		s.log.Warn("could not ask the payment processor about a booking", "booking", b.ID, "err", err)
-		return b, payment.Intent{}, nil
+		return b, nil
 	}
 	if !in.Succeeded() {
-		return b, in, nil
+		return b, nil
 	}
-	confirmed, err := s.ConfirmPayment(ctx, b.ID, in.Receipt())
-	return confirmed, payment.Intent{}, err
+	return s.ConfirmPayment(ctx, b.ID, in.Receipt())
 }
 
 // intent returns pending booking b's payment, making it the first time

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -25,22 +24,16 @@ import (
 
 // transact runs fn in a transaction that waits at most LockTimeout for a
 // row lock and StatementTimeout for a statement, so that no request hangs
-// behind a stuck lock. Running out of either is an app.EUNAVAILABLE: the
-// fan may simply try again.
+// behind a stuck lock. Running out of either is an error that
+// db.Unavailable (and so the web layer) reads as "busy, try again".
 func (s *Service) transact(ctx context.Context, fn func(pgx.Tx) error) error {
-	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+	return db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`,
 			milliseconds(s.cfg.LockTimeout), milliseconds(s.cfg.StatementTimeout)); err != nil {
 			return err
 		}
 		return fn(tx)
 	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "55P03" || pgErr.Code == "57014") {
-		s.log.Warn("booking transaction timed out", "err", err)
-		return &app.Error{Code: app.EUNAVAILABLE, Message: "So many fans are booking right now that we could not get to these seats in time. Try again in a moment."}
-	}
-	return err
 }
 
 func milliseconds(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
@@ -474,4 +467,45 @@ func loadTickets(ctx context.Context, pool *pgxpool.Pool, list []*Booking) error
 		return fmt.Errorf("booking tickets: %w", err)
 	}
 	return nil
+}
+
+// invariantSQL counts, in one statement (so over one snapshot), what
+// breaks each check among the events $1; the columns follow Checks.
+const invariantSQL = `
+WITH ev AS (SELECT unnest($1::bigint[]) AS id),
+live AS (
+	SELECT bt.ticket_id FROM bookings b
+	JOIN booking_tickets bt ON bt.booking_id = b.id
+	JOIN tickets t ON t.id = bt.ticket_id
+	WHERE b.event_id IN (SELECT id FROM ev)
+	  AND (b.status = 'confirmed' OR (b.status = 'pending' AND t.booking_id = b.id))
+)
+SELECT
+	(SELECT count(*) FROM (SELECT ticket_id FROM live GROUP BY ticket_id HAVING count(*) > 1) x),
+	(SELECT count(*) FROM ev WHERE
+		(SELECT count(*) FROM tickets t WHERE t.event_id = ev.id AND t.status = 'sold') <>
+		(SELECT count(*) FROM bookings b JOIN booking_tickets bt ON bt.booking_id = b.id
+		 WHERE b.event_id = ev.id AND b.status = 'confirmed')),
+	(SELECT count(*) FROM bookings b JOIN tickets t ON t.booking_id = b.id
+	 WHERE b.event_id IN (SELECT id FROM ev) AND t.status = 'sold' AND b.status <> 'confirmed'),
+	(SELECT count(*) FROM bookings b JOIN tickets t ON t.booking_id = b.id
+	 WHERE b.event_id IN (SELECT id FROM ev) AND t.status = 'reserved' AND b.status <> 'pending'),
+	(SELECT count(*) FROM bookings b JOIN booking_tickets bt ON bt.booking_id = b.id JOIN tickets t ON t.id = bt.ticket_id
+	 WHERE b.event_id IN (SELECT id FROM ev) AND b.status = 'confirmed'
+	   AND (t.booking_id IS DISTINCT FROM b.id OR t.status <> 'sold')),
+	(SELECT count(*) FROM bookings b
+	 WHERE b.event_id IN (SELECT id FROM ev)
+	   AND b.total <> (SELECT coalesce(sum(price), 0) FROM booking_tickets WHERE booking_id = b.id))`
+
+// changedEvents lists the events whose bookings changed after since.
+func changedEvents(ctx context.Context, pool *pgxpool.Pool, since time.Time) ([]int64, error) {
+	rows, err := pool.Query(ctx, `SELECT DISTINCT event_id FROM bookings WHERE updated_at > $1`, since)
+	if err != nil {
+		return nil, fmt.Errorf("find changed events: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("find changed events: %w", err)
+	}
+	return events, nil
 }
