@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,22 +18,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/bench"
-	"github.com/boxoffice/boxoffice/app/booking"
-	"github.com/boxoffice/boxoffice/app/event"
-	"github.com/boxoffice/boxoffice/app/payment"
-	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/web"
@@ -75,13 +65,13 @@ type config struct {
 	StripeWebhookSecret  string
 }
 
-// flags registers the settings on fs with defaults from the environment,
-// and returns a check to run after parsing for environment values that did
-// not parse.
-func (c *config) flags(fs *flag.FlagSet) func() error {
+// flags registers the settings on fs with defaults from the environment
+// (read through lookupEnv), and returns a check to run after parsing for
+// values that did not parse or do not fit.
+func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) func() error {
 	var bad []string
 	env := func(name, def string) string {
-		if v, ok := os.LookupEnv(name); ok {
+		if v, ok := lookupEnv(name); ok {
 			return v
 		}
 		return def
@@ -204,12 +194,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stop func
 	return fmt.Errorf("unknown command %q", cmd)
 }
 
-// parse reads a command's flags.
+// parse reads a command's flags and the environment.
 func parse(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (*config, []string, error) {
+	return parseWith(name, args, os.LookupEnv, stderr, extra)
+}
+
+// parseWith is parse with the environment read through lookupEnv.
+func parseWith(name string, args []string, lookupEnv func(string) (string, bool), stderr io.Writer, extra func(*flag.FlagSet)) (*config, []string, error) {
 	fs := flag.NewFlagSet("boxoffice "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
-	check := c.flags(fs)
+	check := c.flags(fs, lookupEnv)
 	if extra != nil {
 		extra(fs)
 	}
@@ -317,55 +312,28 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 
 // buildSite wires the services on d into the web server and starts the
 // expiry sweeper and the invariant monitor; stop stops what it started.
-func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Server, stop func(), err error) {
-	migrator, err := db.NewMigrator(d.Pool, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	events := event.NewService(d.Pool, time.Now)
-	var processor booking.Payments = payment.NewDemo()
-	var webhooks web.WebhookVerifier
-	live := strings.HasPrefix(c.StripeSecretKey, "sk_live_")
-	if c.StripeSecretKey != "" {
-		stripe := payment.NewStripe(payment.StripeConfig{SecretKey: c.StripeSecretKey, WebhookSecret: c.StripeWebhookSecret})
-		processor, webhooks = stripe, stripe
-		log.Info("payments through Stripe", "live", live, "payment_element", c.StripePublishableKey != "")
-	}
-	bookings := booking.NewService(d.Pool, processor,
-		booking.Config{HoldTTL: c.HoldTTL, MaxTickets: c.MaxTickets}, time.Now, log)
-	monitor := booking.NewMonitor(d.Pool, time.Now, log)
-	background, stopBackground := context.WithCancel(context.Background())
-	var workers sync.WaitGroup
-	workers.Go(func() { bookings.RunSweeper(background, c.SweepInterval) })
-	workers.Go(func() { monitor.Run(background, c.MonitorInterval) })
-
-	srv = web.NewServer(web.Config{
+func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(), err error) {
+	site, err := web.NewSite(d.Pool, web.SiteConfig{
 		Log:                  log,
-		Events:               events,
-		Search:               search.NewService(d.Pool, events, time.Now),
-		Accounts:             account.NewService(d.Pool, time.Now),
-		Bookings:             bookings,
-		Webhooks:             webhooks,
-		StripePublishableKey: c.StripePublishableKey,
-		LivePayments:         live,
+		HoldTTL:              c.HoldTTL,
+		MaxTickets:           c.MaxTickets,
 		SeatMapLimit:         c.SeatMapLimit,
 		BookingRate:          c.BookingRate,
 		SearchRate:           c.SearchRate,
 		SignupRate:           c.SignupRate,
 		TrustProxy:           c.TrustProxy,
-		Monitor:              monitor,
-		PoolStats:            d.Pool.Stat,
-		Ready: func(ctx context.Context) error {
-			if err := d.Pool.Ping(ctx); err != nil {
-				return fmt.Errorf("database unreachable: %w", err)
-			}
-			if pending, err := migrator.Pending(ctx); err != nil || pending {
-				return fmt.Errorf("schema not current (pending migrations: %v, %v)", pending, err)
-			}
-			return nil
-		},
+		StripeSecretKey:      c.StripeSecretKey,
+		StripePublishableKey: c.StripePublishableKey,
+		StripeWebhookSecret:  c.StripeWebhookSecret,
 	})
-	return srv, func() { stopBackground(); workers.Wait(); migrator.Close() }, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.StripeSecretKey != "" {
+		log.Info("payments through Stripe", "live", strings.HasPrefix(c.StripeSecretKey, "sk_live_"), "payment_element", c.StripePublishableKey != "")
+	}
+	stopWork := site.Start(c.SweepInterval, c.MonitorInterval)
+	return site, func() { stopWork(); site.Close() }, nil
 }
 
 // siteURL is the address a person opens, for a listener's address.
@@ -473,191 +441,32 @@ func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
+// runBench runs `boxoffice bench onsale|browse`: app/bench has the
+// commands; main gives them a Boxoffice to drive.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "browse" {
-		return runBrowse(ctx, args[1:], stdout, stderr)
-	}
-	if len(args) == 0 || args[0] != "onsale" {
+	if len(args) == 0 {
 		return errors.New("usage: boxoffice bench onsale|browse [flags]")
 	}
-	var url string
-	var eventID int64
-	var seats, buyers, concurrency int
-	var ramp time.Duration
-	var asJSON bool
-	var cpuProfile string
-	c, _, err := parse("bench onsale", args[1:], stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server and buyers) to this file")
-		fs.StringVar(&url, "url", "", "a running Boxoffice to drive (with --event and DATABASE_URL); empty starts one on a fresh database")
-		fs.Int64Var(&eventID, "event", 0, "the event to sell out, with --url")
-		fs.IntVar(&seats, "seats", 5000, "seats of the event to create (without --url)")
-		fs.IntVar(&buyers, "buyers", 2000, "buyers, each with an account and a session")
-		fs.DurationVar(&ramp, "ramp", 10*time.Second, "buyers arrive spread over this time")
-		fs.IntVar(&concurrency, "concurrency", 64, "buyers acting at once")
-		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	})
+	cmd, err := bench.Lookup(args[0])
 	if err != nil {
 		return err
 	}
-	switch {
-	case seats < 1 || seats > 1_000_000:
-		return errors.New("--seats must be between 1 and 1000000")
-	case buyers < 1 || buyers > 100_000:
-		return errors.New("--buyers must be between 1 and 100000")
-	case concurrency < 1 || concurrency > 1000:
-		return errors.New("--concurrency must be between 1 and 1000")
-	case url != "" && (eventID <= 0 || c.DatabaseURL == ""):
-		return errors.New("with --url, give --event and DATABASE_URL (the benchmark reads the database for its ceiling and the invariant check)")
+	c, _, err := parse("bench "+args[0], args[1:], stderr, cmd.Flags)
+	if err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	progress := stderr
-
-	if url == "" {
-		// Holds that are walked away from must run out within the run.
-		c.HoldTTL, c.SweepInterval = time.Minute, 5*time.Second
+	site := func(ctx context.Context, url string, o bench.SiteOptions) (bench.Target, func(), error) {
+		return benchSite(ctx, c, url, o, log, stderr)
 	}
-	url, pool, cleanup, err := benchSite(ctx, c, url, log, int32(concurrency), func(pool *pgxpool.Pool) error {
-		eventID, err = seed.OnsaleEvent(ctx, pool, seats, time.Now())
-		fmt.Fprintf(progress, "created event %d (%d seats)\n", eventID, seats)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-
-	stopProfile, err := startCPUProfile(cpuProfile)
-	if err != nil {
-		return err
-	}
-	defer stopProfile()
-	rep, err := bench.Onsale(ctx, bench.OnsaleConfig{URL: url, EventID: eventID, Buyers: buyers, Ramp: ramp,
-		Concurrency: concurrency, Pool: pool, Progress: progress})
-	if err != nil {
-		return err
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	rep.WriteText(stdout)
-	if len(rep.Invariant) > 0 || rep.ServerErrors > 0 {
-		return fmt.Errorf("the on-sale broke the rules: %d server errors, invariant: %v", rep.ServerErrors, rep.Invariant)
-	}
-	return nil
-}
-
-func runBrowse(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var url string
-	var rate float64
-	var duration time.Duration
-	var findMax, asJSON bool
-	var cpuProfile string
-	c, _, err := parse("bench browse", args, stderr, func(fs *flag.FlagSet) {
-		fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run (server and load) to this file")
-		fs.StringVar(&url, "url", "", "a running Boxoffice to drive (with DATABASE_URL, to pick targets); empty starts one with the demo catalogue")
-		fs.Float64Var(&rate, "rate", 100, "requests per second")
-		fs.DurationVar(&duration, "duration", 20*time.Second, "how long to send them")
-		fs.BoolVar(&findMax, "find-max", true, "also search for the highest rate with p99 under 100 ms, for the mix and for /healthz")
-		fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	})
-	if err != nil {
-		return err
-	}
-	if rate <= 0 || duration < time.Second {
-		return errors.New("--rate must be above 0 and --duration at least 1s")
-	}
-	if url != "" && c.DatabaseURL == "" {
-		return errors.New("with --url, give DATABASE_URL too: the load picks its events and sections from the database")
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	progress := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
-
-	url, pool, cleanup, err := benchSite(ctx, c, url, log, 4, func(pool *pgxpool.Pool) error {
-		_, _, err := seed.Demo(ctx, pool, time.Now())
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	mix, err := bench.BuildMix(ctx, pool)
-	if err != nil {
-		return err
-	}
-	stopProfile, err := startCPUProfile(cpuProfile)
-	if err != nil {
-		return err
-	}
-	defer stopProfile()
-	progress("browsing at %.0f requests/s for %v…", rate, duration)
-	rep, err := bench.Browse(ctx, url, mix, rate, duration)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		Load         *bench.BrowseReport `json:"load"`
-		EventPageMax float64             `json:"event_page_max_rate,omitempty"`
-		HealthzMax   float64             `json:"healthz_max_rate,omitempty"`
-	}{Load: rep}
-	if findMax {
-		const limit = 100 * time.Millisecond
-		progress("highest rate of the mix with the event page's p99 under 100 ms:")
-		out.EventPageMax, _, err = bench.MaxRate(ctx, url, mix, "event page", limit, 5*time.Second, 25, progress)
-		if err != nil {
-			return err
-		}
-		progress("highest rate of /healthz with p99 under 100 ms:")
-		out.HealthzMax, _, err = bench.MaxRate(ctx, url, bench.HealthzOnly, "", limit, 5*time.Second, 500, progress)
-		if err != nil {
-			return err
-		}
-	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	fmt.Fprintf(stdout, "\nbrowse: asked %.0f req/s for %v, achieved %.1f req/s, %d errors\n\n| route | requests | p50 | p99 | errors |\n| --- | --- | --- | --- | --- |\n",
-		rep.Rate, duration, rep.Achieved, rep.Errors)
-	for _, route := range []string{"event page", "section map", "search", "tickets json"} {
-		r := rep.Routes[route]
-		fmt.Fprintf(stdout, "| %s | %d | %.1f ms | %.1f ms | %d |\n", route, r.Count, r.P50, r.P99, r.Errors)
-	}
-	if findMax {
-		fmt.Fprintf(stdout, "\nhighest rate with the event page's p99 < 100 ms: %.0f req/s of the mix\n", out.EventPageMax)
-		fmt.Fprintf(stdout, "highest rate of /healthz with p99 < 100 ms: %.0f req/s (the ceiling)\n", out.HealthzMax)
-		if out.HealthzMax > 0 {
-			fmt.Fprintf(stdout, "ratio: %.1f%%\n", 100*out.EventPageMax/out.HealthzMax)
-		}
-	}
-	return nil
-}
-
-// startCPUProfile profiles the process into path until the returned stop
-// is called; an empty path profiles nothing.
-func startCPUProfile(path string) (stop func(), err error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return cmd.Run(ctx, site, c.DatabaseURL, stdout, stderr)
 }
 
 // benchSite is the Boxoffice a benchmark drives: with url empty, one of
 // its own on a fresh database (an embedded cluster in a temporary folder,
-// unless DATABASE_URL names one), loaded by prepare; else the one at url,
+// unless DATABASE_URL names one), loaded by o.Prepare; else the one at url,
 // with the database at DATABASE_URL for targets and checks.
-func benchSite(ctx context.Context, c *config, url string, log *slog.Logger, poolSize int32,
-	prepare func(*pgxpool.Pool) error) (site string, pool *pgxpool.Pool, cleanup func(), err error) {
+func benchSite(ctx context.Context, c *config, url string, o bench.SiteOptions, log *slog.Logger, progress io.Writer) (t bench.Target, cleanup func(), err error) {
 	var undo []func()
 	cleanup = func() {
 		for i := len(undo) - 1; i >= 0; i-- {
@@ -670,44 +479,56 @@ func benchSite(ctx context.Context, c *config, url string, log *slog.Logger, poo
 		}
 	}()
 	if url != "" {
-		if pool, err = db.NewPool(ctx, c.DatabaseURL, poolSize); err != nil {
-			return "", nil, nil, err
+		pool, err := db.NewPool(ctx, c.DatabaseURL, o.PoolSize)
+		if err != nil {
+			return t, nil, err
 		}
-		return url, pool, pool.Close, nil
+		return bench.Target{URL: url, Pool: pool}, pool.Close, nil
 	}
 	if c.DatabaseURL == "" {
 		dir, err := os.MkdirTemp("", "boxoffice-bench-")
 		if err != nil {
-			return "", nil, nil, err
+			return t, nil, err
 		}
-		os.Chmod(dir, 0o755) // the server user must get in when we run as root
 		undo = append(undo, func() { os.RemoveAll(dir) })
+		if err := os.Chmod(dir, 0o755); err != nil { // the server user must get in when we run as root
+			return t, nil, err
+		}
 		c.DataDir = dir
 	}
 	d, err := openDB(ctx, c, log, true)
 	if err != nil {
-		return "", nil, nil, err
+		return t, nil, err
 	}
 	undo = append(undo, func() { d.Close() })
-	if err = prepare(d.Pool); err != nil {
-		return "", nil, nil, err
+	if err = o.Prepare(ctx, d.Pool); err != nil {
+		return t, nil, err
 	}
 	// One load generator stands in for thousands of fans at one address:
 	// per-client limits would measure the limiter, not the site.
 	c.BookingRate, c.SearchRate, c.SignupRate = web.Rate{}, web.Rate{}, web.Rate{}
+	if o.ShortHolds {
+		c.HoldTTL, c.SweepInterval = time.Minute, 5*time.Second
+	}
 	srv, closeSite, err := buildSite(d, c, log)
 	if err != nil {
-		return "", nil, nil, err
+		return t, nil, err
 	}
 	undo = append(undo, closeSite)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, nil, err
+		return t, nil, err
 	}
 	hs := srv.HTTPServer(ln.Addr().String())
-	go hs.Serve(ln)
-	undo = append(undo, func() { hs.Close() })
-	site = "http://" + ln.Addr().String()
-	fmt.Fprintf(os.Stderr, "started Boxoffice at %s\n", site)
-	return site, d.Pool, cleanup, nil
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	undo = append(undo, func() {
+		hs.Close()
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			log.Error("bench server", "err", err)
+		}
+	})
+	t = bench.Target{URL: "http://" + ln.Addr().String(), Pool: d.Pool}
+	fmt.Fprintf(progress, "started Boxoffice at %s\n", t.URL)
+	return t, cleanup, nil
 }

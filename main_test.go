@@ -406,13 +406,33 @@ func TestBadConfiguration(t *testing.T) {
 		{"BOXOFFICE_BOOKING_RATE=fast", "BOXOFFICE_BOOKING_RATE: rate \"fast\": write it as N/min"},
 		{"BOXOFFICE_SEARCH_RATE=NaN/min", "is not a positive number"},
 		{"BOXOFFICE_SEARCH_RATE=60/min,0", "burst \"0\" is not a positive whole number"},
+		{"BOXOFFICE_SIGNUP_RATE=lots", "BOXOFFICE_SIGNUP_RATE: rate \"lots\""},
 		{"BOXOFFICE_MONITOR_INTERVAL=0s", "--monitor-interval must be at least 1s"},
 	} {
-		cmd := exec.CommandContext(context.Background(), binary, "serve")
-		cmd.Env = append(os.Environ(), c.env, "BOXOFFICE_DATA_DIR="+t.TempDir())
-		out, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(out), c.want) {
-			t.Errorf("%s: err %v, output %q; want it to say %q", c.env, err, out, c.want)
+		name, value, _ := strings.Cut(c.env, "=")
+		env := map[string]string{name: value}
+		if name == "STRIPE_SECRET_KEY" {
+			env["STRIPE_PUBLISHABLE_KEY"] = "pk_test_123"
 		}
+		lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+		_, _, err := parseWith("serve", nil, lookup, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want it to say %q", c.env, err, c.want)
+		}
+	}
+	// A live secret key needs the card form's key, and the test is the
+	// parser's, so that the binary need not run.
+	lookup := func(k string) (string, bool) {
+		v, ok := map[string]string{"STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}[k]
+		return v, ok
+	}
+	if _, _, err := parseWith("serve", nil, lookup, io.Discard, nil); err == nil || !strings.Contains(err.Error(), "STRIPE_PUBLISHABLE_KEY is needed") {
+		t.Errorf("live keys without a publishable key: %v", err)
+	}
+	// The binary says the same on its way out.
+	cmd := exec.CommandContext(context.Background(), binary, "serve")
+	cmd.Env = append(os.Environ(), "BOXOFFICE_HOLD_TTL=5s", "BOXOFFICE_DATA_DIR="+t.TempDir())
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--hold-ttl must be at least 1m") {
+		t.Errorf("the binary with a bad setting: %v %q", err, out)
 	}
 }

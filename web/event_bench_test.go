@@ -83,7 +83,7 @@ func BenchmarkEventRender(b *testing.B) {
 
 func BenchmarkEventHandler(b *testing.B) {
 	pool := benchDemo(b)
-	srv := newHandler(pool)
+	srv := newSite(b, pool)
 	for _, c := range []struct {
 		name     string
 		min, max int

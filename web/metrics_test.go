@@ -3,23 +3,19 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/db/dbtest"
-	"github.com/boxoffice/boxoffice/web"
 )
 
 func TestMetrics(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	monitor := booking.NewMonitor(pool, time.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	h := newHandler(pool, func(c *web.Config) { c.Monitor, c.PoolStats = monitor, pool.Stat })
+	h := newSite(t, pool)
+	monitor := h.Monitor
 	ts, metrics := httptest.NewServer(h), httptest.NewServer(h.MetricsHandler())
 	t.Cleanup(ts.Close)
 	t.Cleanup(metrics.Close)

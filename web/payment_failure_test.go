@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/web"
@@ -92,10 +89,9 @@ func TestPaymentsThatGoWrong(t *testing.T) {
 	processor := httptest.NewServer(flaky)
 	t.Cleanup(processor.Close)
 	stripe := payment.NewStripe(payment.StripeConfig{SecretKey: "sk_test_x", WebhookSecret: "whsec_boxoffice", APIURL: processor.URL, Timeout: 300 * time.Millisecond})
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ts := newServer(t, pool, func(c *web.Config) {
-		c.Bookings = booking.NewService(pool, stripe, booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now, quiet)
-		c.Webhooks = stripe
+	ts := newServer(t, pool, func(c *web.SiteConfig) {
+		c.Payments = stripe // with a short timeout
+		c.StripeSecretKey, c.StripeWebhookSecret = "sk_test_x", "whsec_boxoffice"
 	})
 	_, tickets := smallEvent(t, pool, 6)
 	token := signUp(t, ts.URL, "unlucky@example.com")

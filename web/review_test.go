@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
@@ -117,10 +115,12 @@ func TestLiveKeysShowNoTestTexts(t *testing.T) {
 		t.Run(fmt.Sprintf("live %v", live), func(t *testing.T) {
 			t.Parallel()
 			pool := dbtest.New(t)
-			ts := newServer(t, pool, func(c *web.Config) {
-				c.Bookings = booking.NewService(pool, newElementProcessor(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
-					slog.New(slog.NewTextHandler(io.Discard, nil)))
-				c.StripePublishableKey, c.LivePayments = "pk_live_boxoffice", live
+			ts := newServer(t, pool, func(c *web.SiteConfig) {
+				c.Payments = newElementProcessor()
+				c.StripeSecretKey, c.StripePublishableKey, c.StripeWebhookSecret = "sk_test_boxoffice", "pk_test_boxoffice", "whsec_boxoffice"
+				if live {
+					c.StripeSecretKey, c.StripePublishableKey = "sk_live_boxoffice", "pk_live_boxoffice"
+				}
 			})
 			eventID, tickets := smallEvent(t, pool, 3)
 			fan := newBrowser(t, ts.URL)
@@ -197,7 +197,7 @@ func TestCSRFRefusesSameSitePosts(t *testing.T) {
 func TestOperatorEndpointsSayLittle(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	h := newHandler(pool)
+	h := newSite(t, pool)
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	res, err := http.Get(ts.URL + "/metrics")
@@ -236,7 +236,7 @@ func TestOperatorEndpointsSayLittle(t *testing.T) {
 func TestSignupsAreLimitedPerAddress(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	ts := newServer(t, pool, func(c *web.Config) { c.SignupRate = web.Rate{PerMinute: 2, Burst: 2} })
+	ts := newServer(t, pool, func(c *web.SiteConfig) { c.SignupRate = web.Rate{PerMinute: 2, Burst: 2} })
 	signUp(t, ts.URL, "one@example.com")
 	signUp(t, ts.URL, "two@example.com")
 	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/users", strings.NewReader(`{"email":"three@example.com","password":"correct horse battery"}`))
@@ -281,9 +281,8 @@ func TestLookingAtBookingsAsksStripeLittle(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	pays := newElementProcessor()
-	ts := newServer(t, pool, func(c *web.Config) {
-		c.Bookings = booking.NewService(pool, pays, booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
-			slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := newServer(t, pool, func(c *web.SiteConfig) {
+		c.Payments = pays
 		c.StripePublishableKey = "pk_test_boxoffice"
 	})
 	_, tickets := smallEvent(t, pool, 5)

@@ -139,7 +139,7 @@ func TestNoUserEnumeration(t *testing.T) {
 func TestRateLimits(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	ts := newServer(t, pool, func(c *web.Config) {
+	ts := newServer(t, pool, func(c *web.SiteConfig) {
 		c.BookingRate = web.Rate{PerMinute: 6, Burst: 2}
 		c.SearchRate = web.Rate{PerMinute: 30, Burst: 3}
 		c.TrustProxy = true
@@ -193,7 +193,7 @@ func TestRateLimits(t *testing.T) {
 // and does not get it a fresh allowance.
 func TestRateLimitIgnoresForwardedForByDefault(t *testing.T) {
 	t.Parallel()
-	ts := newServer(t, dbtest.New(t), func(c *web.Config) { c.SearchRate = web.Rate{PerMinute: 6, Burst: 1} })
+	ts := newServer(t, dbtest.New(t), func(c *web.SiteConfig) { c.SearchRate = web.Rate{PerMinute: 6, Burst: 1} })
 	codes := []int{}
 	for i := range 3 {
 		req, _ := http.NewRequest("GET", ts.URL+"/api/v1/search?q=jazz", nil)

@@ -20,8 +20,8 @@ import (
 	"github.com/boxoffice/boxoffice/app/search"
 )
 
-// Config is what the web layer needs from main.
-type Config struct {
+// config is what the server is built from (NewSite fills it in).
+type config struct {
 	Log      *slog.Logger
 	Events   *event.Service
 	Search   *search.Service
@@ -79,8 +79,8 @@ type Server struct {
 	metrics         *metrics
 }
 
-// NewServer builds the router with every route and middleware.
-func NewServer(cfg Config) *Server {
+// newServer builds the router with every route and middleware.
+func newServer(cfg config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -14,11 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/booking"
-	"github.com/boxoffice/boxoffice/app/event"
-	"github.com/boxoffice/boxoffice/app/payment"
-	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/web"
@@ -37,30 +33,27 @@ func demoServer(t *testing.T) *httptest.Server {
 	return newServer(t, pool)
 }
 
-func newServer(t testing.TB, pool *pgxpool.Pool, opts ...func(*web.Config)) *httptest.Server {
+func newServer(t testing.TB, pool *pgxpool.Pool, opts ...func(*web.SiteConfig)) *httptest.Server {
 	t.Helper()
-	ts := httptest.NewServer(newHandler(pool, opts...))
+	ts := httptest.NewServer(newSite(t, pool, opts...))
 	t.Cleanup(ts.Close)
 	return ts
 }
 
-// newHandler wires the services on pool as main does, with the demo
-// processor and the default booking rules, changed by opts.
-func newHandler(pool *pgxpool.Pool, opts ...func(*web.Config)) *web.Server {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	events := event.NewService(pool, time.Now)
-	cfg := web.Config{
-		Log:      quiet,
-		Events:   events,
-		Search:   search.NewService(pool, events, time.Now),
-		Accounts: account.NewService(pool, time.Now),
-		Bookings: booking.NewService(pool, payment.NewDemo(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now, quiet),
-		Ready:    func(ctx context.Context) error { return pool.Ping(ctx) },
-	}
+// newSite wires the site on pool as main does (web.NewSite), with the
+// demo processor and the default booking rules, changed by opts.
+func newSite(t testing.TB, pool *pgxpool.Pool, opts ...func(*web.SiteConfig)) *web.Site {
+	t.Helper()
+	cfg := web.SiteConfig{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return web.NewServer(cfg)
+	site, err := web.NewSite(pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { site.Close() })
+	return site
 }
 
 func get(t *testing.T, url string) (*http.Response, *goquery.Document) {
@@ -216,7 +209,7 @@ func TestSecurityHeaders(t *testing.T) {
 		name   string
 		stripe bool
 	}{{"demo", false}, {"stripe", true}} {
-		ts := newServer(t, pool, func(cfg *web.Config) {
+		ts := newServer(t, pool, func(cfg *web.SiteConfig) {
 			if c.stripe {
 				cfg.StripePublishableKey = "pk_test_x"
 			}

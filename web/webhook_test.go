@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stripe/stripe-go/v76/webhook"
 
-	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/web"
@@ -24,11 +21,9 @@ import (
 func TestStripeWebhook(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	stripe := payment.NewStripe(payment.StripeConfig{SecretKey: "sk_test_x", WebhookSecret: "whsec_boxoffice"})
-	ts := newServer(t, pool, func(c *web.Config) {
-		c.Webhooks = stripe
-		c.Bookings = booking.NewService(pool, newElementProcessor(), booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
-			slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := newServer(t, pool, func(c *web.SiteConfig) {
+		c.StripeSecretKey, c.StripeWebhookSecret = "sk_test_x", "whsec_boxoffice"
+		c.Payments = newElementProcessor()
 	})
 	_, tickets := smallEvent(t, pool, 5)
 	token := signUp(t, ts.URL, "hooked@example.com")
@@ -96,9 +91,8 @@ func TestCheckoutWithPaymentElement(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	pays := newElementProcessor()
-	ts := newServer(t, pool, func(c *web.Config) {
-		c.Bookings = booking.NewService(pool, pays, booking.Config{HoldTTL: 10 * time.Minute, MaxTickets: 8}, time.Now,
-			slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := newServer(t, pool, func(c *web.SiteConfig) {
+		c.Payments = pays
 		c.StripePublishableKey = "pk_test_boxoffice"
 	})
 	eventID, tickets := smallEvent(t, pool, 5)

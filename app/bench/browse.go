@@ -20,6 +20,7 @@ import (
 // often than others), section maps, searches and ticket JSON.
 type Mix struct {
 	events   []int64 // most popular first
+	small    []int64 // events of at most 2,500 seats, whose tickets list whole
 	sections [][2]int64
 	searches []string
 	zipf     func(*rand.Rand) int
@@ -36,6 +37,16 @@ func BuildMix(ctx context.Context, pool *pgxpool.Pool) (*Mix, error) {
 		return nil, err
 	}
 	if m.events, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+		return nil, err
+	}
+	// A large event's tickets come a section at a time (the sections
+	// below); whole lists only for the others.
+	rows, err = pool.Query(ctx, `SELECT e.id FROM events e JOIN venues v ON v.id = e.venue_id
+		WHERE v.capacity <= 2500 AND e.starts_at > now() ORDER BY e.starts_at, e.id LIMIT 500`)
+	if err != nil {
+		return nil, err
+	}
+	if m.small, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
 		return nil, err
 	}
 	rows, err = pool.Query(ctx, `SELECT e.id, s.id FROM events e JOIN venues v ON v.id = e.venue_id JOIN sections s ON s.venue_id = v.id
@@ -81,8 +92,13 @@ func (m *Mix) next(rng *rand.Rand) (string, string) {
 		return "section map", fmt.Sprintf("/event/%d/sections/%d", s[0], s[1])
 	case r < 90:
 		return "search", "/search?q=" + url.QueryEscape(m.searches[rng.IntN(len(m.searches))])
+	case len(m.sections) > 0 && (len(m.small) == 0 || rng.IntN(2) == 0):
+		s := m.sections[rng.IntN(len(m.sections))]
+		return "tickets json", fmt.Sprintf("/api/v1/events/%d/tickets?section=%d&status=available", s[0], s[1])
+	case len(m.small) > 0:
+		return "tickets json", fmt.Sprintf("/api/v1/events/%d/tickets?status=available", m.small[rng.IntN(len(m.small))])
 	default:
-		return "tickets json", fmt.Sprintf("/api/v1/events/%d/tickets?status=available", m.events[m.zipf(rng)])
+		return "event page", fmt.Sprintf("/event/%d", m.events[m.zipf(rng)])
 	}
 }
 

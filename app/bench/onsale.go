@@ -406,8 +406,11 @@ func reportProgress(ctx context.Context, cfg OnsaleConfig, rep *OnsaleReport, st
 			return
 		case <-t.C:
 			var sold, held int
-			cfg.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'sold'), count(*) FILTER (WHERE status = 'reserved' AND reserved_until > now())
-				FROM tickets WHERE event_id = $1`, cfg.EventID).Scan(&sold, &held)
+			if err := cfg.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'sold'), count(*) FILTER (WHERE status = 'reserved' AND reserved_until > now())
+				FROM tickets WHERE event_id = $1`, cfg.EventID).Scan(&sold, &held); err != nil {
+				progress("could not count the seats taken: %v", err)
+				continue
+			}
 			holds := atomic.LoadInt64(&rep.Holds)
 			rep.PeakHoldsPerSec = max(rep.PeakHoldsPerSec, float64(holds-lastHolds))
 			lastHolds = holds
@@ -435,34 +438,36 @@ func soldOutAfter(ctx context.Context, cfg OnsaleConfig, seats int, start time.T
 }
 
 // WriteText writes the report as a person reads it.
-func (r *OnsaleReport) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "\non-sale: %d buyers, %d seats, %v\n", r.Buyers, r.Seats, r.Duration.Round(time.Millisecond))
+func (r *OnsaleReport) WriteText(out io.Writer) error {
+	w := &errWriter{w: out}
+	w.printf("\non-sale: %d buyers, %d seats, %v\n", r.Buyers, r.Seats, r.Duration.Round(time.Millisecond))
 	if r.SoldOutAfter > 0 {
-		fmt.Fprintf(w, "sold out after %v\n", r.SoldOutAfter.Round(time.Millisecond))
+		w.printf("sold out after %v\n", r.SoldOutAfter.Round(time.Millisecond))
 	} else {
-		fmt.Fprintln(w, "not sold out")
+		w.printf("not sold out\n")
 	}
-	fmt.Fprintf(w, "holds %d (%.0f/s), confirmed %d (%.0f/s), conflicts %d, declined %d, abandoned %d, 5xx %d, other errors %d\n",
+	w.printf("holds %d (%.0f/s), confirmed %d (%.0f/s), conflicts %d, declined %d, abandoned %d, 5xx %d, other errors %d\n",
 		r.Holds, r.HoldsPerSec, r.Confirmed, r.PaidPerSec, r.Conflicts, r.Declined, r.Abandoned, r.ServerErrors, r.OtherErrors)
 	if r.RushTime > 0 {
-		fmt.Fprintf(w, "rush (until 95%% of seats were taken): %v, %.0f holds/s; best second %.0f holds\n",
+		w.printf("rush (until 95%% of seats were taken): %v, %.0f holds/s; best second %.0f holds\n",
 			r.RushTime.Round(time.Second), r.RushHoldsPerSec, r.PeakHoldsPerSec)
 	}
 	holdsPerSec, which := r.RushHoldsPerSec, "rush holds/s"
 	if r.RushTime == 0 { // a run too small to have a rush
 		holdsPerSec, which = r.HoldsPerSec, "holds/s"
 	}
-	fmt.Fprintf(w, "ceiling: %.0f lock-and-update tx/s from %d clients (p50 %.1f ms, p99 %.1f ms); %s are %.1f%% of it\n",
+	w.printf("ceiling: %.0f lock-and-update tx/s from %d clients (p50 %.1f ms, p99 %.1f ms); %s are %.1f%% of it\n",
 		r.Ceiling.TxPerSec, r.Ceiling.Clients, r.Ceiling.Latency.P50, r.Ceiling.Latency.P99, which, 100*holdsPerSec/r.Ceiling.TxPerSec)
-	fmt.Fprintf(w, "\n| step | count | p50 | p95 | p99 |\n| --- | --- | --- | --- | --- |\n")
+	w.printf("\n| step | count | p50 | p95 | p99 |\n| --- | --- | --- | --- | --- |\n")
 	for _, step := range []string{"event page", "tickets json", "hold", "pay", "event json"} {
 		if l, ok := r.Steps[step]; ok {
-			fmt.Fprintf(w, "| %s | %d | %.1f ms | %.1f ms | %.1f ms |\n", step, l.Count, l.P50, l.P95, l.P99)
+			w.printf("| %s | %d | %.1f ms | %.1f ms | %.1f ms |\n", step, l.Count, l.P50, l.P95, l.P99)
 		}
 	}
 	if len(r.Invariant) == 0 {
-		fmt.Fprintln(w, "\ninvariant: holds (no ticket in two live bookings, sold count = confirmed bookings' tickets, every confirmed booking's tickets sold to it)")
+		w.printf("\ninvariant: holds (no ticket in two live bookings, sold count = confirmed bookings' tickets, every confirmed booking's tickets sold to it)\n")
 	} else {
-		fmt.Fprintf(w, "\nINVARIANT BROKEN: %v\n", r.Invariant)
+		w.printf("\nINVARIANT BROKEN: %v\n", r.Invariant)
 	}
+	return w.err
 }

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app/account"
+	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/payment"
+	"github.com/boxoffice/boxoffice/app/search"
+	"github.com/boxoffice/boxoffice/db"
+)
+
+// SiteConfig is what the site is built from besides its database: main
+// reads it from flags and the environment; tests change what they test.
+type SiteConfig struct {
+	Log *slog.Logger
+	Now func() time.Time // nil: time.Now
+
+	HoldTTL      time.Duration // 0: 10 minutes
+	MaxTickets   int           // 0: 8
+	SeatMapLimit int           // 0: 2,500
+
+	BookingRate, SearchRate, SignupRate Rate
+	TrustProxy                          bool
+
+	// Stripe's keys; with no secret key payments go through the demo
+	// processor. A live secret key (sk_live_) makes checkout show no test
+	// cards.
+	StripeSecretKey, StripePublishableKey, StripeWebhookSecret string
+	// StripeAPIURL replaces Stripe's address (a fake Stripe in tests).
+	StripeAPIURL string
+	// Payments replaces the processor the keys choose (tests).
+	Payments booking.Payments
+}
+
+// Site is Boxoffice wired together on one database: the services, the
+// HTTP server in front of them, and the background work (the expiry
+// sweeper and the invariant monitor). main and the tests build it the
+// same way.
+type Site struct {
+	*Server
+	Bookings *booking.Service
+	Monitor  *booking.Monitor
+	migrator *db.Migrator
+}
+
+// NewSite wires the services on pool into a server.
+func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.HoldTTL == 0 {
+		cfg.HoldTTL = 10 * time.Minute
+	}
+	if cfg.MaxTickets == 0 {
+		cfg.MaxTickets = 8
+	}
+	migrator, err := db.NewMigrator(pool, nil)
+	if err != nil {
+		return nil, err
+	}
+	var processor booking.Payments = payment.NewDemo()
+	var webhooks WebhookVerifier
+	if cfg.StripeSecretKey != "" {
+		stripe := payment.NewStripe(payment.StripeConfig{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIURL: cfg.StripeAPIURL})
+		processor, webhooks = stripe, stripe
+	}
+	if cfg.Payments != nil {
+		processor = cfg.Payments
+	}
+	events := event.NewService(pool, cfg.Now)
+	bookings := booking.NewService(pool, processor, booking.Config{HoldTTL: cfg.HoldTTL, MaxTickets: cfg.MaxTickets}, cfg.Now, cfg.Log)
+	monitor := booking.NewMonitor(pool, cfg.Now, cfg.Log)
+	srv := newServer(config{
+		Log:                  cfg.Log,
+		Events:               events,
+		Search:               search.NewService(pool, events, cfg.Now),
+		Accounts:             account.NewService(pool, cfg.Now),
+		Bookings:             bookings,
+		Webhooks:             webhooks,
+		StripePublishableKey: cfg.StripePublishableKey,
+		LivePayments:         strings.HasPrefix(cfg.StripeSecretKey, "sk_live_"),
+		Now:                  cfg.Now,
+		SeatMapLimit:         cfg.SeatMapLimit,
+		BookingRate:          cfg.BookingRate,
+		SearchRate:           cfg.SearchRate,
+		SignupRate:           cfg.SignupRate,
+		TrustProxy:           cfg.TrustProxy,
+		Monitor:              monitor,
+		PoolStats:            pool.Stat,
+		Ready: func(ctx context.Context) error {
+			if err := pool.Ping(ctx); err != nil {
+				return fmt.Errorf("database unreachable: %w", err)
+			}
+			if pending, err := migrator.Pending(ctx); err != nil || pending {
+				return fmt.Errorf("schema not current (pending migrations: %v, %v)", pending, err)
+			}
+			return nil
+		},
+	})
+	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, migrator: migrator}, nil
+}
+
+// Start runs the expiry sweeper (every sweep) and the invariant monitor
+// (every check) until stop is called; stop waits for them.
+func (s *Site) Start(sweep, check time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	workers.Go(func() { s.Bookings.RunSweeper(ctx, sweep) })
+	workers.Go(func() { s.Monitor.Run(ctx, check) })
+	return func() { cancel(); workers.Wait() }
+}
+
+// Close lets go of what NewSite opened (not the pool, which is the
+// caller's).
+func (s *Site) Close() error { return s.migrator.Close() }
