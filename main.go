@@ -251,10 +251,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 		}
 	}()
 	if d.Cluster != nil {
-		supervising, stopSupervising := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { d.Cluster.Supervise(supervising, time.Second); close(done) }()
-		defer func() { stopSupervising(); <-done }() // before the cluster stops
+		d.Cluster.Supervise(time.Second) // until d.Close stops it
 	}
 	if c.DemoData {
 		t0 := time.Now()

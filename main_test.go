@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/db/dbtest"
+	"github.com/boxoffice/boxoffice/db/embedded"
 )
 
 // These tests run the real binary, as an operator would.
@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 // user when tests run as root.
 func dataDir(t *testing.T) string {
 	t.Helper()
-	if _, err := db.FindServerBinaries(); err != nil {
+	if _, err := embedded.FindServerBinaries(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal(err)
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/db/dbtest"
+	"github.com/boxoffice/boxoffice/db/embedded"
 )
 
 // client is a fan's API client for the reliability tests; short timeouts,
@@ -115,7 +116,7 @@ func availableTickets(t *testing.T, base string, n int) (int64, []int64) {
 func openCluster(t *testing.T, dir string) *pgxpool.Pool {
 	t.Helper()
 	ctx := context.Background()
-	c, err := db.StartCluster(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := embedded.Start(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	dir := dataDir(t)
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cluster, err := db.StartCluster(ctx, dir, quiet)
+	cluster, err := embedded.Start(ctx, dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +391,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	// answers meanwhile (checked below; a minute without them is a failure).
 	waitFor(time.Minute, func() bool { return time.Since(stopped) >= 4*time.Second && answered(stopped, all) >= 20 })
 	restarted := time.Now()
-	if cluster, err = db.StartCluster(ctx, dir, quiet); err != nil {
+	if cluster, err = embedded.Start(ctx, dir, quiet); err != nil {
 		t.Fatal(err)
 	}
 	up := time.Now()

@@ -1,6 +1,7 @@
 // Package db opens Boxoffice's PostgreSQL: an existing server through
-// DATABASE_URL, or a cluster of its own (see Cluster). It owns the schema
-// migrations and the transaction helper every module uses.
+// DATABASE_URL, or a cluster of its own (package embedded runs it). It owns
+// the schema migrations, the transaction helper every module uses, and the
+// one reading of database errors as "unavailable".
 package db
 
 import (
@@ -17,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/db/embedded"
 )
 
 // Config says which database to open.
@@ -30,7 +33,7 @@ type Config struct {
 // own server, the cluster behind it.
 type DB struct {
 	Pool    *pgxpool.Pool
-	Cluster *Cluster // nil with DATABASE_URL
+	Cluster *embedded.Cluster // nil with DATABASE_URL
 }
 
 // DatabaseName is the database Boxoffice uses inside its embedded cluster.
@@ -42,7 +45,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	d := &DB{}
 	url := cfg.URL
 	if url == "" {
-		c, err := StartCluster(ctx, cfg.DataDir, log)
+		c, err := embedded.Start(ctx, cfg.DataDir, log)
 		if err != nil {
 			return nil, err
 		}

@@ -90,11 +90,7 @@ func TestStripeWebhook(t *testing.T) {
 func TestCheckoutWithPaymentElement(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	pays := newElementProcessor()
-	ts := newServer(t, pool, func(c *web.SiteConfig) {
-		c.Payments = pays
-		c.StripePublishableKey = "pk_test_boxoffice"
-	})
+	ts, pays := elementServer(t, pool)
 	eventID, tickets := smallEvent(t, pool, 5)
 	fan := newBrowser(t, ts.URL)
 	_, form := fan.get("/signup")

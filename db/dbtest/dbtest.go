@@ -26,12 +26,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/db/embedded"
 )
 
 type server struct {
 	adminURL string // a database to run CREATE/DROP DATABASE from
 	urlFor   func(string) string
-	cluster  *db.Cluster // nil with TEST_DATABASE_URL
+	cluster  *embedded.Cluster // nil with TEST_DATABASE_URL
 	tempDir  string
 	template string
 
@@ -95,7 +96,7 @@ func start() (*server, error) {
 			return nil, err
 		}
 		s.tempDir = dir
-		c, err := db.StartCluster(ctx, dir, Logger(),
+		c, err := embedded.Start(ctx, dir, Logger(),
 			// Test data is thrown away: trade durability for speed.
 			"fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200")
 		if err != nil {

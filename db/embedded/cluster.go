@@ -1,4 +1,9 @@
-package db
+// Package embedded runs the PostgreSQL server Boxoffice keeps for itself
+// when no DATABASE_URL is given: it creates the cluster, starts and adopts
+// the server process, starts it again when it dies, and stops it. It is a
+// process supervisor, kept apart from package db's data access so that
+// the modules that use the database do not import one.
+package embedded
 
 import (
 	"bufio"
@@ -11,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -35,9 +41,12 @@ type Cluster struct {
 	settings []string
 	lock     *os.File
 	owner    *osUser // nil unless we run the server as another user (we are root)
-	pid      int     // postmaster pid
-	exited   chan struct{}
-	stopped  bool
+
+	mu              sync.Mutex // guards what the supervisor changes while others read it
+	pid             int        // postmaster pid
+	exited          chan struct{}
+	stopped         bool
+	stopSupervising func()
 }
 
 // superuser is the bootstrap role initdb creates; it is independent of the OS
@@ -48,12 +57,12 @@ const superuser = "boxoffice"
 // is 108 bytes on Linux, 104 on macOS), minus the terminating NUL.
 const maxSocketPath = 103
 
-// StartCluster creates the cluster in dir on first use, or finds the one a
+// Start creates the cluster in dir on first use, or finds the one a
 // previous run left (still running after a crash, or stopped with a stale
 // lock file), and returns once it accepts connections.
 //
 // Settings are extra server settings ("fsync=off") for this run.
-func StartCluster(ctx context.Context, dir string, log *slog.Logger, settings ...string) (*Cluster, error) {
+func Start(ctx context.Context, dir string, log *slog.Logger, settings ...string) (*Cluster, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("data directory %q: %w", dir, err)
@@ -91,7 +100,24 @@ func (c *Cluster) LogPath() string { return filepath.Join(c.Dir, "postgres.log")
 func (c *Cluster) socketPath() string { return filepath.Join(c.DataDir(), ".s.PGSQL.5432") }
 
 // PID is the postmaster's process id.
-func (c *Cluster) PID() int { return c.pid }
+func (c *Cluster) PID() int {
+	pid, _ := c.process()
+	return pid
+}
+
+// process is the server process: its pid, and a channel closed when it
+// exits (nil for one adopted from a previous run, which is not our child).
+func (c *Cluster) process() (int, chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pid, c.exited
+}
+
+func (c *Cluster) setProcess(pid int, exited chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pid, c.exited = pid, exited
+}
 
 // URL is the connection string for database name on this cluster.
 func (c *Cluster) URL(database string) string {
@@ -156,7 +182,7 @@ func (c *Cluster) start(ctx context.Context) error {
 	// A previous run that was killed leaves its server running; use it.
 	if pid, ok := c.runningPostmaster(); ok {
 		c.log.Info("found running postgres left by a previous run", "pid", pid, "dir", c.DataDir())
-		c.pid = pid
+		c.setProcess(pid, nil)
 		if err := c.waitReady(ctx, 60*time.Second); err != nil {
 			return fmt.Errorf("postgres (pid %d) is running in %s but does not accept connections: %w", pid, c.DataDir(), err)
 		}
@@ -187,11 +213,10 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
-	c.pid = cmd.Process.Pid
 	exited := make(chan struct{}) // this process's, whatever c.exited is later
-	c.exited = exited
+	c.setProcess(cmd.Process.Pid, exited)
 	go func() { _ = cmd.Wait(); close(exited) }()
-	c.log.Info("started postgres", "pid", c.pid, "dir", c.DataDir(), "log", c.LogPath())
+	c.log.Info("started postgres", "pid", cmd.Process.Pid, "dir", c.DataDir(), "log", c.LogPath())
 
 	if err := c.waitReady(ctx, 5*time.Minute); err != nil {
 		_ = c.shutdown()
@@ -293,14 +318,15 @@ func (c *Cluster) waitReady(ctx context.Context, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var lastErr error
+	pid, exited := c.process()
 	for {
 		select {
-		case <-c.exited:
+		case <-exited:
 			return fmt.Errorf("postgres exited during start-up")
 		default:
 		}
-		if c.exited == nil && !processAlive(c.pid) {
-			return fmt.Errorf("postgres (pid %d) exited", c.pid)
+		if exited == nil && !processAlive(pid) {
+			return fmt.Errorf("postgres (pid %d) exited", pid)
 		}
 		pingCtx, cancelPing := context.WithTimeout(ctx, 2*time.Second)
 		conn, err := pgx.Connect(pingCtx, c.URL("postgres"))
@@ -321,11 +347,21 @@ func (c *Cluster) waitReady(ctx context.Context, timeout time.Duration) error {
 
 // Supervise starts the server again whenever it is found dead (killed by
 // hand or by the kernel's OOM killer, or crashed), checking every interval,
-// until ctx ends. The server recovers from its write-ahead log as after
-// any crash; meanwhile requests get 503s and /readyz says not ready.
-//
-// Stop must not be called until Supervise has returned.
-func (c *Cluster) Supervise(ctx context.Context, interval time.Duration) {
+// until Stop. The server recovers from its write-ahead log as after any
+// crash; meanwhile requests get 503s and /readyz says not ready.
+func (c *Cluster) Supervise(interval time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped || c.stopSupervising != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	c.stopSupervising = func() { cancel(); <-done }
+	go func() { defer close(done); c.supervise(ctx, interval) }()
+}
+
+func (c *Cluster) supervise(ctx context.Context, interval time.Duration) {
 	wait := interval
 	for {
 		select {
@@ -337,7 +373,7 @@ func (c *Cluster) Supervise(ctx context.Context, interval time.Duration) {
 			wait = interval
 			continue
 		}
-		c.log.Error("postgres is not running; starting it again", "pid", c.pid)
+		c.log.Error("postgres is not running; starting it again", "pid", c.PID())
 		if err := c.start(ctx); err != nil {
 			if ctx.Err() != nil {
 				return
@@ -348,22 +384,23 @@ func (c *Cluster) Supervise(ctx context.Context, interval time.Duration) {
 			c.log.Error("start postgres again", "err", err, "next_try_in", wait)
 			continue
 		}
-		c.log.Info("postgres is back", "pid", c.pid)
+		c.log.Info("postgres is back", "pid", c.PID())
 	}
 }
 
 // running reports whether the server is alive: the one we started, or
 // the one we adopted from a previous run.
 func (c *Cluster) running() bool {
-	if c.exited != nil {
+	pid, exited := c.process()
+	if exited != nil {
 		select {
-		case <-c.exited:
+		case <-exited:
 			return false
 		default:
 			return true
 		}
 	}
-	return processAlive(c.pid) && isPostgres(c.pid)
+	return processAlive(pid) && isPostgres(pid)
 }
 
 // CreateDatabase creates database name unless it exists.
@@ -387,52 +424,62 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
-// Stop shuts the server down ("fast" mode: open sessions are ended, committed
-// data is on disk) and waits for it to exit, then releases the data directory.
+// Stop stops supervising, shuts the server down ("fast" mode: open
+// sessions are ended, committed data is on disk) and waits for it to exit,
+// then releases the data directory.
 func (c *Cluster) Stop() error {
+	c.mu.Lock()
 	if c.stopped {
+		c.mu.Unlock()
 		return nil
 	}
 	c.stopped = true
+	stopSupervising := c.stopSupervising
+	c.mu.Unlock()
+	if stopSupervising != nil {
+		stopSupervising() // before the server stops, or it would start it again
+	}
 	defer c.unlock()
 	return c.shutdown()
 }
 
 // shutdown stops the server process, keeping the data directory's lock.
 func (c *Cluster) shutdown() error {
-	if c.pid == 0 {
+	pid, exited := c.process()
+	if pid == 0 {
 		return nil
 	}
-	if err := syscall.Kill(c.pid, syscall.SIGINT); err != nil {
+	if err := syscall.Kill(pid, syscall.SIGINT); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
 			return nil
 		}
-		return fmt.Errorf("stop postgres (pid %d): %w", c.pid, err)
+		return fmt.Errorf("stop postgres (pid %d): %w", pid, err)
 	}
-	if c.waitExit(60 * time.Second) {
-		c.log.Info("stopped postgres", "pid", c.pid)
+	if waitExit(pid, exited, 60*time.Second) {
+		c.log.Info("stopped postgres", "pid", pid)
 		return nil
 	}
 	// Immediate shutdown: the server recovers from WAL on its next start.
-	_ = syscall.Kill(c.pid, syscall.SIGQUIT)
-	if c.waitExit(10 * time.Second) {
+	_ = syscall.Kill(pid, syscall.SIGQUIT)
+	if waitExit(pid, exited, 10*time.Second) {
 		return nil
 	}
-	return fmt.Errorf("postgres (pid %d) did not stop", c.pid)
+	return fmt.Errorf("postgres (pid %d) did not stop", pid)
 }
 
-func (c *Cluster) waitExit(timeout time.Duration) bool {
+// waitExit waits for the server process to end: through exited when it is
+// our child, else by polling.
+func waitExit(pid int, exited chan struct{}, timeout time.Duration) bool {
 	deadline := time.After(timeout)
-	if c.exited != nil {
+	if exited != nil {
 		select {
-		case <-c.exited:
+		case <-exited:
 			return true
 		case <-deadline:
 			return false
 		}
 	}
-	// Not our child (adopted after a crash): poll.
-	for processAlive(c.pid) && isPostgres(c.pid) {
+	for processAlive(pid) && isPostgres(pid) {
 		select {
 		case <-deadline:
 			return false

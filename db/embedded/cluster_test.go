@@ -1,4 +1,4 @@
-package db_test
+package embedded_test
 
 import (
 	"bufio"
@@ -15,15 +15,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/db/dbtest"
+	"github.com/boxoffice/boxoffice/db/embedded"
 )
 
 // clusterDir is a directory the server user can reach even when tests run
 // as root (t.TempDir's folders are closed to other users).
 func clusterDir(t *testing.T) string {
 	t.Helper()
-	if _, err := db.FindServerBinaries(); err != nil {
+	if _, err := embedded.FindServerBinaries(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatal(err)
 		}
@@ -40,9 +40,9 @@ func clusterDir(t *testing.T) string {
 	return dir
 }
 
-func startCluster(t *testing.T, dir string) *db.Cluster {
+func startCluster(t *testing.T, dir string) *embedded.Cluster {
 	t.Helper()
-	c, err := db.StartCluster(context.Background(), dir, dbtest.Logger(), "fsync=off")
+	c, err := embedded.Start(context.Background(), dir, dbtest.Logger(), "fsync=off")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func startCluster(t *testing.T, dir string) *db.Cluster {
 	return c
 }
 
-func connect(t *testing.T, c *db.Cluster) *pgx.Conn {
+func connect(t *testing.T, c *embedded.Cluster) *pgx.Conn {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, c.URL("postgres"))
@@ -100,7 +100,7 @@ func TestClusterSecondProcessIsRefused(t *testing.T) {
 	t.Parallel()
 	dir := clusterDir(t)
 	startCluster(t, dir)
-	_, err := db.StartCluster(context.Background(), dir, dbtest.Logger())
+	_, err := embedded.Start(context.Background(), dir, dbtest.Logger())
 	if err == nil || !strings.Contains(err.Error(), "in use by another Boxoffice process") {
 		t.Fatalf("second StartCluster on the same directory: err = %v, want 'in use'", err)
 	}
@@ -185,7 +185,7 @@ func TestClusterHelperProcess(t *testing.T) {
 		t.Skip("helper process for TestClusterSurvivesKill9")
 	}
 	ctx := context.Background()
-	c, err := db.StartCluster(ctx, dir, dbtest.Logger(), "fsync=off")
+	c, err := embedded.Start(ctx, dir, dbtest.Logger(), "fsync=off")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestClusterHelperProcess(t *testing.T) {
 	time.Sleep(time.Minute) // until killed
 }
 
-func assertRow(t *testing.T, c *db.Cluster, want string) {
+func assertRow(t *testing.T, c *embedded.Cluster, want string) {
 	t.Helper()
 	var got string
 	if err := connect(t, c).QueryRow(context.Background(), "SELECT note FROM marker").Scan(&got); err != nil {
