@@ -342,14 +342,23 @@ func (c *client) get(ctx context.Context, step, path string) (int, error) {
 }
 
 // soldOut asks whether any ticket is left or held.
+// A large event's tickets are listed a section at a time.
 func (c *client) soldOut(ctx context.Context, eventID int64) bool {
-	var ev struct{ Available, Total int }
+	var ev eventJSON
 	if _, err := c.call(ctx, "event json", "GET", fmt.Sprintf("/api/v1/events/%d", eventID), nil, &ev); err != nil {
 		return true
 	}
-	var held struct{ Tickets []ticket }
-	c.call(ctx, "tickets json", "GET", fmt.Sprintf("/api/v1/events/%d/tickets?status=reserved", eventID), nil, &held)
-	return ev.Available == 0 && len(held.Tickets) == 0
+	if ev.Available > 0 {
+		return false
+	}
+	for _, s := range ev.Sections {
+		var held struct{ Tickets []ticket }
+		code, err := c.call(ctx, "tickets json", "GET", fmt.Sprintf("/api/v1/events/%d/tickets?section=%d&status=reserved", eventID, s.ID), nil, &held)
+		if err != nil || code != 200 || len(held.Tickets) > 0 {
+			return err != nil // not sold out while seats are held (or the answer is unclear)
+		}
+	}
+	return true
 }
 
 // pickSeats chooses want seats side by side (same section and row,

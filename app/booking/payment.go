@@ -163,8 +163,15 @@ func (s *Service) intent(ctx context.Context, b *Booking, recent bool) (payment.
 	if err != nil {
 		return payment.Intent{}, s.unreachable(err)
 	}
-	if err := s.notePayment(ctx, b.ID, in); err != nil {
+	noted, err := s.notePayment(ctx, b.ID, in)
+	if err != nil {
 		return payment.Intent{}, err
+	}
+	if !noted {
+		// The booking ended while its payment was being made: nobody may
+		// pay a payment no booking will ever match.
+		s.cancelPayments(ctx, in.ID)
+		return payment.Intent{}, notPending("no longer held")
 	}
 	b.PaymentProvider, b.PaymentID = in.Provider, in.ID
 	s.intents.Put(in.ID, in)

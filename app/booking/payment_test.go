@@ -263,3 +263,46 @@ func TestPartialRefundKeepsTheTickets(t *testing.T) {
 	}
 	checkInvariant(t, f.pool)
 }
+
+// cancelling is the demo processor through which the fan cancels their
+// booking while its payment is being made.
+type cancelling struct {
+	counting
+	cancel func()
+	made   payment.Intent
+}
+
+func (c *cancelling) CreateIntent(ctx context.Context, r payment.Request) (payment.Intent, error) {
+	in, err := c.Demo.CreateIntent(ctx, r)
+	c.made = in
+	c.cancel()
+	return in, err
+}
+
+// A payment made for a booking that ended meanwhile is cancelled, not
+// handed out: no booking would ever match the money.
+func TestAPaymentForABookingThatEndedIsCancelled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, 5, 1)
+	pays := &cancelling{counting: counting{Demo: f.demo}}
+	svc := serviceWith(f, pays)
+	b, err := svc.HoldTickets(ctx, f.fans[0], f.tickets[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pays.cancel = func() {
+		if _, err := svc.CancelBooking(ctx, f.fans[0], b.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := svc.PayBooking(ctx, f.fans[0], b.ID, "pm_card_visa"); code(err) != "booking_not_pending" {
+		t.Errorf("paying while the booking is cancelled: %v, want booking_not_pending", err)
+	}
+	if n := pays.charges(); n != 0 {
+		t.Errorf("charged %d times", n)
+	}
+	if s := intentStatus(t, pays, pays.made.ID); s != payment.StatusCanceled {
+		t.Errorf("the payment made for the cancelled booking is %s, want canceled", s)
+	}
+}

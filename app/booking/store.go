@@ -345,14 +345,23 @@ func (s *Service) sweepExpired(ctx context.Context, now time.Time) (int, []strin
 
 // notePayment records on pending booking id the payment made for it,
 // before anyone can pay it, so that its outcome can be matched to the
-// booking however it arrives.
-func (s *Service) notePayment(ctx context.Context, id int64, in payment.Intent) error {
-	_, err := s.pool.Exec(ctx, `UPDATE bookings SET payment_provider = $2, payment_id = $3, updated_at = $4
-		WHERE id = $1 AND status = 'pending' AND payment_id IS NULL`, id, in.Provider, in.ID, s.now())
+// booking however it arrives. It reports whether the booking has that
+// payment now (false: it ended meanwhile, or has another).
+func (s *Service) notePayment(ctx context.Context, id int64, in payment.Intent) (bool, error) {
+	var noted string
+	err := s.pool.QueryRow(ctx, `
+		WITH noted AS (
+			UPDATE bookings SET payment_provider = $2, payment_id = $3, updated_at = $4
+			WHERE id = $1 AND status = 'pending' AND payment_id IS NULL
+			RETURNING payment_id
+		)
+		SELECT payment_id FROM noted
+		UNION ALL SELECT coalesce(payment_id, '') FROM bookings WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM noted)`,
+		id, in.Provider, in.ID, s.now()).Scan(&noted)
 	if err != nil {
-		return fmt.Errorf("note the payment of booking %d: %w", id, err)
+		return false, fmt.Errorf("note the payment of booking %d: %w", id, err)
 	}
-	return nil
+	return noted == in.ID, nil
 }
 
 // bookingOfPayment finds the booking a payment was made for: only the
