@@ -187,4 +187,8 @@ func TestStripeIntentsAgainstStripeMock(t *testing.T) {
 	if !errors.As(err, &declined) {
 		t.Fatalf("confirming an intent against stripe-mock: %v, want a request it accepts", err)
 	}
+	// Cancelling it when its booking ends: a request Stripe accepts.
+	if err := s.CancelIntent(ctx, in.ID); err != nil {
+		t.Fatalf("CancelIntent against stripe-mock: %v", err)
+	}
 }
