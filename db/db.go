@@ -75,6 +75,11 @@ func NewPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 		pc.MaxConns = maxConns
 	}
 	pc.ConnConfig.RuntimeParams["application_name"] = "boxoffice"
+	// Boxoffice runs many short queries at once: a parallel plan starts
+	// worker processes for each, which under a crowd costs far more than it
+	// saves (a booking's tickets, planned so on fresh tables, made the first
+	// on-sale twelve times slower). No query here should depend on one.
+	pc.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
 	pc.ConnConfig.ConnectTimeout = 5 * time.Second
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,7 +57,28 @@ func Demo(ctx context.Context, pool *pgxpool.Pool, now time.Time) (Stats, bool, 
 	if err != nil {
 		return Stats{}, false, fmt.Errorf("seed demo catalogue: %w", err)
 	}
+	if seeded {
+		if err := analyze(ctx, pool); err != nil {
+			return stats, seeded, err
+		}
+	}
 	return stats, seeded, nil
+}
+
+// loadedTables are the tables a bulk load fills.
+var loadedTables = []string{"venues", "sections", "seats", "performers", "events", "event_performers",
+	"users", "bookings", "tickets", "booking_tickets", "event_search"}
+
+// analyze gathers the planner's statistics on the tables a bulk load
+// filled. Without them, until autovacuum gets there, PostgreSQL guesses:
+// right after a first start it planned loading one booking's tickets as a
+// parallel query, and the first on-sale ran twelve times slower than one a
+// few minutes later.
+func analyze(ctx context.Context, pool *pgxpool.Pool) error {
+	if _, err := pool.Exec(ctx, "ANALYZE "+strings.Join(loadedTables, ", ")); err != nil {
+		return fmt.Errorf("gather statistics after loading: %w", err)
+	}
+	return nil
 }
 
 // builtVenue is a venue's rows with its plan, for placing events in it.

@@ -50,7 +50,7 @@ func OnsaleEvent(ctx context.Context, pool *pgxpool.Pool, seats int, now time.Ti
 	if err != nil {
 		return 0, fmt.Errorf("on-sale event: %w", err)
 	}
-	return eventID, nil
+	return eventID, analyze(ctx, pool)
 }
 
 // onsaleLayout is a hall of sections stacked back from the stage.

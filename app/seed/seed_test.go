@@ -241,3 +241,24 @@ func TestSynthetic(t *testing.T) {
 		t.Errorf("synthetic events cover %d types, want 5", n)
 	}
 }
+
+// A bulk load leaves the planner's statistics behind: without them, right
+// after a first start, PostgreSQL guessed its way to plans that made the
+// first on-sale twelve times slower than one a few minutes later.
+func TestBulkLoadsLeavePlannerStatistics(t *testing.T) {
+	t.Parallel()
+	pool := sharedDemo(t)
+	for _, table := range []string{"tickets", "bookings", "booking_tickets", "seats", "events", "event_search"} {
+		if n := count(t, pool, `SELECT count(*) FROM pg_stats WHERE schemaname = 'public' AND tablename = $1`, table); n == 0 {
+			t.Errorf("no planner statistics for %s after seeding the demo catalogue", table)
+		}
+	}
+	fresh := dbtest.New(t)
+	id, err := seed.OnsaleEvent(context.Background(), fresh, 600, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, fresh, `SELECT count(*) FROM pg_stats WHERE schemaname = 'public' AND tablename = 'tickets'`); n == 0 {
+		t.Errorf("no planner statistics for the tickets of on-sale event %d", id)
+	}
+}

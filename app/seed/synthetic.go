@@ -72,7 +72,7 @@ func Synthetic(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, pr
 	if err := eg.Wait(); err != nil {
 		return stats, fmt.Errorf("synthetic catalogue: %w", err)
 	}
-	return stats, nil
+	return stats, analyze(ctx, pool)
 }
 
 // generator builds synthetic events over venues and performers it created
