@@ -97,6 +97,7 @@ type onsaleCommand struct {
 	eventID                    int64
 	seats, buyers, concurrency int
 	ramp                       time.Duration
+	race                       bool
 }
 
 func (c *onsaleCommand) Flags(fs *flag.FlagSet) {
@@ -107,6 +108,7 @@ func (c *onsaleCommand) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.buyers, "buyers", 2000, "buyers, each with an account and a session")
 	fs.DurationVar(&c.ramp, "ramp", 10*time.Second, "buyers arrive spread over this time")
 	fs.IntVar(&c.concurrency, "concurrency", 64, "buyers acting at once")
+	fs.BoolVar(&c.race, "race", false, "the opening-second race: each buyer reads the seats once, retries at once on a 409 and pays at once (try --seats 600 --buyers 300 --concurrency 300 --ramp 0)")
 }
 
 func (c *onsaleCommand) check(databaseURL string) error {
@@ -148,7 +150,7 @@ func (c *onsaleCommand) Run(ctx context.Context, site Site, databaseURL string, 
 		return err
 	}
 	rep, err := Onsale(ctx, OnsaleConfig{URL: target.URL, EventID: eventID, Buyers: c.buyers, Ramp: c.ramp,
-		Concurrency: c.concurrency, Pool: target.Pool, Progress: stderr})
+		Concurrency: c.concurrency, Pool: target.Pool, Progress: stderr, Race: c.race})
 	if perr := stopProfile(); err == nil {
 		err = perr
 	}
