@@ -38,14 +38,14 @@ func Synthetic(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, pr
 	var mu sync.Mutex
 	done := Progress{Total: n}
 	batches := make(chan int)
-	eg, ctx := errgroup.WithContext(ctx)
+	eg, loading := errgroup.WithContext(ctx)
 	eg.Go(func() error {
 		defer close(batches)
 		for start := 0; start < n; start += syntheticBatch {
 			select {
 			case batches <- start:
-			case <-ctx.Done():
-				return ctx.Err()
+			case <-loading.Done():
+				return loading.Err()
 			}
 		}
 		return nil
@@ -54,7 +54,7 @@ func Synthetic(ctx context.Context, pool *pgxpool.Pool, n int, now time.Time, pr
 		eg.Go(func() error {
 			for start := range batches {
 				c := g.events(start, min(syntheticBatch, n-start))
-				if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return c.write(ctx, tx) }); err != nil {
+				if err := pgx.BeginFunc(loading, pool, func(tx pgx.Tx) error { return c.write(loading, tx) }); err != nil {
 					return fmt.Errorf("load events %d to %d: %w", start+1, start+len(c.events), err)
 				}
 				mu.Lock()
