@@ -115,7 +115,7 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 	}
 	fs.TextVar(&c.BookingRate, "booking-rate", envRate("BOXOFFICE_BOOKING_RATE", "30/min,10"), "holds, payments and cancellations one fan may make, as N/min[,BURST] or off (BOXOFFICE_BOOKING_RATE)")
 	fs.TextVar(&c.SearchRate, "search-rate", envRate("BOXOFFICE_SEARCH_RATE", "120/min,40"), "searches one client may make, as N/min[,BURST] or off (BOXOFFICE_SEARCH_RATE)")
-	fs.TextVar(&c.SignupRate, "signup-rate", envRate("BOXOFFICE_SIGNUP_RATE", "20/min,20"), "sign-ups one address may make, as N/min[,BURST] or off (BOXOFFICE_SIGNUP_RATE)")
+	fs.TextVar(&c.SignupRate, "signup-rate", envRate("BOXOFFICE_SIGNUP_RATE", "60/min,60"), "sign-ups and log-ins one address may make (each costs a password hash), as N/min[,BURST] or off (BOXOFFICE_SIGNUP_RATE)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("BOXOFFICE_METRICS_ADDR", ""), "where to serve /metrics for Prometheus, apart from the site (e.g. 127.0.0.1:9090); empty serves none (BOXOFFICE_METRICS_ADDR)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("BOXOFFICE_TRUST_PROXY", false), "take client addresses from X-Forwarded-For, set by a load balancer in front (BOXOFFICE_TRUST_PROXY)")
 	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")

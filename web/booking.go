@@ -118,8 +118,11 @@ func (s *Server) checkoutView(c echo.Context, b *booking.Booking) (templates.Boo
 		return v, err
 	}
 	in, err := s.bookings.Checkout(c.Request().Context(), b)
-	if app.ErrorCode(err) == app.EUNAVAILABLE {
-		v.Error = app.ErrorMessage(err) // Stripe is unreachable: say so, and the fan may reload
+	switch app.ErrorCode(err) {
+	case app.EUNAVAILABLE, app.ECONFLICT:
+		// Stripe is unreachable, or the booking ended a moment ago: say
+		// so, and the fan may reload.
+		v.Error = app.ErrorMessage(err)
 		return v, nil
 	}
 	if err != nil || in.ClientSecret == "" {
@@ -337,7 +340,7 @@ func (s *Server) handleAPIBooking(c echo.Context) error {
 func (s *Server) withClientSecret(c echo.Context, b *booking.Booking) (bookingJSON, error) {
 	out := toBookingJSON(b, s.paymentProvider)
 	in, err := s.bookings.Checkout(c.Request().Context(), b)
-	if err != nil && app.ErrorCode(err) != app.EUNAVAILABLE {
+	if code := app.ErrorCode(err); err != nil && code != app.EUNAVAILABLE && code != app.ECONFLICT {
 		return out, err
 	}
 	out.Payment.ClientSecret = in.ClientSecret

@@ -122,7 +122,9 @@ func newServer(cfg config) *Server {
 func (s *Server) routes() {
 	e := s.echo
 	bookingLimit, searchLimit := limit("booking", s.bookingRate), limit("searching", s.searchRate)
-	signupLimit := limit("signing up", s.signupRate)
+	// Signing up and signing in each cost a password hash: per address,
+	// whichever accounts are tried.
+	signupLimit := limit("signing in or up", s.signupRate)
 	// Looking at a booking may ask the payment processor how it stands:
 	// as often as a fan may search, and no more.
 	lookLimit := limit("looking at bookings", s.searchRate)
@@ -131,7 +133,7 @@ func (s *Server) routes() {
 	e.GET("/signup", s.handleSignupForm)
 	e.POST("/signup", s.handleSignup, signupLimit)
 	e.GET("/login", s.handleLoginForm)
-	e.POST("/login", s.handleLogin)
+	e.POST("/login", s.handleLogin, signupLimit)
 	e.POST("/logout", s.handleLogout)
 	e.POST("/bookings", s.handleBookingCreate, bookingLimit)
 	e.GET("/bookings/:id", s.handleBookingView, lookLimit)
@@ -147,7 +149,7 @@ func (s *Server) routes() {
 	api.GET("/events/:id/tickets", s.handleAPITickets)
 	api.GET("/search", s.handleAPISearch, searchLimit)
 	api.POST("/users", s.handleAPISignup, signupLimit)
-	api.POST("/sessions", s.handleAPILogin)
+	api.POST("/sessions", s.handleAPILogin, signupLimit)
 	api.DELETE("/sessions", s.handleAPILogout)
 	api.POST("/bookings", s.handleAPIBookingCreate, bookingLimit)
 	api.GET("/bookings", s.handleAPIBookings)

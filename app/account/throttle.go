@@ -95,6 +95,11 @@ func (s *Service) reserve(ctx context.Context, now time.Time, counts ...counted)
 	keys, held := keysOf(counts, false), keysOf(counts, true)
 	a := &attempt{id: rand.Int64()}
 	err := db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
+		// A flood on one account must not keep connections queued on its
+		// lock: past a second the attempt is refused as busy.
+		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', '1000', true)`); err != nil {
+			return err
+		}
 		locks := slices.Sorted(slices.Values(held)) // one order for every attempt: no deadlocks
 		for _, k := range locks {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, k); err != nil {

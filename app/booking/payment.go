@@ -29,6 +29,9 @@ func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMetho
 	if paymentMethod == "" {
 		return nil, app.Errorf(app.EINVALID, "Choose how to pay.")
 	}
+	if !validMethod(paymentMethod) {
+		return nil, app.Errorf(app.EINVALID, "That is not a payment method: send the id of one, such as pm_card_visa.")
+	}
 	// Asked afresh, not from the cache: it may have been paid a moment ago
 	// in the browser or an app.
 	in, err := s.intent(ctx, b, false)
@@ -57,7 +60,22 @@ func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMetho
 		s.intents.Delete(in.ID)
 		return nil, s.unreachable(err)
 	}
-	return s.ConfirmPayment(ctx, b.ID, receipt)
+	// The money has moved: record it even if the fan has gone.
+	return s.ConfirmPayment(context.WithoutCancel(ctx), b.ID, receipt)
+}
+
+// validMethod reports whether m looks like a payment method id (pm_…,
+// Stripe's test names): it goes into idempotency keys, which Stripe bounds.
+func validMethod(m string) bool {
+	if len(m) > 100 {
+		return false
+	}
+	for _, r := range m {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // lapse ends a pending booking whose hold has run out, as the sweeper
@@ -136,7 +154,13 @@ func (s *Service) CheckPayment(ctx context.Context, b *Booking, fresh bool) (*Bo
 	if !in.Succeeded() {
 		return b, nil
 	}
-	return s.ConfirmPayment(ctx, b.ID, in.Receipt())
+	confirmed, err := s.ConfirmPayment(context.WithoutCancel(ctx), b.ID, in.Receipt())
+	if err != nil {
+		// Shown as it was; the webhook or the next look tries again.
+		s.log.Warn("could not record a payment found on a look at its booking", "booking", b.ID, "err", err)
+		return b, nil
+	}
+	return confirmed, nil
 }
 
 // intent returns pending booking b's payment, making it the first time

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db/dbtest"
@@ -165,6 +167,7 @@ func TestOnlyTheBookingsOwnPaymentConfirmsIt(t *testing.T) {
 			"too little":       {Provider: own.Provider, ID: own.ID, Amount: 1, Currency: own.Currency},
 			"another currency": {Provider: own.Provider, ID: own.ID, Amount: own.Amount, Currency: "JPY"},
 			"another payment":  {Provider: own.Provider, ID: "demo_pi_someone_else", Amount: own.Amount, Currency: own.Currency},
+			"another provider": {Provider: "stripe", ID: own.ID, Amount: own.Amount, Currency: own.Currency},
 		} {
 			if _, err := svc.ConfirmPayment(ctx, b.ID, r); code(err) != "payment_mismatch" {
 				t.Errorf("%s: %v, want payment_mismatch", name, err)
@@ -183,6 +186,9 @@ func TestOnlyTheBookingsOwnPaymentConfirmsIt(t *testing.T) {
 		}
 		if _, err := svc.ConfirmPayment(ctx, b.ID, own); err != nil {
 			t.Fatalf("its own payment: %v", err)
+		}
+		if got := state(t, f, b.ID); got != "confirmed:"+own.ID+":sold:sold" {
+			t.Errorf("after its own payment the booking is %s", got)
 		}
 		checkInvariant(t, f.pool)
 	})
@@ -304,5 +310,27 @@ func TestAPaymentForABookingThatEndedIsCancelled(t *testing.T) {
 	}
 	if s := intentStatus(t, pays, pays.made.ID); s != payment.StatusCanceled {
 		t.Errorf("the payment made for the cancelled booking is %s, want canceled", s)
+	}
+}
+
+// A payment method is an id: anything else is refused before a payment is
+// made or a processor asked.
+func TestPaymentMethodMustBeAnID(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, 5, 1)
+	pays := &counting{Demo: f.demo}
+	svc := serviceWith(f, pays)
+	b, err := svc.HoldTickets(ctx, f.fans[0], f.tickets[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"pm_card visa", "pm_" + strings.Repeat("x", 300), "pm_card_visa\n"} {
+		if _, err := svc.PayBooking(ctx, f.fans[0], b.ID, m); code(err) != app.EINVALID {
+			t.Errorf("payment method %.20q: %v, want invalid", m, err)
+		}
+	}
+	if got := mustFind(t, svc, f, b.ID); got.PaymentID != "" || pays.charges() != 0 {
+		t.Errorf("a refused method made a payment (%q) or charged (%d)", got.PaymentID, pays.charges())
 	}
 }

@@ -74,7 +74,9 @@ func (s *Stripe) Charge(ctx context.Context, r Request) (Receipt, error) {
 		pi, err = s.api.PaymentIntents.Confirm(r.Intent, params)
 		var se *stripe.Error
 		if errors.As(err, &se) && se.Code == stripe.ErrorCodePaymentIntentUnexpectedState {
-			return Receipt{}, fmt.Errorf("stripe confirm %s: %w: %s", r.Intent, ErrCanceled, se.Msg)
+			// Paid a moment ago (in the browser, another tab), or cancelled
+			// because its booking ended: which one, Stripe says.
+			return s.settled(ctx, r.Intent)
 		}
 	} else {
 		params := &stripe.PaymentIntentParams{
@@ -232,15 +234,34 @@ func (s *Stripe) GetIntent(ctx context.Context, id string) (Intent, error) {
 func (s *Stripe) CancelIntent(ctx context.Context, id string) error {
 	params := &stripe.PaymentIntentCancelParams{}
 	params.Context = ctx
-	pi, err := s.api.PaymentIntents.Cancel(id, params)
+	_, err := s.api.PaymentIntents.Cancel(id, params)
 	var se *stripe.Error
 	if errors.As(err, &se) && se.Code == stripe.ErrorCodePaymentIntentUnexpectedState {
-		if pi, err = s.api.PaymentIntents.Get(id, nil); err == nil && pi.Status == stripe.PaymentIntentStatusCanceled {
-			return nil
+		_, err = s.settled(ctx, id)
+		if errors.Is(err, ErrCanceled) {
+			return nil // cancelled already
+		}
+		if err == nil {
+			return fmt.Errorf("stripe cancel %s: %w", id, ErrAlreadyPaid)
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("stripe cancel %s: %w", id, stripeError(err))
 	}
 	return nil
+}
+
+// settled says how an intent that can no longer be confirmed or cancelled
+// ended: its receipt if it was paid, ErrCanceled if it was cancelled.
+func (s *Stripe) settled(ctx context.Context, id string) (Receipt, error) {
+	in, err := s.GetIntent(ctx, id)
+	switch {
+	case err != nil:
+		return Receipt{}, err
+	case in.Succeeded():
+		return in.Receipt(), nil
+	case in.Status == StatusCanceled:
+		return Receipt{}, fmt.Errorf("stripe %s: %w", id, ErrCanceled)
+	}
+	return Receipt{}, fmt.Errorf("stripe %s is %s: neither paid nor cancelled", id, in.Status)
 }

@@ -192,3 +192,45 @@ func TestStripeIntentsAgainstStripeMock(t *testing.T) {
 		t.Fatalf("CancelIntent against stripe-mock: %v", err)
 	}
 }
+
+// settledStripe is Stripe for an intent that can no longer be confirmed or
+// cancelled: confirming or cancelling it answers
+// payment_intent_unexpected_state, and reading it says how it ended.
+func settledStripe(t *testing.T, status string) *payment.Stripe {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":{"type":"invalid_request_error","code":"payment_intent_unexpected_state","message":"This PaymentIntent's status is ` + status + `."}}`))
+			return
+		}
+		w.Write([]byte(`{"id":"pi_settled","object":"payment_intent","status":"` + status + `","amount":5000,"currency":"gbp"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return payment.NewStripe(payment.StripeConfig{SecretKey: "sk_test_x", APIURL: srv.URL})
+}
+
+// Confirming or cancelling an intent that was paid or cancelled meanwhile
+// says which, rather than "cancelled" for both.
+func TestStripeIntentsThatSettledMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	req := payment.Request{Intent: "pi_settled", Method: "pm_card_visa", IdempotencyKey: "k"}
+
+	paid := settledStripe(t, "succeeded")
+	receipt, err := paid.Charge(ctx, req)
+	if err != nil || receipt.ID != "pi_settled" || receipt.Amount != 5000 || receipt.Currency != "GBP" {
+		t.Errorf("paying an intent paid meanwhile: %+v, %v; want its receipt", receipt, err)
+	}
+	if err := paid.CancelIntent(ctx, "pi_settled"); !errors.Is(err, payment.ErrAlreadyPaid) {
+		t.Errorf("cancelling a paid intent: %v, want ErrAlreadyPaid", err)
+	}
+
+	cancelled := settledStripe(t, "canceled")
+	if _, err := cancelled.Charge(ctx, req); !errors.Is(err, payment.ErrCanceled) {
+		t.Errorf("paying a cancelled intent: %v, want ErrCanceled", err)
+	}
+	if err := cancelled.CancelIntent(ctx, "pi_settled"); err != nil {
+		t.Errorf("cancelling a cancelled intent: %v, want nil", err)
+	}
+}
