@@ -28,7 +28,7 @@ func (s *Server) handleSignup(c echo.Context) error {
 	if _, err := s.accounts.SignUp(ctx, f.Email, password, f.Name, c.RealIP()); err != nil {
 		return authFailed(f, err)
 	}
-	sess, err := s.accounts.LogIn(ctx, f.Email, password, c.RealIP())
+	sess, err := s.accounts.LogInOnDevice(ctx, f.Email, password, c.RealIP(), deviceToken(c))
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (s *Server) handleSignup(c echo.Context) error {
 // handleLogin checks the password and sends the fan back where they were.
 func (s *Server) handleLogin(c echo.Context) error {
 	f := templates.AuthForm{Email: c.FormValue("email"), Next: safeNext(c.FormValue("next"))}
-	sess, err := s.accounts.LogIn(c.Request().Context(), f.Email, c.FormValue("password"), c.RealIP())
+	sess, err := s.accounts.LogInOnDevice(c.Request().Context(), f.Email, c.FormValue("password"), c.RealIP(), deviceToken(c))
 	if err != nil {
 		return authFailed(f, err)
 	}

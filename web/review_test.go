@@ -330,3 +330,38 @@ func TestLookingAtBookingsAsksStripeLittle(t *testing.T) {
 		t.Errorf("five looks at a booking within seconds asked Stripe %d times", n)
 	}
 }
+
+// A browser that signed in before gets in while others guess the fan's
+// password from many addresses; a new browser is asked to wait.
+func TestKnownBrowserSignsInDuringGuessing(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, dbtest.New(t), func(c *web.SiteConfig) { c.TrustProxy = true })
+	signUp(t, ts.URL, "fan@example.com")
+	login := func(b *browser, from, password string) int {
+		t.Helper()
+		_, form := b.get("/login")
+		body := url.Values{"_csrf": {form.Find(`input[name="_csrf"]`).AttrOr("value", "")}, "email": {"fan@example.com"}, "password": {password}}
+		req, _ := http.NewRequest("POST", ts.URL+"/login", strings.NewReader(body.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", from)
+		res, err := b.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	fan := newBrowser(t, ts.URL)
+	if code := login(fan, "203.0.113.9", "correct horse battery"); code != http.StatusSeeOther {
+		t.Fatalf("the fan's first sign-in: %d", code)
+	}
+	for i := range 60 {
+		login(newBrowser(t, ts.URL), fmt.Sprintf("198.51.100.%d", i+1), "wrong password")
+	}
+	if code := login(newBrowser(t, ts.URL), "203.0.113.9", "correct horse battery"); code != http.StatusTooManyRequests {
+		t.Errorf("a new browser while the account is being guessed: %d, want 429", code)
+	}
+	if code := login(fan, "203.0.113.9", "correct horse battery"); code != http.StatusSeeOther {
+		t.Errorf("the fan's own browser while the account is being guessed: %d, want 303", code)
+	}
+}

@@ -136,6 +136,24 @@ func setSession(c echo.Context, sess *account.Session) {
 		Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
 	})
+	if sess.Device != "" {
+		c.SetCookie(&http.Cookie{
+			Name: deviceCookie, Value: sess.Device, Path: "/login", MaxAge: int(account.DeviceTTL.Seconds()),
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https",
+		})
+	}
+}
+
+// deviceCookie holds the token by which a browser that signed in before
+// is known at its next sign-in (so that others guessing the fan's password
+// cannot keep the fan out).
+const deviceCookie = "boxoffice_device"
+
+func deviceToken(c echo.Context) string {
+	if ck, err := c.Cookie(deviceCookie); err == nil {
+		return ck.Value
+	}
+	return ""
 }
 
 func clearSession(c echo.Context) {

@@ -35,6 +35,9 @@ type Session struct {
 	Token     string
 	User      User
 	ExpiresAt time.Time
+	// Device is the token the browser keeps to be known at its next
+	// sign-in (LogInOnDevice); empty from LogIn.
+	Device string
 }
 
 // Limits on sign-up input and sign-in attempts.
@@ -120,9 +123,29 @@ func (s *Service) create(ctx context.Context, email, password, name string, now 
 // before the password is checked, so attempts at once cannot outrun the
 // limits.
 func (s *Service) LogIn(ctx context.Context, email, password, address string) (*Session, error) {
+	return s.logIn(ctx, email, password, address, "", false)
+}
+
+// LogInOnDevice is LogIn from a browser that keeps a device token (""
+// for none): a browser that signed in to the account before is not slowed
+// down by failures others caused on the account, only by its own address's.
+// The session carries the device token to keep.
+func (s *Service) LogInOnDevice(ctx context.Context, email, password, address, device string) (*Session, error) {
+	return s.logIn(ctx, email, password, address, device, true)
+}
+
+func (s *Service) logIn(ctx context.Context, email, password, address, device string, remember bool) (*Session, error) {
 	email = strings.TrimSpace(email)
 	now := s.now()
-	try, err := s.reserve(ctx, now, byPair(email, address), byAccount(email), byAddress(address))
+	known, err := s.knownDevice(ctx, device, email, now)
+	if err != nil {
+		return nil, err
+	}
+	counts := []counted{byPair(email, address), byAddress(address)}
+	if !known {
+		counts = append(counts, byAccount(email))
+	}
+	try, err := s.reserve(ctx, now, counts...)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +160,17 @@ func (s *Service) LogIn(ctx context.Context, email, password, address string) (*
 		}
 		return nil, &app.Error{Code: app.EUNAUTHORIZED, Reason: "invalid_credentials", Message: "That email and password do not match an account."}
 	}
-	if err := s.takeBack(ctx, try, now, byPair(email, address), byAccount(email)); err != nil {
+	// The fan starts afresh from here; failures others caused on the
+	// account stay, or proving the password would reset the guessers.
+	if err := s.takeBack(ctx, try, now, byPair(email, address)); err != nil {
 		return nil, err
 	}
-	return s.openSession(ctx, u)
+	sess, err := s.openSession(ctx, u)
+	if err != nil || !remember {
+		return sess, err
+	}
+	sess.Device, err = s.rememberDevice(ctx, u, device, known, now)
+	return sess, err
 }
 
 // checkPassword reports whether password is the one of email's account,
@@ -164,14 +194,13 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (Us
 // openSession creates a session for u. Only a hash of the token is
 // stored, so a copy of the database does not let anyone in.
 func (s *Service) openSession(ctx context.Context, u User) (*Session, error) {
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
+	token, err := newToken()
+	if err != nil {
 		return nil, err
 	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now()
 	sess := &Session{Token: token, User: u, ExpiresAt: now.Add(SessionTTL)}
-	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+	_, err = s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		tokenHash(token), u.ID, now, sess.ExpiresAt)
 	if err != nil {
 		return nil, fmt.Errorf("open session: %w", err)
@@ -208,6 +237,15 @@ func (s *Service) LogOut(ctx context.Context, token string) error {
 		return fmt.Errorf("log out: %w", err)
 	}
 	return nil
+}
+
+// newToken is a random token for a session or a device.
+func newToken() (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(raw), nil
 }
 
 func tokenHash(token string) []byte {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -64,12 +65,29 @@ type counted struct {
 }
 
 func byPair(email, addr string) counted {
-	return counted{perPair.prefix + addr + "|" + strings.ToLower(email), perPair, true}
+	return counted{perPair.prefix + network(addr) + "|" + strings.ToLower(email), perPair, true}
 }
 func byAccount(email string) counted {
 	return counted{perAccount.prefix + strings.ToLower(email), perAccount, true}
 }
-func byAddress(addr string) counted { return counted{perAddress.prefix + addr, perAddress, false} }
+func byAddress(addr string) counted {
+	return counted{perAddress.prefix + network(addr), perAddress, false}
+}
+
+// network is what one client's addresses have in common: an IPv4 address,
+// or an IPv6 address's /64, which one host or home is given whole (so
+// counting per IPv6 address would let one machine pose as millions).
+func network(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Is4() || ip.Is4In6() {
+		return addr
+	}
+	p, err := ip.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
+}
 
 func keysOf(counts []counted, held bool) []string {
 	var keys []string

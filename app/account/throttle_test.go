@@ -215,3 +215,67 @@ func errorAs(err error, target **app.Error) bool { return errors.As(err, target)
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func isCanceled(err error) bool { return errors.Is(err, context.Canceled) }
+
+// However many addresses guess at an account, the fan's own browser, which
+// signed in before, is not kept waiting; a new browser is.
+func TestKnownBrowsersAreNotLockedOut(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	clk := newClock()
+	s := account.NewService(pool, clk.Now)
+	ctx := context.Background()
+	if _, err := s.SignUp(ctx, "fan@example.com", "correct horse battery", "", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.LogInOnDevice(ctx, "fan@example.com", "correct horse battery", "192.0.2.1", "")
+	if err != nil || first.Device == "" {
+		t.Fatalf("first sign-in: %+v, %v (want a device token to keep)", first, err)
+	}
+	// Guessers on many addresses, each attempt as soon as the last wait ends.
+	for i := range 3 * account.FailuresPerAccount {
+		s.LogIn(ctx, "fan@example.com", "wrong password", "198.51.100."+itoa(10+i))
+	}
+	if _, err := s.LogInOnDevice(ctx, "fan@example.com", "correct horse battery", "203.0.113.7", ""); app.ErrorCode(err) != app.ELIMITED {
+		t.Fatalf("a new browser during the guessing: %v, want a wait", err)
+	}
+	again, err := s.LogInOnDevice(ctx, "fan@example.com", "correct horse battery", "203.0.113.7", first.Device)
+	if err != nil {
+		t.Fatalf("the fan's own browser during the guessing: %v", err)
+	}
+	if again.Device != first.Device {
+		t.Errorf("a known browser got a new device token")
+	}
+	// A device token is the account's only: not a pass for another one.
+	if _, err := s.SignUp(ctx, "other@example.com", "another good password", "", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 * account.FailuresPerAccount {
+		s.LogIn(ctx, "other@example.com", "wrong password", "198.51.100."+itoa(100+i))
+	}
+	if _, err := s.LogInOnDevice(ctx, "other@example.com", "another good password", "203.0.113.8", first.Device); app.ErrorCode(err) != app.ELIMITED {
+		t.Errorf("another account's device token let a sign-in past the wait: %v", err)
+	}
+}
+
+// One IPv6 host has a /64 to itself: its addresses count as one.
+func TestIPv6AddressesOfOneNetworkCountTogether(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	clk := newClock()
+	s := account.NewService(pool, clk.Now)
+	ctx := context.Background()
+	if _, err := s.SignUp(ctx, "fan@example.com", "correct horse battery", "", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range account.FailuresPerPair {
+		if _, err := s.LogIn(ctx, "fan@example.com", "wrong password", "2001:db8:1:2::"+itoa(i+1)); app.ErrorCode(err) != app.EUNAUTHORIZED {
+			t.Fatalf("free attempt %d: %v", i, err)
+		}
+	}
+	if _, err := s.LogIn(ctx, "fan@example.com", "wrong password", "2001:db8:1:2:ffff::1"); app.ErrorCode(err) != app.ELIMITED {
+		t.Errorf("another address of the same /64: %v, want a wait", err)
+	}
+	if _, err := s.LogIn(ctx, "fan@example.com", "correct horse battery", "2001:db8:1:3::1"); err != nil {
+		t.Errorf("the next /64: %v", err)
+	}
+}
