@@ -29,18 +29,25 @@ func (c *clock) Add(d time.Duration) {
 
 func newClock() *clock { return &clock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)} }
 
+// withFan is an account service on a fresh database, on a clock the test
+// moves, with one fan signed up (password "correct horse battery").
+func withFan(t *testing.T, email string) (*account.Service, *clock) {
+	t.Helper()
+	clk := newClock()
+	s := account.NewService(dbtest.New(t), clk.Now)
+	if _, err := s.SignUp(context.Background(), email, "correct horse battery", "", "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	return s, clk
+}
+
 // A hundred wrong passwords at once for one account from one address:
 // the attempts are counted before the password is checked, so no more
 // than the limit get to be checked (401) and the rest wait (429).
 func TestLoginLimitHoldsUnderConcurrency(t *testing.T) {
 	t.Parallel()
-	pool := dbtest.New(t)
-	clk := newClock()
-	s := account.NewService(pool, clk.Now)
+	s, _ := withFan(t, "victim@example.com")
 	ctx := context.Background()
-	if _, err := s.SignUp(ctx, "victim@example.com", "correct horse battery", "", "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
 	var unauthorized, limited, other atomic.Int64
 	var wg sync.WaitGroup
 	for range 100 {
@@ -83,13 +90,8 @@ func TestLoginLimitHoldsUnderConcurrency(t *testing.T) {
 // per address is wide enough for a NAT full of fans.
 func TestLoginLockoutsAreSoft(t *testing.T) {
 	t.Parallel()
-	pool := dbtest.New(t)
-	clk := newClock()
-	s := account.NewService(pool, clk.Now)
+	s, clk := withFan(t, "fan@example.com")
 	ctx := context.Background()
-	if _, err := s.SignUp(ctx, "fan@example.com", "correct horse battery", "", "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
 	retryAfter := func(t *testing.T, err error) time.Duration {
 		t.Helper()
 		var e *app.Error
@@ -220,13 +222,8 @@ func isCanceled(err error) bool { return errors.Is(err, context.Canceled) }
 // signed in before, is not kept waiting; a new browser is.
 func TestKnownBrowsersAreNotLockedOut(t *testing.T) {
 	t.Parallel()
-	pool := dbtest.New(t)
-	clk := newClock()
-	s := account.NewService(pool, clk.Now)
+	s, _ := withFan(t, "fan@example.com")
 	ctx := context.Background()
-	if _, err := s.SignUp(ctx, "fan@example.com", "correct horse battery", "", "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
 	first, err := s.LogInOnDevice(ctx, "fan@example.com", "correct horse battery", "192.0.2.1", "")
 	if err != nil || first.Device == "" {
 		t.Fatalf("first sign-in: %+v, %v (want a device token to keep)", first, err)
@@ -260,13 +257,8 @@ func TestKnownBrowsersAreNotLockedOut(t *testing.T) {
 // One IPv6 host has a /64 to itself: its addresses count as one.
 func TestIPv6AddressesOfOneNetworkCountTogether(t *testing.T) {
 	t.Parallel()
-	pool := dbtest.New(t)
-	clk := newClock()
-	s := account.NewService(pool, clk.Now)
+	s, _ := withFan(t, "fan@example.com")
 	ctx := context.Background()
-	if _, err := s.SignUp(ctx, "fan@example.com", "correct horse battery", "", "192.0.2.1"); err != nil {
-		t.Fatal(err)
-	}
 	for i := range account.FailuresPerPair {
 		if _, err := s.LogIn(ctx, "fan@example.com", "wrong password", "2001:db8:1:2::"+itoa(i+1)); app.ErrorCode(err) != app.EUNAUTHORIZED {
 			t.Fatalf("free attempt %d: %v", i, err)
