@@ -296,7 +296,13 @@ func TestLargeEventsListTicketsBySection(t *testing.T) {
 func TestLookingAtBookingsAsksStripeLittle(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
-	ts, pays := elementServer(t, pool)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	pays := newElementProcessor()
+	ts := newServer(t, pool, func(c *web.SiteConfig) {
+		c.Payments, c.StripePublishableKey, c.Now = pays, "pk_test_boxoffice", clock
+	})
 	_, tickets := smallEvent(t, pool, 5)
 	token := signUp(t, ts.URL, "fan@example.com")
 	var ids []int64
@@ -328,6 +334,17 @@ func TestLookingAtBookingsAsksStripeLittle(t *testing.T) {
 	}
 	if n := pays.called("get") - before; n > 1 {
 		t.Errorf("five looks at a booking within seconds asked Stripe %d times", n)
+	}
+	// Once the answer is a few seconds old, the next look asks again.
+	before = pays.called("get")
+	mu.Lock()
+	now = now.Add(10 * time.Second)
+	mu.Unlock()
+	if code, _ := api(t, "GET", fmt.Sprintf("%s/api/v1/bookings/%d", ts.URL, ids[0]), token, nil); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	if n := pays.called("get") - before; n != 1 {
+		t.Errorf("a look once the answer was 10 s old asked Stripe %d times, want 1", n)
 	}
 }
 
