@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/live"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/templates"
@@ -42,7 +44,7 @@ func benchEvent(b *testing.B, pool *pgxpool.Pool, minSeats, maxSeats int) int64 
 
 func BenchmarkEventRender(b *testing.B) {
 	pool := benchDemo(b)
-	svc := event.NewService(pool, time.Now)
+	svc := event.NewService(pool, live.New(pool, live.Config{}, time.Now, slog.New(slog.DiscardHandler)), time.Now)
 	ctx := context.Background()
 	for _, c := range []struct {
 		name     string

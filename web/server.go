@@ -4,6 +4,7 @@
 package web
 
 import (
+	"cmp"
 	"compress/gzip"
 	"context"
 	"log/slog"
@@ -56,6 +57,9 @@ type config struct {
 	// by a load balancer in front. Without one the header is ignored, so
 	// that nobody can pick the address their limits are counted against.
 	TrustProxy bool
+	// MaxStreams caps the seat-map streams open in the process (0: 10,000);
+	// StreamsPerAddress caps them per client address (0: 20).
+	MaxStreams, StreamsPerAddress int
 }
 
 // Server routes requests to handlers.
@@ -77,6 +81,7 @@ type Server struct {
 	searchRate      Rate
 	signupRate      Rate
 	metrics         *metrics
+	streams         *streams
 }
 
 // newServer builds the router with every route and middleware.
@@ -86,7 +91,8 @@ func newServer(cfg config) *Server {
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
-		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats)}
+		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats),
+		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -109,7 +115,7 @@ func newServer(cfg config) *Server {
 		securityHeaders(contentPolicy(s.stripeKey != "")),
 		deadline(RequestTimeout),
 		middleware.BodyLimit("1M"),
-		middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed, MinLength: 1024}),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed, MinLength: 1024, Skipper: isStream}),
 		csrf(),
 		s.authenticate,
 		pageContext,
@@ -147,6 +153,7 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1")
 	api.GET("/events/:id", s.handleAPIEvent)
 	api.GET("/events/:id/tickets", s.handleAPITickets)
+	api.GET("/events/:id/stream", s.handleAPIStream)
 	api.GET("/search", s.handleAPISearch, searchLimit)
 	api.POST("/users", s.handleAPISignup, signupLimit)
 	api.POST("/sessions", s.handleAPILogin, signupLimit)
@@ -178,7 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // HTTPServer wraps the handler with timeouts that keep slow clients from
 // holding connections forever.
 func (s *Server) HTTPServer(addr string) *http.Server {
-	return &http.Server{
+	hs := &http.Server{
 		Addr:              addr,
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -187,7 +194,13 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(s.closeStreams)
+	return hs
 }
+
+// isStream reports whether c is a Server-Sent Events stream, which
+// neither times out nor is compressed.
+func isStream(c echo.Context) bool { return c.Path() == streamPath }
 
 const requestIDKey = "request_id"
 
@@ -253,6 +266,9 @@ const RequestTimeout = 20 * time.Second
 func deadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if isStream(c) { // lasts as long as the client stays
+				return next(c)
+			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))

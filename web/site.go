@@ -13,6 +13,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/live"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/db"
@@ -30,6 +31,9 @@ type SiteConfig struct {
 
 	BookingRate, SearchRate, SignupRate Rate
 	TrustProxy                          bool
+	// MaxStreams and StreamsPerAddress cap live seat-map streams (0: 10,000
+	// and 20).
+	MaxStreams, StreamsPerAddress int
 
 	// Stripe's keys; with no secret key payments go through the demo
 	// processor. A live secret key (sk_live_) makes checkout show no test
@@ -49,6 +53,7 @@ type Site struct {
 	*Server
 	Bookings *booking.Service
 	Monitor  *booking.Monitor
+	Feed     *live.Feed
 	migrator *db.Migrator
 }
 
@@ -79,8 +84,10 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	if cfg.Payments != nil {
 		processor = cfg.Payments
 	}
-	events := event.NewService(pool, cfg.Now)
-	bookings := booking.NewService(pool, processor, booking.Config{HoldTTL: cfg.HoldTTL, MaxTickets: cfg.MaxTickets}, cfg.Now, cfg.Log)
+	feed := live.New(pool, live.Config{}, cfg.Now, cfg.Log)
+	events := event.NewService(pool, feed, cfg.Now)
+	bookings := booking.NewService(pool, processor,
+		booking.Config{HoldTTL: cfg.HoldTTL, MaxTickets: cfg.MaxTickets, Committed: feed.Sync}, cfg.Now, cfg.Log)
 	monitor := booking.NewMonitor(pool, cfg.Now, cfg.Log)
 	srv := newServer(config{
 		Log:                  cfg.Log,
@@ -97,6 +104,8 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 		SearchRate:           cfg.SearchRate,
 		SignupRate:           cfg.SignupRate,
 		TrustProxy:           cfg.TrustProxy,
+		MaxStreams:           cfg.MaxStreams,
+		StreamsPerAddress:    cfg.StreamsPerAddress,
 		Monitor:              monitor,
 		PoolStats:            pool.Stat,
 		Ready: func(ctx context.Context) error {
@@ -109,14 +118,16 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 			return nil
 		},
 	})
-	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, migrator: migrator}, nil
+	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, Feed: feed, migrator: migrator}, nil
 }
 
-// Start runs the expiry sweeper (every sweep) and the invariant monitor
-// (every check) until stop is called; stop waits for them.
+// Start runs the change feed's listener, the expiry sweeper (every sweep)
+// and the invariant monitor (every check) until stop is called; stop waits
+// for them.
 func (s *Site) Start(sweep, check time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
+	workers.Go(func() { s.Feed.Run(ctx) })
 	workers.Go(func() { s.Bookings.RunSweeper(ctx, sweep) })
 	workers.Go(func() { s.Monitor.Run(ctx, check) })
 	return func() { cancel(); workers.Wait() }

@@ -53,6 +53,12 @@ func newSite(t testing.TB, pool *pgxpool.Pool, opts ...func(*web.SiteConfig)) *w
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { site.Close() })
+	// The change feed runs as in main; the sweeper and the monitor only
+	// where a test starts them.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); site.Feed.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 	return site
 }
 

@@ -119,6 +119,10 @@ type Config struct {
 	// LockTimeout and StatementTimeout bound each booking transaction's
 	// waits (default 3 s and 15 s).
 	LockTimeout, StatementTimeout time.Duration
+	// Committed, when set, is called after each committed change to an
+	// event's tickets, before the caller hears of it: the live models wait
+	// there until they show the change (a fan sees their own hold at once).
+	Committed func(ctx context.Context, eventID int64) error
 }
 
 // Payments is the payment processor, chosen by main: the demo or Stripe.

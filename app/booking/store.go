@@ -145,12 +145,24 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 		}
 		return nil, fmt.Errorf("hold tickets %v: %w", ids, err)
 	}
+	s.committed(ctx, b.EventID)
 	return b, nil
+}
+
+// committed tells Config.Committed that event's tickets changed. The
+// change is made: a failure here is only logged.
+func (s *Service) committed(ctx context.Context, eventID int64) {
+	if s.cfg.Committed == nil {
+		return
+	}
+	if err := s.cfg.Committed(ctx, eventID); err != nil && ctx.Err() == nil {
+		s.log.Warn("live availability did not follow a change", "event", eventID, "err", err)
+	}
 }
 
 // locked is a booking as read under its row lock.
 type locked struct {
-	userID          int64
+	userID, eventID int64
 	status          string
 	total           int64
 	currency        string
@@ -162,8 +174,8 @@ type locked struct {
 // booking waits for the one before.
 func lock(ctx context.Context, tx pgx.Tx, id int64) (locked, error) {
 	var l locked
-	err := tx.QueryRow(ctx, `SELECT user_id, status, total, currency, coalesce(payment_provider, ''), coalesce(payment_id, ''), refunded
-		FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&l.userID, &l.status, &l.total, &l.currency, &l.provider, &l.payID, &l.refunded)
+	err := tx.QueryRow(ctx, `SELECT user_id, event_id, status, total, currency, coalesce(payment_provider, ''), coalesce(payment_id, ''), refunded
+		FROM bookings WHERE id = $1 FOR UPDATE`, id).Scan(&l.userID, &l.eventID, &l.status, &l.total, &l.currency, &l.provider, &l.payID, &l.refunded)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return l, notFound(id)
 	}
@@ -210,9 +222,10 @@ func transition(ctx context.Context, tx pgx.Tx, ids []int64, to string, now time
 
 // end cancels (or expires) a pending booking of userID and frees its seats.
 func (s *Service) end(ctx context.Context, userID, id int64, to string) error {
-	return s.transact(ctx, func(tx pgx.Tx) error {
-		l, err := lock(ctx, tx, id)
-		if err != nil {
+	var l locked
+	err := s.transact(ctx, func(tx pgx.Tx) error {
+		var err error
+		if l, err = lock(ctx, tx, id); err != nil {
 			return err
 		}
 		if l.userID != userID {
@@ -223,6 +236,10 @@ func (s *Service) end(ctx context.Context, userID, id int64, to string) error {
 		}
 		return transition(ctx, tx, []int64{id}, to, s.now(), nil)
 	})
+	if err == nil {
+		s.committed(ctx, l.eventID)
+	}
+	return err
 }
 
 type confirmOutcome int
@@ -238,7 +255,9 @@ const (
 func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt) (confirmOutcome, locked, error) {
 	var outcome confirmOutcome
 	var l locked
+	var sold bool
 	err := s.transact(ctx, func(tx pgx.Tx) error {
+		sold = false
 		var err error
 		if l, err = lock(ctx, tx, id); err != nil {
 			return err
@@ -271,11 +290,14 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 			outcome = lostHold
 			return nil
 		}
-		outcome = confirmed
+		outcome, sold = confirmed, true
 		return transition(ctx, tx, []int64{id}, StatusConfirmed, s.now(), &receipt)
 	})
 	if err != nil {
 		return 0, l, fmt.Errorf("confirm booking %d: %w", id, err)
+	}
+	if sold {
+		s.committed(ctx, l.eventID)
 	}
 	return outcome, l, nil
 }
@@ -285,9 +307,12 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 // every seat it held or bought; a partial one is noted and the fan keeps
 // their tickets. A refund of any other payment changes nothing.
 func (s *Service) refund(ctx context.Context, id int64, receipt payment.Receipt, refunded int64) error {
+	var l locked
+	var freed bool
 	err := s.transact(ctx, func(tx pgx.Tx) error {
-		l, err := lock(ctx, tx, id)
-		if err != nil {
+		freed = false
+		var err error
+		if l, err = lock(ctx, tx, id); err != nil {
 			return err
 		}
 		switch {
@@ -298,10 +323,14 @@ func (s *Service) refund(ctx context.Context, id int64, receipt payment.Receipt,
 				id, max(refunded, 0), s.now())
 			return err
 		}
+		freed = true
 		return transition(ctx, tx, []int64{id}, StatusRefunded, s.now(), &receipt)
 	})
 	if err != nil {
 		return fmt.Errorf("refund booking %d: %w", id, err)
+	}
+	if freed {
+		s.committed(ctx, l.eventID)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/cache"
+	"github.com/boxoffice/boxoffice/app/live"
 )
 
 // Types of event, as fans filter them.
@@ -32,9 +33,9 @@ var Types = []string{TypeConcert, TypeSports, TypeTheater, TypeComedy, TypeFamil
 // Ticket states as fans see them. A hold whose time has run out reads
 // StatusAvailable everywhere (DESIGN §4).
 const (
-	StatusAvailable = "available"
-	StatusReserved  = "reserved"
-	StatusSold      = "sold"
+	StatusAvailable = live.StatusAvailable
+	StatusReserved  = live.StatusReserved
+	StatusSold      = live.StatusSold
 )
 
 // Point is a position on a venue's seat map.
@@ -172,12 +173,13 @@ func location(zone string) *time.Location {
 	return time.UTC
 }
 
-// Service reads the catalogue.
+// Service reads the catalogue. What is left to buy comes from the live
+// models of package live, which the change feed keeps current.
 type Service struct {
 	pool   *pgxpool.Pool
+	feed   *live.Feed
 	now    func() time.Time
 	stock  *cache.Cache[int64, Stock]
-	avail  *cache.Cache[int64, *Availability]
 	cache  *cache.Cache[int64, *Event]
 	places *cache.Cache[int64, map[int64]place] // per venue: seat id → place
 }
@@ -195,32 +197,29 @@ type place struct {
 	x, y   float64
 }
 
-// StockTTL is how stale the seats-left count and lowest price on event
-// cards (home page, search results) may be. Counting a stadium's tickets
-// costs milliseconds; the event page itself always counts afresh.
+// StockTTL is how stale the seats-left count and lowest price on the card
+// of an event nobody has open may be: events in use are read from their
+// live model, the others are counted in PostgreSQL and the count kept
+// until the feed reports a change or a hold may have run out.
 const StockTTL = 5 * time.Second
 
-// AvailabilityTTL is how stale the per-section counts of an event page may
-// be: at an on-sale thousands of fans load the same page each second, and
-// counting a stadium's tickets costs milliseconds each time. The seats on
-// a seat map are always read afresh.
-const AvailabilityTTL = time.Second
-
 // detailsTTL is how long event details stay cached: an edit to an event
-// shows within this time. Availability has its own, shorter cache.
+// shows within this time.
 const detailsTTL = 30 * time.Second
 
-// NewService returns a catalogue service on pool. now is the clock (time.Now
-// outside tests).
-func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
-	return &Service{
+// NewService returns a catalogue service on pool whose availability comes
+// from feed. now is the clock (time.Now outside tests).
+func NewService(pool *pgxpool.Pool, feed *live.Feed, now func() time.Time) *Service {
+	s := &Service{
 		pool:   pool,
+		feed:   feed,
 		now:    now,
 		stock:  cache.New[int64, Stock](StockTTL, 20000, now),
-		avail:  cache.New[int64, *Availability](AvailabilityTTL, 5000, now),
 		cache:  cache.New[int64, *Event](detailsTTL, 2000, now),
 		places: cache.New[int64, map[int64]place](10*time.Minute, 200, now),
 	}
+	feed.OnChange(s.stock.Delete)
+	return s
 }
 
 // ListUpcoming returns the next events that have not started, soonest first.
@@ -243,13 +242,16 @@ func (s *Service) ListUpcoming(ctx context.Context, limit int) ([]Summary, error
 	return events, nil
 }
 
-// Stock returns what is left of each event in ids, counted at most
-// StockTTL ago.
+// Stock returns what is left of each event in ids: from the live model of
+// events in use, else counted at most StockTTL ago.
 func (s *Service) Stock(ctx context.Context, ids []int64) (map[int64]Stock, error) {
 	out := make(map[int64]Stock, len(ids))
 	var missing []int64
+	now := s.now().UnixMilli()
 	for _, id := range ids {
-		if st, ok := s.stock.Get(id); ok {
+		if m := s.feed.Loaded(id); m != nil {
+			out[id] = stockOf(m, now)
+		} else if st, ok := s.stock.Get(id); ok {
 			out[id] = st
 		} else {
 			missing = append(missing, id)
@@ -269,6 +271,21 @@ func (s *Service) Stock(ctx context.Context, ids []int64) (map[int64]Stock, erro
 	return out, nil
 }
 
+func stockOf(m *live.Event, now int64) Stock {
+	var st Stock
+	m.Read(func(_ int64, tickets []live.Ticket) {
+		for _, t := range tickets {
+			if t.Status(now) == StatusAvailable {
+				st.Available++
+				if st.MinPrice == 0 || t.Price < st.MinPrice {
+					st.MinPrice = t.Price
+				}
+			}
+		}
+	})
+	return st
+}
+
 // FindEventByID returns the event with its venue, performers and sections.
 // The result is shared: callers must not modify it.
 func (s *Service) FindEventByID(ctx context.Context, id int64) (*Event, error) {
@@ -283,19 +300,22 @@ func (s *Service) FindEventByID(ctx context.Context, id int64) (*Event, error) {
 	return e, nil
 }
 
-// Availability counts what is left of event id, per section, in one
-// query, at most AvailabilityTTL ago. The result is shared: callers must
-// not modify it.
-func (s *Service) Availability(ctx context.Context, id int64) (*Availability, error) {
-	if a, ok := s.avail.Get(id); ok {
-		return a, nil
+// Live returns the live model of event id, which must exist.
+func (s *Service) Live(ctx context.Context, id int64) (*live.Event, error) {
+	if _, err := s.FindEventByID(ctx, id); err != nil {
+		return nil, err
 	}
-	a, err := availability(ctx, s.pool, id, s.now())
+	return s.feed.Event(ctx, id)
+}
+
+// Availability counts what is left of event id, per section, from its
+// live model.
+func (s *Service) Availability(ctx context.Context, id int64) (*Availability, error) {
+	m, err := s.Live(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	s.avail.Put(id, a)
-	return a, nil
+	return availabilityOf(m, s.now().UnixMilli()), nil
 }
 
 // Seats returns the tickets of event id with their seats, in sectionID only
@@ -304,7 +324,7 @@ func (s *Service) Seats(ctx context.Context, id, sectionID int64) ([]Seat, error
 	return s.seatsIn(ctx, id, sectionID, "")
 }
 
-// seatsIn is Seats in one status ("" for all), filtered by the database.
+// seatsIn is Seats in one status ("" for all), read from the live model.
 func (s *Service) seatsIn(ctx context.Context, id, sectionID int64, status string) ([]Seat, error) {
 	e, err := s.FindEventByID(ctx, id)
 	if err != nil {
@@ -317,14 +337,16 @@ func (s *Service) seatsIn(ctx context.Context, id, sectionID int64, status strin
 		}
 		s.places.Put(e.Venue.ID, places)
 	}
-	return seats(ctx, s.pool, id, sectionID, status, s.now(), places)
+	m, err := s.feed.Event(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return seatsOf(m, sectionID, status, s.now().UnixMilli(), places)
 }
 
 // Tickets returns event id's tickets filtered by section (0: all, for
 // events of at most WholeListLimit seats) and status ("": all), for the
-// JSON API. Lists are read afresh, not cached: fans pick seats from them,
-// and at an on-sale a list a second old sends them to seats already taken
-// (a 1 s cache multiplied the conflicts of `bench onsale` thirtyfold).
+// JSON API, from the live model.
 func (s *Service) Tickets(ctx context.Context, id, sectionID int64, status string) ([]Seat, error) {
 	switch status {
 	case "", StatusAvailable, StatusReserved, StatusSold:

@@ -1,25 +1,22 @@
 package event
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app/live"
 )
 
 // availableTicket is the SQL condition for a ticket that can be bought now:
 // a hold that has run out counts as available (DESIGN §4), whether or not
 // the sweeper has tidied it yet. $1 is now.
 const availableTicket = `(t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= $1))`
-
-// ticketStatus is a ticket's status as fans see it. $1 is now.
-const ticketStatus = `CASE WHEN t.status = 'reserved' AND t.reserved_until <= $1 THEN 'available' ELSE t.status END`
 
 func listUpcoming(ctx context.Context, pool *pgxpool.Pool, now time.Time, limit int) ([]Summary, error) {
 	rows, err := pool.Query(ctx, `
@@ -123,37 +120,51 @@ func points(p pgtype.Polygon) []Point {
 	return out
 }
 
-// availability counts an event's tickets per section with a scan of the
-// (event, section, status) index that carries price and hold expiry.
-func availability(ctx context.Context, pool *pgxpool.Pool, id int64, now time.Time) (*Availability, error) {
-	rows, err := pool.Query(ctx, `
-		SELECT t.section_id,
-		       count(*) FILTER (WHERE `+availableTicket+`)::int,
-		       count(*) FILTER (WHERE t.status = 'reserved' AND t.reserved_until > $1)::int,
-		       count(*) FILTER (WHERE t.status = 'sold')::int,
-		       count(*)::int,
-		       coalesce(min(t.price) FILTER (WHERE `+availableTicket+`), min(t.price)),
-		       coalesce(max(t.price) FILTER (WHERE `+availableTicket+`), max(t.price))
-		FROM tickets t
-		WHERE t.event_id = $2
-		GROUP BY t.section_id`, now, id)
-	if err != nil {
-		return nil, fmt.Errorf("availability of event %d: %w", id, err)
-	}
-	sections, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SectionAvailability])
-	if err != nil {
-		return nil, fmt.Errorf("availability of event %d: %w", id, err)
-	}
-	a := &Availability{Sections: make(map[int64]SectionAvailability, len(sections))}
+// availabilityOf counts an event's tickets per section at now (Unix ms).
+func availabilityOf(m *live.Event, now int64) *Availability {
+	a := &Availability{Sections: map[int64]SectionAvailability{}}
+	type prices struct{ minAvail, maxAvail, minAll, maxAll int64 }
+	ranges := map[int64]*prices{}
+	m.Read(func(_ int64, tickets []live.Ticket) {
+		for _, t := range tickets {
+			s := a.Sections[t.SectionID]
+			p := ranges[t.SectionID]
+			if p == nil {
+				p = &prices{minAll: t.Price, maxAll: t.Price}
+				ranges[t.SectionID] = p
+			}
+			s.SectionID = t.SectionID
+			s.Total++
+			p.minAll, p.maxAll = min(p.minAll, t.Price), max(p.maxAll, t.Price)
+			switch t.Status(now) {
+			case StatusAvailable:
+				s.Available++
+				if p.minAvail == 0 || t.Price < p.minAvail {
+					p.minAvail = t.Price
+				}
+				p.maxAvail = max(p.maxAvail, t.Price)
+			case StatusReserved:
+				s.Reserved++
+			default:
+				s.Sold++
+			}
+			a.Sections[t.SectionID] = s
+		}
+	})
 	var minAll, maxAll int64
-	for _, s := range sections {
-		a.Sections[s.SectionID] = s
+	for id, s := range a.Sections {
+		p := ranges[id]
+		s.MinPrice, s.MaxPrice = p.minAll, p.maxAll
+		if s.Available > 0 {
+			s.MinPrice, s.MaxPrice = p.minAvail, p.maxAvail
+		}
+		a.Sections[id] = s
 		a.Total += s.Total
 		a.Available += s.Available
-		if minAll == 0 || s.MinPrice < minAll {
-			minAll = s.MinPrice
+		if minAll == 0 || p.minAll < minAll {
+			minAll = p.minAll
 		}
-		maxAll = max(maxAll, s.MaxPrice)
+		maxAll = max(maxAll, p.maxAll)
 		if s.Available == 0 {
 			continue
 		}
@@ -165,50 +176,36 @@ func availability(ctx context.Context, pool *pgxpool.Pool, id int64, now time.Ti
 	if a.Available == 0 { // sold out: show what tickets cost
 		a.MinPrice, a.MaxPrice = minAll, maxAll
 	}
-	return a, nil
+	return a
 }
 
-// seats reads an event's tickets from the index alone and places them with
-// the venue's seat positions.
-// statusCondition selects tickets that fans see in a status ($1 is now).
-var statusCondition = map[string]string{
-	"":              "",
-	StatusAvailable: " AND " + availableTicket,
-	StatusReserved:  " AND t.status = 'reserved' AND t.reserved_until > $1",
-	StatusSold:      " AND t.status = 'sold'",
-}
-
-func seats(ctx context.Context, pool *pgxpool.Pool, id, sectionID int64, status string, now time.Time, places map[int64]place) ([]Seat, error) {
-	query := `SELECT t.id, t.seat_id, t.section_id, t.price, ` + ticketStatus + ` FROM tickets t WHERE t.event_id = $2` + statusCondition[status]
-	var rows pgx.Rows
-	var err error
-	if sectionID == 0 {
-		rows, err = pool.Query(ctx, query, now, id)
-	} else {
-		// A query of its own, so that its plan always uses the section.
-		rows, err = pool.Query(ctx, query+` AND t.section_id = $3`, now, id, sectionID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("seats of event %d: %w", id, err)
-	}
+// seatsOf lists an event's tickets (of sectionID, or all when 0) in status
+// ("": any) at now (Unix ms), placed with the venue's seat positions, in
+// map order (section, then seat: rows front to back, seats along them).
+func seatsOf(m *live.Event, sectionID int64, status string, now int64, places map[int64]place) ([]Seat, error) {
 	var out []Seat
-	var s Seat
-	_, err = pgx.ForEachRow(rows, []any{&s.TicketID, &s.SeatID, &s.SectionID, &s.Price, &s.Status}, func() error {
-		p, ok := places[s.SeatID]
-		if !ok {
-			return fmt.Errorf("ticket %d: seat %d is not in the event's venue", s.TicketID, s.SeatID)
+	var err error
+	m.Read(func(_ int64, tickets []live.Ticket) {
+		for _, t := range tickets {
+			if sectionID != 0 && t.SectionID != sectionID {
+				continue
+			}
+			st := t.Status(now)
+			if status != "" && st != status {
+				continue
+			}
+			p, ok := places[t.SeatID]
+			if !ok {
+				err = fmt.Errorf("ticket %d: seat %d is not in the event's venue", t.ID, t.SeatID)
+				return
+			}
+			out = append(out, Seat{TicketID: t.ID, SeatID: t.SeatID, SectionID: t.SectionID, Row: p.row, Number: p.number,
+				X: p.x, Y: p.y, Price: t.Price, Status: st})
 		}
-		s.Row, s.Number, s.X, s.Y = p.row, p.number, p.x, p.y
-		out = append(out, s)
-		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("seats of event %d: %w", id, err)
+		return nil, fmt.Errorf("seats of event %d: %w", m.ID(), err)
 	}
-	// Map order: section, then seat (rows front to back, seats along them).
-	slices.SortFunc(out, func(a, b Seat) int {
-		return cmp.Or(cmp.Compare(a.SectionID, b.SectionID), cmp.Compare(a.SeatID, b.SeatID))
-	})
 	return out, nil
 }
 

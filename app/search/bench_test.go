@@ -3,6 +3,7 @@ package search_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/live"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db"
@@ -37,7 +39,7 @@ func BenchmarkSearchMix(b *testing.B) {
 	b.Logf("%d queries in the mix, 8 clients", len(mix))
 
 	// No search may read the whole of a large table.
-	explain := search.NewService(pool, event.NewService(pool, time.Now), time.Now)
+	explain := search.NewService(pool, event.NewService(pool, live.New(pool, live.Config{}, time.Now, slog.New(slog.DiscardHandler)), time.Now), time.Now)
 	for _, q := range mix {
 		plans, err := explain.Explain(context.Background(), q)
 		if err != nil {
@@ -63,7 +65,7 @@ func BenchmarkSearchMix(b *testing.B) {
 		}
 	}
 	fresh := func() *search.Service {
-		return search.NewService(pool, event.NewService(pool, time.Now), time.Now)
+		return search.NewService(pool, event.NewService(pool, live.New(pool, live.Config{}, time.Now, slog.New(slog.DiscardHandler)), time.Now), time.Now)
 	}
 	shared := fresh()
 	impls := []struct {

@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/live"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
@@ -34,7 +36,7 @@ func demo(t *testing.T) *pgxpool.Pool {
 
 func service(pool *pgxpool.Pool) *search.Service {
 	clock := func() time.Time { return now }
-	return search.NewService(pool, event.NewService(pool, clock), clock)
+	return search.NewService(pool, event.NewService(pool, live.New(pool, live.Config{}, clock, slog.New(slog.DiscardHandler)), clock), clock)
 }
 
 // find runs a search given as URL parameters.

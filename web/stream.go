@@ -1,0 +1,250 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/live"
+)
+
+// streamPath is the route of the seat-map stream.
+const streamPath = "/api/v1/events/:id/stream"
+
+// Stream limits and pace (GET /api/v1/events/:id/stream).
+const (
+	// streamEvery is the shortest time between two messages of one
+	// stream: changes in between go out together, so a sell-out does not
+	// flood a phone.
+	streamEvery = 250 * time.Millisecond
+	// streamKeepAlive is how often a quiet stream sends a comment line,
+	// so that proxies do not close it.
+	streamKeepAlive = 15 * time.Second
+	// streamWriteTimeout is how long one message may take to reach a
+	// client; a slower one is dropped rather than buffered for.
+	streamWriteTimeout = 10 * time.Second
+)
+
+// streams counts open streams, per process and per client address, and
+// ends them all at shutdown.
+type streams struct {
+	max, perAddr int
+
+	mu      sync.Mutex
+	open    int
+	byAddr  map[string]int
+	closing chan struct{}
+	closed  bool
+}
+
+func newStreams(max, perAddr int) *streams {
+	return &streams{max: max, perAddr: perAddr, byAddr: map[string]int{}, closing: make(chan struct{})}
+}
+
+// enter admits one more stream from addr, or says why not.
+func (st *streams) enter(addr string) (leave func(), err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.closed:
+		return nil, app.Errorf(app.EUNAVAILABLE, "The server is restarting. Reconnect in a moment.")
+	case st.byAddr[addr] >= st.perAddr:
+		return nil, &app.Error{Code: app.ELIMITED, Reason: "rate_limited", Detail: map[string]any{"retry_after": 10},
+			Message: fmt.Sprintf("Your address already has %d live seat maps open. Close some tabs and try again.", st.perAddr)}
+	case st.open >= st.max:
+		return nil, &app.Error{Code: app.ELIMITED, Reason: "rate_limited", Detail: map[string]any{"retry_after": 10},
+			Message: "Too many fans are following seat maps right now. The page still works: reload it to see the seats."}
+	}
+	st.open++
+	st.byAddr[addr]++
+	return func() {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		st.open--
+		if st.byAddr[addr]--; st.byAddr[addr] == 0 {
+			delete(st.byAddr, addr)
+		}
+	}, nil
+}
+
+// close ends every stream (at shutdown) and admits no more.
+func (st *streams) close() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if !st.closed {
+		st.closed = true
+		close(st.closing)
+	}
+}
+
+// streamTicket is one ticket in a stream message.
+type streamTicket struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+}
+
+type streamMessage struct {
+	Version int64          `json:"version"`
+	Tickets []streamTicket `json:"tickets"`
+}
+
+// handleAPIStream follows an event's seats as Server-Sent Events: a
+// snapshot first (or, with Last-Event-ID, what the client missed), then
+// the changes, batched, with id = the event's version.
+func (s *Server) handleAPIStream(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	var section int64
+	if raw := c.QueryParam("section"); raw != "" {
+		if section, err = strconv.ParseInt(raw, 10, 64); err != nil || section <= 0 {
+			return app.Errorf(app.EINVALID, "section must be a section id (a positive whole number), not %q", raw)
+		}
+	}
+	ctx := c.Request().Context()
+	e, err := s.events.FindEventByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if section != 0 && e.Section(section) == nil {
+		return app.Errorf(app.EINVALID, "section %d is not a section of event %d", section, id)
+	}
+	model, err := s.events.Live(ctx, id)
+	if err != nil {
+		return err
+	}
+	leave, err := s.streams.enter(c.RealIP())
+	if err != nil {
+		return err
+	}
+	defer leave()
+	defer model.Watch()()
+
+	w := c.Response()
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no") // nginx: pass each message on at once
+	w.WriteHeader(http.StatusOK)
+	out := &streamWriter{c: c, rc: http.NewResponseController(w)}
+
+	now := s.now().UnixMilli()
+	version, sent := int64(-1), now
+	if last, err := strconv.ParseInt(c.Request().Header.Get("Last-Event-ID"), 10, 64); err == nil && last >= 0 {
+		if v, changed, ok := model.Since(last, section); ok {
+			// What changed since, and every hold that has run out (the
+			// client may have seen it held).
+			expired, _ := model.Expiring(section, 0, now)
+			if err := out.send("seats", v, append(changed, expired...), now); err != nil {
+				return nil
+			}
+			version = v
+		}
+	}
+	if version < 0 {
+		v, tickets := model.Snapshot(section)
+		if err := out.send("snapshot", v, tickets, now); err != nil {
+			return nil
+		}
+		version = v
+	}
+
+	keepAlive := time.NewTicker(streamKeepAlive)
+	defer keepAlive.Stop()
+	expiry := time.NewTimer(time.Hour)
+	defer expiry.Stop()
+	for {
+		_, next := model.Expiring(section, sent, sent)
+		expiry.Reset(untilMillis(next, s.now()))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.streams.closing:
+			return nil
+		case <-keepAlive.C:
+			if err := out.comment("keep-alive"); err != nil {
+				return nil
+			}
+			continue
+		case <-model.Changed():
+		case <-expiry.C:
+		}
+		// Let more changes gather, up to streamEvery after the last message.
+		select {
+		case <-time.After(streamEvery - s.now().Sub(time.UnixMilli(sent))):
+		case <-ctx.Done():
+			return nil
+		case <-s.streams.closing:
+			return nil
+		}
+		now := s.now().UnixMilli()
+		v, changed, ok := model.Since(version, section)
+		if !ok {
+			v, snapshot := model.Snapshot(section)
+			if err := out.send("snapshot", v, snapshot, now); err != nil {
+				return nil
+			}
+			version, sent = v, now
+			continue
+		}
+		expired, _ := model.Expiring(section, sent, now)
+		if len(changed)+len(expired) > 0 {
+			if err := out.send("seats", v, append(changed, expired...), now); err != nil {
+				return nil
+			}
+		}
+		version, sent = v, now
+	}
+}
+
+// untilMillis is how long from now until the Unix-ms time at (an hour when
+// at is 0: nothing to wait for).
+func untilMillis(at int64, now time.Time) time.Duration {
+	if at == 0 {
+		return time.Hour
+	}
+	return max(time.UnixMilli(at).Sub(now)+time.Millisecond, time.Millisecond)
+}
+
+// streamWriter writes Server-Sent Events, each within streamWriteTimeout.
+type streamWriter struct {
+	c  echo.Context
+	rc *http.ResponseController
+}
+
+func (w *streamWriter) send(name string, version int64, tickets []live.Ticket, now int64) error {
+	msg := streamMessage{Version: version, Tickets: make([]streamTicket, 0, len(tickets))}
+	seen := make(map[int64]bool, len(tickets))
+	for _, t := range tickets {
+		if !seen[t.ID] {
+			seen[t.ID] = true
+			msg.Tickets = append(msg.Tickets, streamTicket{ID: t.ID, Status: t.Status(now)})
+		}
+	}
+	data, err := json.Marshal(msg)
+	if err != nil {
+		return err
+	}
+	return w.write(fmt.Sprintf("id: %d\nevent: %s\ndata: %s\n\n", version, name, data))
+}
+
+func (w *streamWriter) comment(text string) error { return w.write(": " + text + "\n\n") }
+
+func (w *streamWriter) write(s string) error {
+	_ = w.rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+	if _, err := w.c.Response().Write([]byte(s)); err != nil {
+		return err
+	}
+	return w.rc.Flush()
+}
+
+// closeStreams ends every open stream; the HTTP server calls it when it
+// shuts down, so that Shutdown does not wait for them.
+func (s *Server) closeStreams() { s.streams.close() }
