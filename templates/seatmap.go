@@ -74,27 +74,33 @@ func seatsHTML(p EventPage, m mapView) string {
 	var b []byte
 	b = make([]byte, 0, len(p.Seats)*170)
 	for _, s := range p.Seats {
+		// Every seat carries its ticket, price and name (data-t, data-p,
+		// aria-label), so that the live map can turn one into the other.
 		if s.Status == event.StatusAvailable {
 			b = append(b, `<input type="checkbox" name="ticket_ids" value="`...)
-			b = strconv.AppendInt(b, s.TicketID, 10)
-			b = append(b, `" aria-label="`...)
-			b = append(b, names[s.SectionID]...)
-			b = append(b, ", row "...)
-			b = append(b, html.EscapeString(s.Row)...)
-			b = append(b, ", seat "...)
-			b = strconv.AppendInt(b, int64(s.Number), 10)
-			b = append(b, ", "...)
-			b = append(b, html.EscapeString(Money(s.Price, p.Event.Currency))...)
-			b = append(b, `" data-p="`...)
-			b = strconv.AppendInt(b, s.Price, 10)
-			b = append(b, '"')
-			if p.Selected[s.TicketID] {
-				b = append(b, " checked"...)
-			}
 		} else {
 			b = append(b, `<i class="s-`...)
 			b = append(b, html.EscapeString(s.Status)...)
-			b = append(b, '"')
+			b = append(b, `" role="img" data-t="`...)
+		}
+		b = strconv.AppendInt(b, s.TicketID, 10)
+		b = append(b, `" aria-label="`...)
+		b = append(b, names[s.SectionID]...)
+		b = append(b, ", row "...)
+		b = append(b, html.EscapeString(s.Row)...)
+		b = append(b, ", seat "...)
+		b = strconv.AppendInt(b, int64(s.Number), 10)
+		b = append(b, ", "...)
+		b = append(b, html.EscapeString(Money(s.Price, p.Event.Currency))...)
+		if s.Status != event.StatusAvailable {
+			b = append(b, ", "...)
+			b = append(b, takenWord[s.Status]...)
+		}
+		b = append(b, `" data-p="`...)
+		b = strconv.AppendInt(b, s.Price, 10)
+		b = append(b, '"')
+		if s.Status == event.StatusAvailable && p.Selected[s.TicketID] {
+			b = append(b, " checked"...)
 		}
 		b = append(b, ` style="left:`...)
 		b = strconv.AppendFloat(b, (s.X-m.MinX)/m.Width*100, 'f', 2, 64)
@@ -108,6 +114,18 @@ func seatsHTML(p EventPage, m mapView) string {
 	}
 	return string(b)
 }
+
+// streamURL is where the live map follows the seats it shows.
+func streamURL(p EventPage) string {
+	u := "/api/v1/events/" + itoa(p.Event.ID) + "/stream"
+	if p.Section != nil {
+		u += "?section=" + itoa(p.Section.ID)
+	}
+	return u
+}
+
+// takenWord says why a seat cannot be ticked, for screen readers.
+var takenWord = map[string]string{event.StatusReserved: "on hold", event.StatusSold: "sold"}
 
 // seatPitch is the distance between neighbouring seats of a row.
 func seatPitch(seats []event.Seat) float64 {

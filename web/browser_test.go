@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -370,5 +371,61 @@ func TestBrowserAccessibility(t *testing.T) {
 	})()`)
 	if looks["available"] == looks["sold"] || looks["available"] == looks["picked"] || !strings.Contains(looks["sold"], "url(") || !strings.Contains(looks["picked"], "url(") {
 		t.Errorf("seat states look alike apart from colour: %v", looks)
+	}
+}
+
+// TestBrowserLiveSeatMap has two fans on one seat map: when one takes
+// seats, the other's map greys them out by itself, and a seat the other
+// had ticked is unticked with a message that names it.
+func TestBrowserLiveSeatMap(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	pool := dbtest.New(t)
+	eventID, tickets := smallEvent(t, pool, 40)
+	base := newServer(t, pool).URL
+	page := fmt.Sprintf("%s/event/%d", base, eventID)
+
+	watcher := tab(t, 1280, 800, true)
+	run(t, watcher, "a fan opens the seat map", chromedp.Navigate(page), chromedp.WaitVisible(css(`[data-testid="seat-map"][data-live="on"]`)))
+	ticked, other := tickets[10], tickets[11]
+	run(t, watcher, "the fan ticks a seat", chromedp.Click(css(fmt.Sprintf(`input[name=ticket_ids][value="%d"]`, ticked))))
+	if got := checkedIDs(t, watcher); len(got) != 1 {
+		t.Fatalf("ticked %v", got)
+	}
+
+	token := signUp(t, base, "quicker@example.com")
+	if code, body := api(t, "POST", base+"/api/v1/bookings", token, map[string]any{"ticket_ids": []int64{ticked, other}}); code != http.StatusCreated {
+		t.Fatalf("another fan's hold = %d %v", code, body)
+	}
+	held := time.Now()
+	run(t, watcher, "the map greys out the taken seats",
+		chromedp.WaitVisible(css(fmt.Sprintf(`i.s-reserved[data-t="%d"]`, other))),
+		chromedp.WaitVisible(css(`[data-testid="live-message"]`)))
+	t.Logf("the other fan's map showed the hold %s after it was made", time.Since(held).Round(time.Millisecond))
+	if got := checkedIDs(t, watcher); len(got) != 0 {
+		t.Errorf("a seat someone else took is still ticked: %v", got)
+	}
+	msg := text(t, watcher, `[data-testid="live-message"]`)
+	if !strings.Contains(msg, "Someone else just took") || !strings.Contains(msg, "seat 11") {
+		t.Errorf("message %q does not name the seat that went", msg)
+	}
+	if left := text(t, watcher, `[data-testid="seats-left"]`); !strings.HasPrefix(left, "38 of 40") {
+		t.Errorf("seats left %q, want 38 of 40", left)
+	}
+	shot(t, watcher, "live-01-seat-taken-by-another-fan")
+
+	// Freed again (the other fan cancels): the seats open up.
+	code, body := api(t, "GET", base+"/api/v1/bookings", token, nil)
+	if code != http.StatusOK {
+		t.Fatalf("bookings = %d", code)
+	}
+	id := body["bookings"].([]any)[0].(map[string]any)["id"]
+	if code, _ := api(t, "DELETE", fmt.Sprintf("%s/api/v1/bookings/%v", base, id), token, nil); code != http.StatusOK {
+		t.Fatalf("cancel = %d", code)
+	}
+	run(t, watcher, "the map opens the freed seat", chromedp.WaitVisible(css(fmt.Sprintf(`input[name=ticket_ids][value="%d"]`, other))))
+	run(t, watcher, "the freed seat can be ticked", chromedp.Click(css(fmt.Sprintf(`input[name=ticket_ids][value="%d"]`, other))))
+	if got := checkedIDs(t, watcher); len(got) != 1 || got[0] != fmt.Sprint(other) {
+		t.Errorf("after ticking the freed seat: %v", got)
 	}
 }
