@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -24,6 +25,33 @@ type EventPage struct {
 	Message string
 	// Selected ticket ids stay ticked when the map is shown again.
 	Selected map[int64]bool
+	// MaxTickets is the most seats one booking takes (best available
+	// offers up to it).
+	MaxTickets int
+}
+
+// priceLevels lists the event's distinct prices, lowest first, for "up
+// to" choices.
+func priceLevels(a *event.Availability) []int64 {
+	var out []int64
+	for _, s := range a.Sections {
+		for _, p := range []int64{s.MinPrice, s.MaxPrice} {
+			if p > 0 && !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// quantities is 1 to n.
+func quantities(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
 }
 
 // mapView is a seat-level map: a window onto the venue's canvas.

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +30,9 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 	}
 	eventID, _ := strconv.ParseInt(form.Get("event_id"), 10, 64)
 	sectionID, _ := strconv.ParseInt(form.Get("section_id"), 10, 64)
+	if form.Has("quantity") {
+		return s.holdTogether(c, eventID, sectionID, form)
+	}
 	var ids []int64
 	for _, raw := range form["ticket_ids"] {
 		id, err := strconv.ParseInt(raw, 10, 64)
@@ -59,6 +64,46 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/bookings/%d", b.ID))
+}
+
+// holdTogether is the best-available form: quantity seats together,
+// optionally in a section and up to a price.
+func (s *Server) holdTogether(c echo.Context, eventID, sectionID int64, form url.Values) error {
+	if eventID <= 0 {
+		return app.Errorf(app.EINVALID, "Say which event you want seats for.")
+	}
+	req := booking.Together{EventID: eventID, SectionID: sectionID}
+	var err error
+	if req.Quantity, err = strconv.Atoi(form.Get("quantity")); err != nil {
+		return s.mapAgain(c, eventID, 0, nil, app.Errorf(app.EINVALID, "Choose how many seats you want together."))
+	}
+	if raw := form.Get("max_price"); raw != "" {
+		if req.MaxPrice, err = strconv.ParseInt(raw, 10, 64); err != nil {
+			return s.mapAgain(c, eventID, 0, nil, app.Errorf(app.EINVALID, "Choose a price from the list."))
+		}
+	}
+	u := currentUser(c)
+	if u == nil {
+		return &loginRedirect{next: mapURL(eventID, sectionID, nil), why: "seats"}
+	}
+	b, err := s.bookings.HoldTogether(c.Request().Context(), u.ID, req)
+	if code := app.ErrorCode(err); code == app.ECONFLICT || code == app.EINVALID {
+		page := int64(0)
+		if sectionID != 0 && s.sectionPage(c.Request().Context(), eventID) {
+			page = sectionID
+		}
+		return s.mapAgain(c, eventID, page, nil, err)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/bookings/%d", b.ID))
+}
+
+// sectionPage reports whether event id's map is shown a section at a time.
+func (s *Server) sectionPage(ctx context.Context, id int64) bool {
+	e, err := s.events.FindEventByID(ctx, id)
+	return err == nil && e.Venue.Capacity > s.seatMapLimit
 }
 
 // mapAgain shows the seat map again with why (err) and seats ticked.
@@ -289,11 +334,26 @@ func (s *Server) handleAPIBookingCreate(c echo.Context) error {
 	}
 	var in struct {
 		TicketIDs []int64 `json:"ticket_ids"`
+		// Best available, instead of ticket_ids.
+		EventID   int64 `json:"event_id"`
+		Quantity  int   `json:"quantity"`
+		SectionID int64 `json:"section_id"`
+		MaxPrice  int64 `json:"max_price"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	b, err := s.bookings.HoldTickets(c.Request().Context(), u.ID, in.TicketIDs)
+	together := in.EventID != 0 || in.Quantity != 0 || in.SectionID != 0 || in.MaxPrice != 0
+	var b *booking.Booking
+	switch {
+	case together && in.TicketIDs != nil:
+		return app.Errorf(app.EINVALID, "Send either ticket_ids (the seats you chose) or event_id and quantity (the best seats together), not both.")
+	case together:
+		b, err = s.bookings.HoldTogether(c.Request().Context(), u.ID,
+			booking.Together{EventID: in.EventID, Quantity: in.Quantity, SectionID: in.SectionID, MaxPrice: in.MaxPrice})
+	default:
+		b, err = s.bookings.HoldTickets(c.Request().Context(), u.ID, in.TicketIDs)
+	}
 	if err != nil {
 		return err
 	}

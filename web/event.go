@@ -92,7 +92,7 @@ func (s *Server) eventPage(c echo.Context, id, sectionID int64) (templates.Event
 	if err != nil {
 		return templates.EventPage{}, err
 	}
-	p := templates.EventPage{Event: e}
+	p := templates.EventPage{Event: e, MaxTickets: s.bookings.MaxTickets()}
 	if sectionID != 0 {
 		if p.Section = e.Section(sectionID); p.Section == nil {
 			return p, app.Errorf(app.ENOTFOUND, "Event %d has no section %d.", id, sectionID)

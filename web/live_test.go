@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,72 @@ func TestTwoServersSeeEachOthersHolds(t *testing.T) {
 		}
 	}
 	t.Logf("a hold through A reached B's stream %s after it was made", seen.Round(time.Millisecond))
+}
+
+func TestBestAvailable(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	eventID, tickets := smallEvent(t, pool, 10)
+	ts := newServer(t, pool)
+	token := signUp(t, ts.URL, "fan@example.com")
+	post := func(body map[string]any) (int, map[string]any) {
+		return api(t, "POST", ts.URL+"/api/v1/bookings", token, body)
+	}
+
+	// One row of ten seats facing the stage: two together are the middle two.
+	code, b := post(map[string]any{"event_id": eventID, "quantity": 2})
+	if code != http.StatusCreated {
+		t.Fatalf("best 2 = %d %v", code, b)
+	}
+	if got := toIDs(b["ticket_ids"]); len(got) != 2 || got[0] != tickets[4] || got[1] != tickets[5] {
+		t.Errorf("best 2 of an empty row: %v, want the middle seats %v", got, tickets[4:6])
+	}
+	for _, bad := range []map[string]any{
+		{"event_id": eventID, "quantity": 0},
+		{"event_id": eventID, "quantity": 9},
+		{"event_id": eventID, "quantity": 2, "ticket_ids": []int64{tickets[0]}},
+		{"event_id": eventID, "quantity": 2, "section_id": 99},
+		{"event_id": eventID, "quantity": 2, "max_price": -1},
+		{"quantity": 2},
+	} {
+		if code, body := post(bad); code != http.StatusBadRequest {
+			t.Errorf("%v = %d %v, want 400", bad, code, body)
+		}
+	}
+	if code, body := post(map[string]any{"event_id": 999, "quantity": 2}); code != http.StatusNotFound {
+		t.Errorf("best available at an unknown event = %d %v", code, body)
+	}
+	// Four free on each side: five together do not fit, nor anything at £10.
+	for _, none := range []map[string]any{
+		{"event_id": eventID, "quantity": 5},
+		{"event_id": eventID, "quantity": 1, "max_price": 1000},
+	} {
+		code, body := post(none)
+		e, _ := body["error"].(map[string]any)
+		if code != http.StatusConflict || e["code"] != "no_seats_together" || e["message"] == "" {
+			t.Errorf("%v = %d %v, want 409 no_seats_together with a message", none, code, body)
+		}
+	}
+
+	// The event page offers the same as a form.
+	fan := newBrowser(t, ts.URL)
+	_, page := fan.get(fmt.Sprintf("/event/%d", eventID))
+	if page.Find(`[data-testid="together-form"] select[name="quantity"] option`).Length() != 8 {
+		t.Error("the best-available form does not offer 1 to 8 seats")
+	}
+	res, doc := fan.submit(page, `form[data-testid="together-form"]`, url.Values{"quantity": {"3"}})
+	if res.Request.URL.Path != "/login" {
+		t.Fatalf("best available signed out went to %s", res.Request.URL)
+	}
+	_, signup := fan.get(doc.Find(`[data-testid="to-signup"]`).AttrOr("href", ""))
+	_, page = fan.submit(signup, `form[data-testid="auth-form"]`, url.Values{
+		"email": {"form@example.com"}, "password": {"correct horse battery"}, "name": {"Jo Fan"}})
+	res, checkout := fan.submit(page, `form[data-testid="together-form"]`, url.Values{"quantity": {"3"}})
+	if !strings.HasPrefix(res.Request.URL.Path, "/bookings/") || checkout.Find(`[data-testid="booked-seat"]`).Length() != 3 {
+		t.Fatalf("best 3 in the form went to %s", res.Request.URL)
+	}
+	res, again := fan.submit(page, `form[data-testid="together-form"]`, url.Values{"quantity": {"5"}})
+	if res.StatusCode != http.StatusConflict || !strings.Contains(again.Find(`[data-testid="map-message"]`).Text(), "no 5 seats together") {
+		t.Errorf("best 5 with none left together: %d %q", res.StatusCode, again.Find(`[data-testid="map-message"]`).Text())
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
@@ -86,8 +87,8 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	}
 	feed := live.New(pool, live.Config{}, cfg.Now, cfg.Log)
 	events := event.NewService(pool, feed, cfg.Now)
-	bookings := booking.NewService(pool, processor,
-		booking.Config{HoldTTL: cfg.HoldTTL, MaxTickets: cfg.MaxTickets, Committed: feed.Sync}, cfg.Now, cfg.Log)
+	bookings := booking.NewService(pool, processor, booking.Config{HoldTTL: cfg.HoldTTL, MaxTickets: cfg.MaxTickets,
+		Committed: feed.Sync, Inventory: inventory{events}}, cfg.Now, cfg.Log)
 	monitor := booking.NewMonitor(pool, cfg.Now, cfg.Log)
 	srv := newServer(config{
 		Log:                  cfg.Log,
@@ -136,3 +137,36 @@ func (s *Site) Start(sweep, check time.Duration) (stop func()) {
 // Close lets go of what NewSite opened (not the pool, which is the
 // caller's).
 func (s *Site) Close() error { return s.migrator.Close() }
+
+// inventory lets best available read seats from the live model.
+type inventory struct{ events *event.Service }
+
+// Places lists event id's seats (of section, or all when 0) and the centre
+// of its stage; a venue without one faces the top of its map.
+func (in inventory) Places(ctx context.Context, id, section int64) ([]booking.Place, [2]float64, error) {
+	e, err := in.events.FindEventByID(ctx, id)
+	if err != nil {
+		return nil, [2]float64{}, err
+	}
+	if section != 0 && e.Section(section) == nil {
+		return nil, [2]float64{}, app.Errorf(app.EINVALID, "Section %d is not a section of event %d.", section, id)
+	}
+	seats, err := in.events.Seats(ctx, id, section)
+	if err != nil {
+		return nil, [2]float64{}, err
+	}
+	front := [2]float64{float64(e.Venue.MapWidth) / 2, 0}
+	if n := len(e.Venue.Stage); n > 0 {
+		front = [2]float64{}
+		for _, p := range e.Venue.Stage {
+			front[0] += p.X / float64(n)
+			front[1] += p.Y / float64(n)
+		}
+	}
+	places := make([]booking.Place, len(seats))
+	for i, s := range seats {
+		places[i] = booking.Place{TicketID: s.TicketID, SectionID: s.SectionID, Row: s.Row, Number: s.Number,
+			X: s.X, Y: s.Y, Price: s.Price, Free: s.Status == event.StatusAvailable}
+	}
+	return places, front, nil
+}

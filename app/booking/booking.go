@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -123,6 +124,9 @@ type Config struct {
 	// event's tickets, before the caller hears of it: the live models wait
 	// there until they show the change (a fan sees their own hold at once).
 	Committed func(ctx context.Context, eventID int64) error
+	// Inventory, when set, lets fans ask for the best seats together
+	// (HoldTogether).
+	Inventory Inventory
 }
 
 // Payments is the payment processor, chosen by main: the demo or Stripe.
@@ -151,6 +155,9 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	intents  *cache.Cache[string, payment.Intent]
+
+	claimMu sync.Mutex
+	claimed map[int64]bool // seats best available is holding right now
 }
 
 // NewService returns a booking service.
@@ -162,8 +169,11 @@ func NewService(pool *pgxpool.Pool, payments Payments, cfg Config, now func() ti
 		cfg.StatementTimeout = 15 * time.Second
 	}
 	return &Service{pool: pool, payments: payments, cfg: cfg, now: now, log: log,
-		intents: cache.New[string, payment.Intent](intentTTL, 10_000, now)}
+		intents: cache.New[string, payment.Intent](intentTTL, 10_000, now), claimed: map[int64]bool{}}
 }
+
+// MaxTickets is the most tickets one booking may hold.
+func (s *Service) MaxTickets() int { return s.cfg.MaxTickets }
 
 // Provider names the payment processor, for the API.
 func (s *Service) Provider() string { return s.payments.Name() }
