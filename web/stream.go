@@ -161,6 +161,10 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 	expiry := time.NewTimer(time.Hour)
 	defer expiry.Stop()
 	for {
+		wake := model.Changed()
+		if model.Version() != version { // it changed while the last message went out
+			wake = alreadyChanged
+		}
 		_, next := model.Expiring(section, sent, sent)
 		expiry.Reset(untilMillis(next, s.now()))
 		select {
@@ -173,7 +177,7 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 				return nil
 			}
 			continue
-		case <-model.Changed():
+		case <-wake:
 		case <-expiry.C:
 		}
 		// Let more changes gather, up to streamEvery after the last message.
@@ -203,6 +207,9 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 		version, sent = v, now
 	}
 }
+
+// alreadyChanged is a closed channel: a change the stream has not sent.
+var alreadyChanged = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // untilMillis is how long from now until the Unix-ms time at (an hour when
 // at is 0: nothing to wait for).
