@@ -203,16 +203,27 @@ func (s *Server) handleAPIEvent(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// sectionParam reads ?section= (0 when absent).
+func sectionParam(c echo.Context) (int64, error) {
+	raw := c.QueryParam("section")
+	if raw == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, app.Errorf(app.EINVALID, "section must be a section id (a positive whole number), not %q", raw)
+	}
+	return id, nil
+}
+
 func (s *Server) handleAPITickets(c echo.Context) error {
 	id, err := pathID(c, "id", "event")
 	if err != nil {
 		return err
 	}
-	var sectionID int64
-	if raw := c.QueryParam("section"); raw != "" {
-		if sectionID, err = strconv.ParseInt(raw, 10, 64); err != nil || sectionID <= 0 {
-			return app.Errorf(app.EINVALID, "section must be a section id (a positive whole number), not %q", raw)
-		}
+	sectionID, err := sectionParam(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	e, err := s.events.FindEventByID(ctx, id)

@@ -102,11 +102,9 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var section int64
-	if raw := c.QueryParam("section"); raw != "" {
-		if section, err = strconv.ParseInt(raw, 10, 64); err != nil || section <= 0 {
-			return app.Errorf(app.EINVALID, "section must be a section id (a positive whole number), not %q", raw)
-		}
+	section, err := sectionParam(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	e, err := s.events.FindEventByID(ctx, id)
