@@ -42,9 +42,97 @@
   if (scroller && scroller.scrollWidth > scroller.clientWidth) {
     scroller.scrollLeft = (scroller.scrollWidth - scroller.clientWidth) / 2;
   }
-
+  if (scroller) zoom(form, scroller);
   live(form, update);
 })();
+
+// zoom lets fans zoom and pan the map: buttons, and a two-finger pinch.
+// On a touch screen the map opens with seats at least 24 CSS px wide, and
+// tapping a seat drawn smaller zooms in on it rather than ticking it, so
+// every seat is ticked at a size a thumb can hit.
+function zoom(form, scroller) {
+  "use strict";
+  var map = scroller.querySelector(".seatmap");
+  var first = map && map.querySelector("input, i");
+  if (!first) return;
+  var touch = navigator.maxTouchPoints > 0 || (window.matchMedia && window.matchMedia("(any-pointer: coarse)").matches);
+  var tapPx = 24, level = 1;
+  var base = first.getBoundingClientRect().width || 1; // seat size at zoom 1
+  var readable = Math.max(1, tapPx / base); // the zoom where seats reach tapPx
+  var most = Math.max(4, readable * 2);
+
+  var bar = document.createElement("div");
+  bar.className = "zoom";
+  bar.setAttribute("role", "group");
+  bar.setAttribute("aria-label", "Zoom the seat map");
+  bar.innerHTML = '<button type="button" data-zoom="out" aria-label="Zoom out">\u2212</button>' +
+    '<button type="button" data-zoom="in" aria-label="Zoom in">+</button>' +
+    '<button type="button" class="zoom-fit" data-zoom="fit">Whole map</button><output aria-live="polite"></output>';
+  scroller.parentNode.insertBefore(bar, scroller);
+  var out = bar.querySelector("output");
+  scroller.classList.add("zoomable");
+
+  // set zooms to z keeping the point (x, y) of the box, in pixels from its
+  // top left, where it is.
+  function set(z, x, y) {
+    z = Math.min(most, Math.max(1, z));
+    if (x === undefined) { x = scroller.clientWidth / 2; y = scroller.clientHeight / 2; }
+    var fx = (scroller.scrollLeft + x) / map.offsetWidth, fy = (scroller.scrollTop + y) / map.offsetHeight;
+    level = z;
+    map.style.setProperty("--zoom", z);
+    scroller.scrollLeft = fx * map.offsetWidth - x;
+    scroller.scrollTop = fy * map.offsetHeight - y;
+    bar.querySelector("[data-zoom=out]").disabled = z <= 1;
+    bar.querySelector("[data-zoom=in]").disabled = z >= most;
+    out.textContent = Math.round(z * 100) + "%";
+    map.setAttribute("data-zoom", z.toFixed(2));
+  }
+  bar.addEventListener("click", function (e) {
+    var what = e.target.getAttribute("data-zoom");
+    if (what === "in") set(level * 1.5);
+    if (what === "out") set(level / 1.5);
+    if (what === "fit") set(1);
+  });
+  set(1);
+  if (touch && readable > 1) {
+    set(readable, scroller.clientWidth / 2, 0);
+    scroller.scrollTop = 0; // the front rows, nearest the stage
+  }
+
+  // A tap on a seat too small to hit surely zooms in on it first.
+  map.addEventListener("click", function (e) {
+    var seat = e.target;
+    if (!touch || seat.name !== "ticket_ids" || seat.getBoundingClientRect().width >= tapPx - 0.5) return;
+    e.preventDefault();
+    var box = scroller.getBoundingClientRect(), r = seat.getBoundingClientRect();
+    set(readable, r.left + r.width / 2 - box.left, r.top + r.height / 2 - box.top);
+  });
+
+  // Pinch: two pointers on the map; one finger still scrolls natively.
+  var pointers = {}, start = null;
+  function spread() {
+    var p = Object.keys(pointers).map(function (k) { return pointers[k]; });
+    return { d: Math.hypot(p[0].x - p[1].x, p[0].y - p[1].y), x: (p[0].x + p[1].x) / 2, y: (p[0].y + p[1].y) / 2 };
+  }
+  scroller.addEventListener("pointerdown", function (e) {
+    pointers[e.pointerId] = { x: e.clientX, y: e.clientY };
+    if (Object.keys(pointers).length === 2) { start = spread(); start.zoom = level; }
+  });
+  scroller.addEventListener("pointermove", function (e) {
+    if (!pointers[e.pointerId]) return;
+    pointers[e.pointerId] = { x: e.clientX, y: e.clientY };
+    if (!start || Object.keys(pointers).length !== 2) return;
+    var now = spread(), box = scroller.getBoundingClientRect();
+    set(start.zoom * now.d / start.d, now.x - box.left, now.y - box.top);
+  });
+  function lift(e) {
+    delete pointers[e.pointerId];
+    if (Object.keys(pointers).length < 2) start = null;
+  }
+  scroller.addEventListener("pointerup", lift);
+  scroller.addEventListener("pointercancel", lift);
+}
+
 
 // live follows the seats on the map through the event's stream.
 function live(form, update) {

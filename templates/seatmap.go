@@ -257,7 +257,7 @@ func sectionURL(eventID, sectionID int64) string {
 // of the screen (a deep, narrow section would otherwise need a lot of
 // scrolling), and never so small that seats cannot be tapped.
 func mapStyle(m mapView) string {
-	return fmt.Sprintf("aspect-ratio:%s/%s;--seat:%s;max-width:calc(75vh*%s);min-width:%dpx",
+	return fmt.Sprintf("aspect-ratio:%s/%s;--seat:%s;max-width:calc(75vh*%s*var(--zoom,1));min-width:calc(%dpx*var(--zoom,1))",
 		num(m.Width), num(m.Height), m.SeatSize, strconv.FormatFloat(m.Width/m.Height, 'f', 3, 64), m.MinWidthPx)
 }
 

@@ -431,3 +431,51 @@ func TestBrowserLiveSeatMap(t *testing.T) {
 		t.Errorf("after ticking the freed seat: %v", got)
 	}
 }
+
+// TestBrowserSeatMapZoomOnAPhone opens the 1,334-seat hall on a phone: the
+// map opens zoomed so that seats are at least 24 CSS px, zooms out to the
+// whole house and in again with buttons, and a tap on a seat drawn smaller
+// zooms in on it instead of ticking it.
+func TestBrowserSeatMapZoomOnAPhone(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	base, pool := journeyServer(t)
+	id := eventAt(t, pool, 1300, 1400)
+	ctx := tab(t, 375, 812, true)
+	run(t, ctx, "open the hall on a phone", chromedp.Navigate(fmt.Sprintf("%s/event/%d", base, id)),
+		chromedp.WaitVisible(css(`[data-testid="seat-map"][data-zoom]`)))
+	seatWidth := func() float64 {
+		return eval[float64](t, ctx, "measure a seat", `document.querySelector('[data-testid=seat-map] input[name=ticket_ids]').getBoundingClientRect().width`)
+	}
+	if w := seatWidth(); w < 24 {
+		t.Fatalf("the hall opens with seats %.1f px wide on a phone, want at least 24", w)
+	}
+	noSideScroll(t, ctx, "the zoomed hall")
+	shot(t, ctx, "zoom-01-hall-opens-readable")
+
+	run(t, ctx, "see the whole map", chromedp.Click(css(`[data-zoom="fit"]`)))
+	small := seatWidth()
+	if small >= 24 {
+		t.Fatalf("the whole hall still draws seats %.1f px wide: nothing to test", small)
+	}
+	shot(t, ctx, "zoom-02-whole-hall")
+	seat := eval[string](t, ctx, "pick a seat", `document.querySelector('[data-testid=seat-map] input[name=ticket_ids]').value`)
+	sel := fmt.Sprintf(`input[name=ticket_ids][value="%s"]`, seat)
+	run(t, ctx, "tap a small seat", chromedp.Click(css(sel)))
+	if got := checkedIDs(t, ctx); len(got) != 0 {
+		t.Errorf("a %.1f px seat was ticked by a tap: %v", small, got)
+	}
+	if w := seatWidth(); w < 24 {
+		t.Errorf("a tap on a small seat left seats %.1f px wide, want the map zoomed in", w)
+	}
+	run(t, ctx, "tap it again, now readable", chromedp.Click(css(sel)))
+	if got := checkedIDs(t, ctx); len(got) != 1 || got[0] != seat {
+		t.Errorf("after zooming in, tapping seat %s ticked %v", seat, got)
+	}
+	before := seatWidth()
+	run(t, ctx, "zoom in with the button", chromedp.Click(css(`[data-zoom="in"]`)))
+	if after := seatWidth(); after <= before {
+		t.Errorf("zoom in: seats %.1f px, then %.1f px", before, after)
+	}
+	shot(t, ctx, "zoom-03-seat-ticked")
+}
