@@ -57,6 +57,7 @@ type config struct {
 	BookingRate          web.Rate
 	SearchRate           web.Rate
 	SignupRate           web.Rate
+	StreamsPerAddress    int
 	MetricsAddr          string
 	TrustProxy           bool
 	LogFormat            string
@@ -116,6 +117,7 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 	fs.TextVar(&c.BookingRate, "booking-rate", envRate("BOXOFFICE_BOOKING_RATE", "30/min,10"), "holds, payments and cancellations one fan may make, as N/min[,BURST] or off (BOXOFFICE_BOOKING_RATE)")
 	fs.TextVar(&c.SearchRate, "search-rate", envRate("BOXOFFICE_SEARCH_RATE", "120/min,40"), "searches one client may make, as N/min[,BURST] or off (BOXOFFICE_SEARCH_RATE)")
 	fs.TextVar(&c.SignupRate, "signup-rate", envRate("BOXOFFICE_SIGNUP_RATE", "60/min,60"), "sign-ups and log-ins one address may make (each costs a password hash), as N/min[,BURST] or off (BOXOFFICE_SIGNUP_RATE)")
+	fs.IntVar(&c.StreamsPerAddress, "streams-per-address", envInt("BOXOFFICE_STREAMS_PER_ADDRESS", 20), "live seat-map streams one client address may keep open (BOXOFFICE_STREAMS_PER_ADDRESS)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("BOXOFFICE_METRICS_ADDR", ""), "where to serve /metrics for Prometheus, apart from the site (e.g. 127.0.0.1:9090); empty serves none (BOXOFFICE_METRICS_ADDR)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("BOXOFFICE_TRUST_PROXY", false), "take client addresses from X-Forwarded-For, set by a load balancer in front (BOXOFFICE_TRUST_PROXY)")
 	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")
@@ -128,6 +130,8 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 			return errors.New(strings.Join(bad, "; "))
 		case c.HoldTTL < time.Minute:
 			return errors.New("--hold-ttl must be at least 1m: fans need time to pay")
+		case c.StreamsPerAddress < 1:
+			return errors.New("--streams-per-address must be at least 1")
 		case c.MaxTickets < 1 || c.MaxTickets > 100:
 			return errors.New("--max-tickets must be between 1 and 100")
 		case c.SweepInterval < time.Second:
@@ -319,6 +323,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 		SearchRate:           c.SearchRate,
 		SignupRate:           c.SignupRate,
 		TrustProxy:           c.TrustProxy,
+		StreamsPerAddress:    c.StreamsPerAddress,
 		StripeSecretKey:      c.StripeSecretKey,
 		StripePublishableKey: c.StripePublishableKey,
 		StripeWebhookSecret:  c.StripeWebhookSecret,
@@ -504,6 +509,7 @@ func benchSite(ctx context.Context, c *config, url string, o bench.SiteOptions, 
 	// One load generator stands in for thousands of fans at one address:
 	// per-client limits would measure the limiter, not the site.
 	c.BookingRate, c.SearchRate, c.SignupRate = web.Rate{}, web.Rate{}, web.Rate{}
+	c.StreamsPerAddress = 100_000
 	if o.ShortHolds {
 		c.HoldTTL, c.SweepInterval = time.Minute, 5*time.Second
 	}

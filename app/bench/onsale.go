@@ -48,7 +48,12 @@ type OnsaleReport struct {
 	Abandoned    int64         `json:"abandoned"`
 	ServerErrors int64         `json:"server_errors"` // any 5xx is a failure
 	OtherErrors  int64         `json:"other_errors"`
-	HoldsPerSec  float64       `json:"holds_per_sec"` // over the whole run, hold expiries included
+	// StreamsRefused counts seat streams the site would not open (the
+	// buyer then learns only from its own 409s).
+	StreamsRefused int64 `json:"streams_refused"`
+	// TicketReadsPerHold is tickets-JSON reads per successful hold.
+	TicketReadsPerHold float64 `json:"ticket_reads_per_hold"`
+	HoldsPerSec        float64 `json:"holds_per_sec"` // over the whole run, hold expiries included
 	// AttemptsPerSec is hold requests answered (held or 409) per second
 	// over the whole run: the race mode's measure.
 	AttemptsPerSec float64 `json:"hold_attempts_per_sec"`
@@ -95,11 +100,12 @@ func summarize(ds []time.Duration) Latency {
 
 // client is one fan's view of the site.
 type client struct {
-	base  string
-	token string
-	http  *http.Client
-	rec   *recorder
-	stats *OnsaleReport
+	base   string
+	token  string
+	http   *http.Client
+	stream *http.Client // no timeout: streams stay open
+	rec    *recorder
+	stats  *OnsaleReport
 }
 
 // call sends a JSON request and decodes the answer; 5xx answers count as
@@ -156,6 +162,7 @@ func Onsale(ctx context.Context, cfg OnsaleConfig) (*OnsaleReport, error) {
 	rep := &OnsaleReport{Buyers: cfg.Buyers}
 	rec := &recorder{steps: map[string][]time.Duration{}}
 	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency * 2}}
+	streamc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Concurrency}}
 	progress := func(format string, args ...any) {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, format+"\n", args...)
@@ -177,7 +184,7 @@ func Onsale(ctx context.Context, cfg OnsaleConfig) (*OnsaleReport, error) {
 	var signupErr atomic.Value
 	run := time.Now().UnixNano()
 	for i := range fans {
-		fans[i] = &client{base: cfg.URL, http: httpc, rec: &recorder{steps: map[string][]time.Duration{}}, stats: rep}
+		fans[i] = &client{base: cfg.URL, http: httpc, stream: streamc, rec: &recorder{steps: map[string][]time.Duration{}}, stats: rep}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -225,6 +232,9 @@ func Onsale(ctx context.Context, cfg OnsaleConfig) (*OnsaleReport, error) {
 	rep.HoldsPerSec = float64(rep.Holds) / rep.Duration.Seconds()
 	rep.AttemptsPerSec = float64(rep.Holds+rep.Conflicts) / rep.Duration.Seconds()
 	rep.PaidPerSec = float64(rep.Confirmed) / rep.Duration.Seconds()
+	if rep.Holds > 0 {
+		rep.TicketReadsPerHold = float64(len(rec.steps["tickets json"])) / float64(rep.Holds)
+	}
 	rep.Steps = map[string]Latency{}
 	for step, ds := range rec.steps {
 		rep.Steps[step] = summarize(ds)
@@ -328,37 +338,45 @@ type sectionJSON struct {
 
 // buyOnce picks seats in the best section with room, holds them (trying
 // again on a 409) and pays or walks away. It reports whether seats may be
-// left to buy.
+// left to buy. Like the seat map page, it reads a section's tickets once
+// and then follows the event's stream for what others take.
 func (c *client) buyOnce(ctx context.Context, eventID int64, rng *rand.Rand) bool {
 	want := 2 + rng.IntN(3) // most fans come in twos to fours
 	if rng.IntN(10) == 0 {
 		want = 1
 	}
+	var view *seatView
+	stop := func() {}
+	defer func() { stop() }()
 	for attempt := 0; attempt < 40 && ctx.Err() == nil; attempt++ {
-		var ev eventJSON
-		if _, err := c.call(ctx, "event json", "GET", fmt.Sprintf("/api/v1/events/%d", eventID), nil, &ev); err != nil {
-			return false
-		}
-		if ev.Available == 0 {
-			if c.soldOut(ctx, eventID) {
+		if view == nil || len(view.free()) == 0 {
+			stop()
+			view = nil
+			var ev eventJSON
+			if _, err := c.call(ctx, "event json", "GET", fmt.Sprintf("/api/v1/events/%d", eventID), nil, &ev); err != nil {
 				return false
 			}
-			time.Sleep(2 * time.Second) // holds may run out; wait for them
-			continue
+			if ev.Available == 0 {
+				if c.soldOut(ctx, eventID) {
+					return false
+				}
+				time.Sleep(2 * time.Second) // holds may run out; wait for them
+				continue
+			}
+			// The best sections first: the dearest with seats left, a
+			// little spread so that not everyone piles into one.
+			secs := slices.DeleteFunc(ev.Sections, func(s sectionJSON) bool { return s.Available == 0 })
+			sort.SliceStable(secs, func(i, j int) bool { return secs[i].MaxPrice > secs[j].MaxPrice })
+			section := secs[rng.IntN(min(len(secs), 3))]
+			var err error
+			if view, stop, err = c.follow(ctx, eventID, section.ID); err != nil {
+				return false
+			}
+			if len(view.free()) == 0 {
+				continue
+			}
 		}
-		// The best sections first: the dearest with seats left, a little
-		// spread so that not everyone piles into one.
-		secs := slices.DeleteFunc(ev.Sections, func(s sectionJSON) bool { return s.Available == 0 })
-		sort.SliceStable(secs, func(i, j int) bool { return secs[i].MaxPrice > secs[j].MaxPrice })
-		section := secs[rng.IntN(min(len(secs), 3))]
-		var list struct{ Tickets []ticket }
-		if _, err := c.call(ctx, "tickets json", "GET", fmt.Sprintf("/api/v1/events/%d/tickets?section=%d&status=available", eventID, section.ID), nil, &list); err != nil {
-			return false
-		}
-		if len(list.Tickets) == 0 {
-			continue
-		}
-		ids := pickSeats(list.Tickets, want, rng)
+		ids := pickSeats(view.free(), want, rng)
 		var held struct {
 			ID    int64
 			Error struct {
@@ -369,10 +387,22 @@ func (c *client) buyOnce(ctx context.Context, eventID int64, rng *rand.Rand) boo
 		switch code {
 		case 201:
 			atomic.AddInt64(&c.stats.Holds, 1)
+			stop()
 			c.pay(ctx, held.ID, rng)
 			return true
 		case 409:
 			atomic.AddInt64(&c.stats.Conflicts, 1)
+			gone := held.Error.TicketIDs
+			if len(gone) == 0 {
+				gone = ids
+			}
+			// As a fan does: look at the map again once it has moved on
+			// (its next message), not at once at the same stale picture.
+			select {
+			case <-view.taken(gone):
+			case <-time.After(500 * time.Millisecond):
+			case <-ctx.Done():
+			}
 		default:
 			atomic.AddInt64(&c.stats.OtherErrors, 1)
 			return false
@@ -401,11 +431,12 @@ func (c *client) get(ctx context.Context, step, path string) (int, error) {
 	return c.call(ctx, step, "GET", path, nil, nil)
 }
 
-// soldOut asks whether any ticket is left or held.
+// soldOut asks whether any ticket is left or held: the bench's own
+// polling while walked-away holds run out, counted apart from buying.
 // A large event's tickets are listed a section at a time.
 func (c *client) soldOut(ctx context.Context, eventID int64) bool {
 	var ev eventJSON
-	if _, err := c.call(ctx, "event json", "GET", fmt.Sprintf("/api/v1/events/%d", eventID), nil, &ev); err != nil {
+	if _, err := c.call(ctx, "sold-out check", "GET", fmt.Sprintf("/api/v1/events/%d", eventID), nil, &ev); err != nil {
 		return true
 	}
 	if ev.Available > 0 {
@@ -413,7 +444,7 @@ func (c *client) soldOut(ctx context.Context, eventID int64) bool {
 	}
 	for _, s := range ev.Sections {
 		var held struct{ Tickets []ticket }
-		code, err := c.call(ctx, "tickets json", "GET", fmt.Sprintf("/api/v1/events/%d/tickets?section=%d&status=reserved", eventID, s.ID), nil, &held)
+		code, err := c.call(ctx, "sold-out check", "GET", fmt.Sprintf("/api/v1/events/%d/tickets?section=%d&status=reserved", eventID, s.ID), nil, &held)
 		if err != nil || code != 200 || len(held.Tickets) > 0 {
 			return err != nil // not sold out while seats are held (or the answer is unclear)
 		}
@@ -517,7 +548,8 @@ func (r *OnsaleReport) WriteText(out io.Writer) error {
 	}
 	w.printf("holds %d (%.0f/s), confirmed %d (%.0f/s), conflicts %d, declined %d, abandoned %d, 5xx %d, other errors %d\n",
 		r.Holds, r.HoldsPerSec, r.Confirmed, r.PaidPerSec, r.Conflicts, r.Declined, r.Abandoned, r.ServerErrors, r.OtherErrors)
-	w.printf("hold attempts (held or 409) %.0f/s over the run\n", r.AttemptsPerSec)
+	w.printf("hold attempts (held or 409) %.0f/s over the run; tickets JSON reads per hold %.2f; streams refused %d\n",
+		r.AttemptsPerSec, r.TicketReadsPerHold, r.StreamsRefused)
 	if r.RushTime > 0 {
 		w.printf("rush (until 95%% of seats were taken): %v, %.0f holds/s; best second %.0f holds\n",
 			r.RushTime.Round(time.Second), r.RushHoldsPerSec, r.PeakHoldsPerSec)
@@ -529,7 +561,7 @@ func (r *OnsaleReport) WriteText(out io.Writer) error {
 	w.printf("ceiling: %.0f lock-and-update tx/s from %d clients (p50 %.1f ms, p99 %.1f ms); %s are %.1f%% of it\n",
 		r.Ceiling.TxPerSec, r.Ceiling.Clients, r.Ceiling.Latency.P50, r.Ceiling.Latency.P99, which, 100*holdsPerSec/r.Ceiling.TxPerSec)
 	w.printf("\n| step | count | p50 | p95 | p99 |\n| --- | --- | --- | --- | --- |\n")
-	for _, step := range []string{"event page", "tickets json", "hold", "pay", "event json"} {
+	for _, step := range []string{"event page", "tickets json", "hold", "pay", "event json", "sold-out check"} {
 		if l, ok := r.Steps[step]; ok {
 			w.printf("| %s | %d | %.1f ms | %.1f ms | %.1f ms |\n", step, l.Count, l.P50, l.P95, l.P99)
 		}
@@ -541,3 +573,5 @@ func (r *OnsaleReport) WriteText(out io.Writer) error {
 	}
 	return w.err
 }
+
+func (r *OnsaleReport) addStreamRefused() { atomic.AddInt64(&r.StreamsRefused, 1) }
