@@ -110,10 +110,21 @@ func (d *DB) Close() error {
 // deadlock, which PostgreSQL resolves by aborting one side, is retried a few
 // times: fn must therefore be safe to run again.
 func Transact(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	return TransactWith(ctx, pool, "", fn)
+}
+
+// TransactWith is Transact with settings for the transaction alone
+// ("SET LOCAL lock_timeout = 3000; …"), sent with its BEGIN in one round
+// trip.
+func TransactWith(ctx context.Context, pool *pgxpool.Pool, settings string, fn func(pgx.Tx) error) error {
+	opts := pgx.TxOptions{}
+	if settings != "" {
+		opts.BeginQuery = "BEGIN; " + settings
+	}
 	const attempts = 4
 	var err error
 	for i := range attempts {
-		err = transactOnce(ctx, pool, fn)
+		err = transactOnce(ctx, pool, opts, fn)
 		if !isRetryable(err) {
 			return err
 		}
@@ -126,8 +137,8 @@ func Transact(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) er
 	return err
 }
 
-func transactOnce(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) (err error) {
-	tx, err := pool.Begin(ctx)
+func transactOnce(ctx context.Context, pool *pgxpool.Pool, opts pgx.TxOptions, fn func(pgx.Tx) error) (err error) {
+	tx, err := pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}

@@ -235,7 +235,7 @@ func (s *Server) handleBookingPay(c echo.Context) error {
 			return s.checkoutAgain(c, b, app.Errorf(app.EINVALID, "That is not one of Stripe's test card numbers; try 4242 4242 4242 4242."))
 		}
 	}
-	_, err = s.bookings.PayBooking(c.Request().Context(), b.UserID, b.ID, method)
+	_, err = s.bookings.PayFound(c.Request().Context(), b, method)
 	switch app.ErrorCode(err) {
 	case "", app.ECONFLICT:
 		// Paid, or no longer payable: the booking's page says which.
@@ -418,7 +418,7 @@ func (s *Server) handleAPIBookingPay(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	paid, err := s.bookings.PayBooking(c.Request().Context(), b.UserID, b.ID, in.PaymentMethod)
+	paid, err := s.bookings.PayFound(c.Request().Context(), b, in.PaymentMethod)
 	if err != nil {
 		return err
 	}

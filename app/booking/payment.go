@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -20,6 +21,12 @@ func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMetho
 	if err != nil {
 		return nil, err
 	}
+	return s.PayFound(ctx, b, paymentMethod)
+}
+
+// PayFound is PayBooking for a booking the caller has just read with
+// FindBooking (the fan's own): it is not read again.
+func (s *Service) PayFound(ctx context.Context, b *Booking, paymentMethod string) (*Booking, error) {
 	if b.Status != StatusPending {
 		return nil, notPending(b.Status)
 	}
@@ -39,7 +46,7 @@ func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMetho
 		return nil, err
 	}
 	if in.Succeeded() {
-		return s.ConfirmPayment(ctx, b.ID, in.Receipt())
+		return s.confirmPayment(ctx, b.ID, in.Receipt(), b)
 	}
 	receipt, err := s.payments.Charge(ctx, payment.Request{
 		Reference: strconv.FormatInt(b.ID, 10), Amount: b.Total, Currency: b.Currency,
@@ -61,7 +68,7 @@ func (s *Service) PayBooking(ctx context.Context, userID, id int64, paymentMetho
 		return nil, s.unreachable(err)
 	}
 	// The money has moved: record it even if the fan has gone.
-	return s.ConfirmPayment(context.WithoutCancel(ctx), b.ID, receipt)
+	return s.confirmPayment(context.WithoutCancel(ctx), b.ID, receipt, b)
 }
 
 // validMethod reports whether m looks like a payment method id (pm_…,
@@ -100,9 +107,25 @@ var errMismatch = &app.Error{Code: app.ECONFLICT, Reason: "payment_mismatch",
 // other payment is logged and ignored (app.ECONFLICT, payment_mismatch).
 // Confirming twice with the same receipt is harmless.
 func (s *Service) ConfirmPayment(ctx context.Context, id int64, receipt payment.Receipt) (*Booking, error) {
-	outcome, l, err := s.confirm(ctx, id, receipt)
+	return s.confirmPayment(ctx, id, receipt, nil)
+}
+
+// confirmPayment is ConfirmPayment; known, when not nil, is the booking as
+// read before it was paid, which a confirmation made here returns updated
+// rather than read again.
+func (s *Service) confirmPayment(ctx context.Context, id int64, receipt payment.Receipt, known *Booking) (*Booking, error) {
+	outcome, l, at, err := s.confirm(ctx, id, receipt)
 	if err != nil {
 		return nil, err
+	}
+	if at != nil && known != nil {
+		b := *known
+		b.Status, b.ConfirmedAt, b.PaymentProvider, b.PaymentID = StatusConfirmed, at, receipt.Provider, receipt.ID
+		b.Tickets = slices.Clone(known.Tickets)
+		for i := range b.Tickets {
+			b.Tickets[i].Status = "sold"
+		}
+		return &b, nil
 	}
 	switch outcome {
 	case mismatch:

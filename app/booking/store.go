@@ -27,16 +27,13 @@ import (
 // behind a stuck lock. Running out of either is an error that
 // db.Unavailable (and so the web layer) reads as "busy, try again".
 func (s *Service) transact(ctx context.Context, fn func(pgx.Tx) error) error {
-	return db.Transact(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`,
-			milliseconds(s.cfg.LockTimeout), milliseconds(s.cfg.StatementTimeout)); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
+	// Sent with BEGIN, so the limits cost no round trip of their own.
+	settings := "SET LOCAL lock_timeout = " + milliseconds(s.cfg.LockTimeout) +
+		"; SET LOCAL statement_timeout = " + milliseconds(s.cfg.StatementTimeout)
+	return db.TransactWith(ctx, s.pool, settings, fn)
 }
 
-func milliseconds(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+func milliseconds(d time.Duration) string { return strconv.FormatInt(max(d.Milliseconds(), 1), 10) }
 
 // hold is the hold transaction: lock the requested tickets in id order,
 // check every one is free (a run-out hold is), then mark them held by a new
@@ -107,26 +104,27 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 
 		b = &Booking{UserID: userID, EventID: found[0].eventID, Status: StatusPending, Total: total, Currency: found[0].Currency,
 			ExpiresAt: now.Add(s.cfg.HoldTTL), CreatedAt: now}
+		// The booking, its tickets and the hold, in one statement.
+		var touched int
 		err = tx.QueryRow(ctx, `
-			INSERT INTO bookings (user_id, event_id, status, total, currency, expires_at, created_at, updated_at)
-			VALUES ($1, $2, 'pending', $3, $4, $5, $6, $6) RETURNING id, payment_key::text`,
-			userID, b.EventID, total, b.Currency, b.ExpiresAt, now).Scan(&b.ID, &b.PaymentKey)
+			WITH b AS (
+				INSERT INTO bookings (user_id, event_id, status, total, currency, expires_at, created_at, updated_at)
+				VALUES ($1, $2, 'pending', $3, $4, $5, $6, $6) RETURNING id, payment_key
+			), bt AS (
+				INSERT INTO booking_tickets (booking_id, ticket_id, price)
+				SELECT b.id, t.id, t.price FROM b, tickets t WHERE t.id = ANY ($7)
+			), held AS (
+				UPDATE tickets t SET status = 'reserved', booking_id = b.id, reserved_until = $5
+				FROM b WHERE t.id = ANY ($7)
+				RETURNING t.id
+			)
+			SELECT b.id, b.payment_key::text, (SELECT count(*) FROM held) FROM b`,
+			userID, b.EventID, total, b.Currency, b.ExpiresAt, now, ids).Scan(&b.ID, &b.PaymentKey, &touched)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO booking_tickets (booking_id, ticket_id, price)
-			SELECT $1, t.id, t.price FROM tickets t WHERE t.id = ANY ($2)`, b.ID, ids); err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, `
-			UPDATE tickets SET status = 'reserved', booking_id = $1, reserved_until = $2
-			WHERE id = ANY ($3)`, b.ID, b.ExpiresAt, ids)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() != int64(len(ids)) { // cannot happen: the rows are locked
-			return fmt.Errorf("hold touched %d of %d tickets", tag.RowsAffected(), len(ids))
+		if touched != len(ids) { // cannot happen: the rows are locked
+			return fmt.Errorf("hold touched %d of %d tickets", touched, len(ids))
 		}
 		// In the order every reader shows them: by section, then seat.
 		slices.SortFunc(found, func(a, b row) int {
@@ -251,11 +249,13 @@ const (
 )
 
 // confirm sells booking id's tickets to it if receipt is the booking's own
-// payment of its total and the booking still holds every seat.
-func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt) (confirmOutcome, locked, error) {
+// payment of its total and the booking still holds every seat. When this
+// call sold them, it gives the time it confirmed the booking at.
+func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt) (confirmOutcome, locked, *time.Time, error) {
 	var outcome confirmOutcome
 	var l locked
 	var sold bool
+	now := s.now()
 	err := s.transact(ctx, func(tx pgx.Tx) error {
 		sold = false
 		var err error
@@ -291,15 +291,16 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 			return nil
 		}
 		outcome, sold = confirmed, true
-		return transition(ctx, tx, []int64{id}, StatusConfirmed, s.now(), &receipt)
+		return transition(ctx, tx, []int64{id}, StatusConfirmed, now, &receipt)
 	})
 	if err != nil {
-		return 0, l, fmt.Errorf("confirm booking %d: %w", id, err)
+		return 0, l, nil, fmt.Errorf("confirm booking %d: %w", id, err)
 	}
-	if sold {
-		s.committed(ctx, l.eventID)
+	if !sold {
+		return outcome, l, nil, nil
 	}
-	return outcome, l, nil
+	s.committed(ctx, l.eventID)
+	return outcome, l, &now, nil
 }
 
 // refund records that refunded (minor units) of booking id's payment
