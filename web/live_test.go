@@ -312,3 +312,33 @@ func TestBestAvailable(t *testing.T) {
 		t.Errorf("best 5 with none left together: %d %q", res.StatusCode, again.Find(`[data-testid="map-message"]`).Text())
 	}
 }
+
+// TestCountsFollowHoldsRunningOut checks that seats left, counted once per
+// change of the live model, still go back up when a hold runs out with no
+// change heard (no sweeper here).
+func TestCountsFollowHoldsRunningOut(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	eventID, tickets := smallEvent(t, pool, 3)
+	ts := newServer(t, pool)
+	available := func() int {
+		code, body := getJSON(t, fmt.Sprintf("%s/api/v1/events/%d", ts.URL, eventID))
+		if code != http.StatusOK {
+			t.Fatalf("event JSON = %d", code)
+		}
+		return int(body["available"].(float64))
+	}
+	if n := available(); n != 3 {
+		t.Fatalf("available before the hold: %d", n)
+	}
+	hold(t, pool, eventID, time.Now().Add(time.Second), tickets[0])
+	for _, want := range []int{2, 3} {
+		deadline := time.Now().Add(10 * time.Second)
+		for available() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("available never became %d", want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}

@@ -9,6 +9,7 @@ package event
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -166,11 +167,20 @@ func (s Summary) SoldOut() bool { return s.Available == 0 }
 // LocalStart is the start time in the venue's zone.
 func (s Summary) LocalStart() time.Time { return s.StartsAt.In(location(s.Timezone)) }
 
+// locations keeps the zones loaded: time.LoadLocation reads and parses
+// the zone file each time, and every card and page asks.
+var locations sync.Map // zone name → *time.Location
+
 func location(zone string) *time.Location {
-	if loc, err := time.LoadLocation(zone); err == nil {
-		return loc
+	if loc, ok := locations.Load(zone); ok {
+		return loc.(*time.Location)
 	}
-	return time.UTC
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return time.UTC
+	}
+	locations.Store(zone, loc)
+	return loc
 }
 
 // Service reads the catalogue. What is left to buy comes from the live
@@ -180,6 +190,8 @@ type Service struct {
 	feed   *live.Feed
 	now    func() time.Time
 	stock  *cache.Cache[int64, Stock]
+	counts *cache.Cache[int64, counted] // per event, as long as its model is unchanged
+	seats  *cache.Cache[seatsKey, listed]
 	cache  *cache.Cache[int64, *Event]
 	places *cache.Cache[int64, map[int64]place] // per venue: seat id → place
 }
@@ -215,6 +227,8 @@ func NewService(pool *pgxpool.Pool, feed *live.Feed, now func() time.Time) *Serv
 		feed:   feed,
 		now:    now,
 		stock:  cache.New[int64, Stock](StockTTL, 20000, now),
+		counts: cache.New[int64, counted](time.Hour, 5000, now),
+		seats:  cache.New[seatsKey, listed](time.Hour, 2000, now),
 		cache:  cache.New[int64, *Event](detailsTTL, 2000, now),
 		places: cache.New[int64, map[int64]place](10*time.Minute, 200, now),
 	}
@@ -250,7 +264,7 @@ func (s *Service) Stock(ctx context.Context, ids []int64) (map[int64]Stock, erro
 	now := s.now().UnixMilli()
 	for _, id := range ids {
 		if m := s.feed.Loaded(id); m != nil {
-			out[id] = stockOf(m, now)
+			out[id] = stockOf(s.availability(m, now))
 		} else if st, ok := s.stock.Get(id); ok {
 			out[id] = st
 		} else {
@@ -271,19 +285,29 @@ func (s *Service) Stock(ctx context.Context, ids []int64) (map[int64]Stock, erro
 	return out, nil
 }
 
-func stockOf(m *live.Event, now int64) Stock {
-	var st Stock
-	m.Read(func(_ int64, tickets []live.Ticket) {
-		for _, t := range tickets {
-			if t.Status(now) == StatusAvailable {
-				st.Available++
-				if st.MinPrice == 0 || t.Price < st.MinPrice {
-					st.MinPrice = t.Price
-				}
-			}
-		}
-	})
-	return st
+// counted is an event's availability as counted, with until when it holds.
+type counted struct {
+	a              *Availability
+	version, until int64 // until: Unix ms, 0 for as long as the version
+}
+
+// availability counts what is left of model m at now, or gives the count
+// made before if nothing has changed since: neither the version nor a hold
+// that has run out.
+func (s *Service) availability(m *live.Event, now int64) *Availability {
+	if c, ok := s.counts.Get(m.ID()); ok && c.version == m.Version() && (c.until == 0 || now < c.until) {
+		return c.a
+	}
+	a, version, until := availabilityOf(m, now)
+	s.counts.Put(m.ID(), counted{a, version, until})
+	return a
+}
+
+func stockOf(a *Availability) Stock {
+	if a.Available == 0 {
+		return Stock{}
+	}
+	return Stock{Available: a.Available, MinPrice: a.MinPrice}
 }
 
 // FindEventByID returns the event with its venue, performers and sections.
@@ -315,11 +339,12 @@ func (s *Service) Availability(ctx context.Context, id int64) (*Availability, er
 	if err != nil {
 		return nil, err
 	}
-	return availabilityOf(m, s.now().UnixMilli()), nil
+	return s.availability(m, s.now().UnixMilli()), nil
 }
 
 // Seats returns the tickets of event id with their seats, in sectionID only
-// when it is not 0, in map order.
+// when it is not 0, in map order. The list is shared (kept until the event
+// changes): callers must not modify it.
 func (s *Service) Seats(ctx context.Context, id, sectionID int64) ([]Seat, error) {
 	return s.seatsIn(ctx, id, sectionID, "")
 }
@@ -341,7 +366,35 @@ func (s *Service) seatsIn(ctx context.Context, id, sectionID int64, status strin
 	if err != nil {
 		return nil, err
 	}
-	return seatsOf(m, sectionID, status, s.now().UnixMilli(), places)
+	now := s.now().UnixMilli()
+	key := seatsKey{id, sectionID}
+	l, ok := s.seats.Get(key)
+	if !ok || l.version != m.Version() || (l.until != 0 && now >= l.until) {
+		if l.seats, l.version, l.until, err = seatsOf(m, sectionID, now, places); err != nil {
+			return nil, err
+		}
+		s.seats.Put(key, l)
+	}
+	if status == "" {
+		return l.seats, nil
+	}
+	var out []Seat
+	for _, st := range l.seats {
+		if st.Status == status {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+// seatsKey names a seat list: an event's, or one section's of it.
+type seatsKey struct{ event, section int64 }
+
+// listed is a seat list with until when it holds, as counted is for
+// availability.
+type listed struct {
+	seats          []Seat
+	version, until int64
 }
 
 // Tickets returns event id's tickets filtered by section (0: all, for

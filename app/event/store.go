@@ -120,78 +120,73 @@ func points(p pgtype.Polygon) []Point {
 	return out
 }
 
-// availabilityOf counts an event's tickets per section at now (Unix ms).
-func availabilityOf(m *live.Event, now int64) *Availability {
-	a := &Availability{Sections: map[int64]SectionAvailability{}}
-	type prices struct{ minAvail, maxAvail, minAll, maxAll int64 }
-	ranges := map[int64]*prices{}
-	m.Read(func(_ int64, tickets []live.Ticket) {
-		for _, t := range tickets {
-			s := a.Sections[t.SectionID]
-			p := ranges[t.SectionID]
-			if p == nil {
-				p = &prices{minAll: t.Price, maxAll: t.Price}
-				ranges[t.SectionID] = p
-			}
-			s.SectionID = t.SectionID
-			s.Total++
-			p.minAll, p.maxAll = min(p.minAll, t.Price), max(p.maxAll, t.Price)
-			switch t.Status(now) {
-			case StatusAvailable:
-				s.Available++
-				if p.minAvail == 0 || t.Price < p.minAvail {
-					p.minAvail = t.Price
+// availabilityOf counts an event's tickets per section at now (Unix ms),
+// and says until when the count holds: its version, and the end of the
+// next hold to run out (0: none).
+func availabilityOf(m *live.Event, now int64) (a *Availability, version, until int64) {
+	a = &Availability{Sections: map[int64]SectionAvailability{}}
+	var minAll, maxAll int64
+	m.Read(func(v int64, tickets []live.Ticket) {
+		version = v
+		// Tickets come a section at a time: count one, then file it.
+		for i := 0; i < len(tickets); {
+			sec := SectionAvailability{SectionID: tickets[i].SectionID}
+			var minAvail, maxAvail, minSec, maxSec int64
+			for ; i < len(tickets) && tickets[i].SectionID == sec.SectionID; i++ {
+				t := &tickets[i]
+				sec.Total++
+				if minSec == 0 || t.Price < minSec {
+					minSec = t.Price
 				}
-				p.maxAvail = max(p.maxAvail, t.Price)
-			case StatusReserved:
-				s.Reserved++
-			default:
-				s.Sold++
+				maxSec = max(maxSec, t.Price)
+				switch {
+				case t.Held(now):
+					sec.Reserved++
+					if until == 0 || t.Until() < until {
+						until = t.Until()
+					}
+				case t.Status(now) == StatusSold:
+					sec.Sold++
+				default:
+					sec.Available++
+					if minAvail == 0 || t.Price < minAvail {
+						minAvail = t.Price
+					}
+					maxAvail = max(maxAvail, t.Price)
+				}
 			}
-			a.Sections[t.SectionID] = s
+			sec.MinPrice, sec.MaxPrice = minSec, maxSec
+			if sec.Available > 0 {
+				sec.MinPrice, sec.MaxPrice = minAvail, maxAvail
+				if a.MinPrice == 0 || minAvail < a.MinPrice {
+					a.MinPrice = minAvail
+				}
+				a.MaxPrice = max(a.MaxPrice, maxAvail)
+			}
+			if minAll == 0 || minSec < minAll {
+				minAll = minSec
+			}
+			maxAll = max(maxAll, maxSec)
+			a.Sections[sec.SectionID] = sec
+			a.Total += sec.Total
+			a.Available += sec.Available
 		}
 	})
-	var minAll, maxAll int64
-	for id, s := range a.Sections {
-		p := ranges[id]
-		s.MinPrice, s.MaxPrice = p.minAll, p.maxAll
-		if s.Available > 0 {
-			s.MinPrice, s.MaxPrice = p.minAvail, p.maxAvail
-		}
-		a.Sections[id] = s
-		a.Total += s.Total
-		a.Available += s.Available
-		if minAll == 0 || p.minAll < minAll {
-			minAll = p.minAll
-		}
-		maxAll = max(maxAll, p.maxAll)
-		if s.Available == 0 {
-			continue
-		}
-		if a.MinPrice == 0 || s.MinPrice < a.MinPrice {
-			a.MinPrice = s.MinPrice
-		}
-		a.MaxPrice = max(a.MaxPrice, s.MaxPrice)
-	}
 	if a.Available == 0 { // sold out: show what tickets cost
 		a.MinPrice, a.MaxPrice = minAll, maxAll
 	}
-	return a
+	return a, version, until
 }
 
-// seatsOf lists an event's tickets (of sectionID, or all when 0) in status
-// ("": any) at now (Unix ms), placed with the venue's seat positions, in
-// map order (section, then seat: rows front to back, seats along them).
-func seatsOf(m *live.Event, sectionID int64, status string, now int64, places map[int64]place) ([]Seat, error) {
-	var out []Seat
-	var err error
-	m.Read(func(_ int64, tickets []live.Ticket) {
+// seatsOf lists an event's tickets (of sectionID, or all when 0) at now
+// (Unix ms), placed with the venue's seat positions, in map order
+// (section, then seat: rows front to back, seats along them), with the
+// model's version and the end of the next hold among them to run out.
+func seatsOf(m *live.Event, sectionID int64, now int64, places map[int64]place) (out []Seat, version, until int64, err error) {
+	m.Read(func(v int64, tickets []live.Ticket) {
+		version = v
 		for _, t := range tickets {
 			if sectionID != 0 && t.SectionID != sectionID {
-				continue
-			}
-			st := t.Status(now)
-			if status != "" && st != status {
 				continue
 			}
 			p, ok := places[t.SeatID]
@@ -199,14 +194,17 @@ func seatsOf(m *live.Event, sectionID int64, status string, now int64, places ma
 				err = fmt.Errorf("ticket %d: seat %d is not in the event's venue", t.ID, t.SeatID)
 				return
 			}
+			if t.Held(now) && (until == 0 || t.Until() < until) {
+				until = t.Until()
+			}
 			out = append(out, Seat{TicketID: t.ID, SeatID: t.SeatID, SectionID: t.SectionID, Row: p.row, Number: p.number,
-				X: p.x, Y: p.y, Price: t.Price, Status: st})
+				X: p.x, Y: p.y, Price: t.Price, Status: t.Status(now)})
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("seats of event %d: %w", m.ID(), err)
+		return nil, 0, 0, fmt.Errorf("seats of event %d: %w", m.ID(), err)
 	}
-	return out, nil
+	return out, version, until, nil
 }
 
 // venuePlaces loads the position of every seat of a venue.

@@ -25,6 +25,9 @@ func (t Ticket) Status(now int64) string {
 	return StatusAvailable
 }
 
+// Until is the end of the ticket's hold, Unix ms (0 when not held).
+func (t Ticket) Until() int64 { return t.until }
+
 // Held reports whether the ticket is held at now.
 func (t Ticket) Held(now int64) bool { return t.status == 'r' && t.until > now }
 
