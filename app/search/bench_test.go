@@ -96,6 +96,7 @@ func BenchmarkSearchMix(b *testing.B) {
 			b.ReportMetric(st.qps, "queries/s")
 		})
 	}
+	logSlowest(b, mix, fresh)
 	in, ca, nv := stats["indexed"], stats["indexed-cached"], stats["naive-ilike"]
 	if in.qps > 0 && ca.qps > 0 && nv.qps > 0 {
 		row := func(name string, s mixStats) string {
@@ -106,6 +107,38 @@ func BenchmarkSearchMix(b *testing.B) {
 			row("indexed, nothing cached", in), row("indexed, facets (30 s) and stock (5 s) cached", ca), row("naive ILIKE", nv),
 			nv.p50/in.p50, nv.p95/in.p95, nv.p99/in.p99, in.qps/nv.qps)
 	}
+}
+
+// logSlowest times each search of the mix alone (the middle of three, with
+// nothing cached) and logs the ten slowest: where to look next.
+func logSlowest(b *testing.B, mix []search.Query, fresh func() *search.Service) {
+	type timed struct {
+		query string
+		took  time.Duration
+		total int
+	}
+	var all []timed
+	for _, q := range mix {
+		var runs []time.Duration
+		total := 0
+		for range 3 {
+			t0 := time.Now()
+			r, err := fresh().Search(context.Background(), q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			runs = append(runs, time.Since(t0))
+			total = r.Total
+		}
+		slices.Sort(runs)
+		all = append(all, timed{q.Values().Encode(), runs[1], total})
+	}
+	slices.SortFunc(all, func(x, y timed) int { return int(y.took - x.took) })
+	var lines strings.Builder
+	for _, t := range all[:min(10, len(all))] {
+		fmt.Fprintf(&lines, "\n%8s %7d matches  %s", t.took.Round(100*time.Microsecond), t.total, t.query)
+	}
+	b.Logf("slowest searches, one at a time, nothing cached:%s", lines.String())
 }
 
 type mixStats struct{ p50, p95, p99, qps float64 }
