@@ -142,7 +142,10 @@ function live(form, update) {
   var seats = {}; // ticket id → its element, input or mark
   var all = map.querySelectorAll("input[name=ticket_ids], i[data-t]");
   for (var i = 0; i < all.length; i++) seats[all[i].value || all[i].getAttribute("data-t")] = all[i];
-  var left = document.querySelector("[data-testid=seats-left]");
+  // Seats left is the whole event's: only a stream of the whole event
+  // (not of one section) can keep it current.
+  var whole = map.getAttribute("data-stream").indexOf("section=") < 0;
+  var left = whole ? document.querySelector("[data-testid=seats-left]") : null;
   var message = document.createElement("p");
   message.className = "notice";
   message.setAttribute("role", "status");
@@ -207,7 +210,20 @@ function live(form, update) {
       update();
     }
   }
-  var source = new EventSource(map.getAttribute("data-stream"));
-  source.addEventListener("snapshot", apply);
-  source.addEventListener("seats", apply);
+  // The browser reconnects by itself after a dropped connection; after a
+  // refusal (too many streams, a restart) it gives up, so try again later.
+  var wait = 5000;
+  function connect() {
+    var source = new EventSource(map.getAttribute("data-stream"));
+    source.addEventListener("snapshot", apply);
+    source.addEventListener("seats", apply);
+    source.addEventListener("open", function () { wait = 5000; });
+    source.addEventListener("error", function () {
+      if (source.readyState !== EventSource.CLOSED) return;
+      map.setAttribute("data-live", "off");
+      setTimeout(connect, wait);
+      wait = Math.min(wait * 2, 60000);
+    });
+  }
+  connect();
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/live"
 )
 
@@ -111,19 +112,23 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if section != 0 && e.Section(section) == nil {
+	switch {
+	case section != 0 && e.Section(section) == nil:
 		return app.Errorf(app.EINVALID, "section %d is not a section of event %d", section, id)
-	}
-	model, err := s.events.Live(ctx, id)
-	if err != nil {
-		return err
+	case section == 0 && e.Venue.Capacity > event.WholeListLimit:
+		return app.Errorf(app.EINVALID, "Event %d has %d seats: follow one section at a time with ?section=ID (GET /api/v1/events/%d lists its sections).",
+			id, e.Venue.Capacity, id)
 	}
 	leave, err := s.streams.enter(c.RealIP())
 	if err != nil {
 		return err
 	}
 	defer leave()
-	defer model.Watch()()
+	model, unfollow, err := s.events.Follow(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unfollow()
 
 	w := c.Response()
 	h := w.Header()

@@ -63,6 +63,7 @@ func (s *Service) HoldTogether(ctx context.Context, userID int64, req Together) 
 		return nil, app.Errorf(app.EUNAVAILABLE, "Best available is not offered here: tick the seats you want.")
 	}
 	taken := map[int64]bool{} // seats this request lost to others
+	var raced []int64         // the seats the last try lost
 	for range togetherTries {
 		places, front, err := s.cfg.Inventory.Places(ctx, req.EventID, req.SectionID)
 		if err != nil {
@@ -70,6 +71,7 @@ func (s *Service) HoldTogether(ctx context.Context, userID int64, req Together) 
 		}
 		block := s.claimTogether(places, front, taken, req)
 		if block == nil {
+			raced = nil // none left to race for
 			break
 		}
 		b, err := s.hold(ctx, userID, block)
@@ -81,6 +83,11 @@ func (s *Service) HoldTogether(ctx context.Context, userID int64, req Together) 
 		for _, id := range unavailable.TicketIDs {
 			taken[id] = true
 		}
+		raced = unavailable.TicketIDs
+	}
+	if raced != nil { // every try lost a race: seats may well be left
+		return nil, &app.Error{Code: app.ECONFLICT, Reason: "tickets_unavailable", Detail: map[string]any{"ticket_ids": raced},
+			Message: "Others took the seats we found for you, " + itoa(togetherTries) + " times running. Seats are going fast: try again."}
 	}
 	return nil, &app.Error{Code: app.ECONFLICT, Reason: "no_seats_together", Message: noneTogether(req)}
 }

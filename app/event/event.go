@@ -332,6 +332,15 @@ func (s *Service) Live(ctx context.Context, id int64) (*live.Event, error) {
 	return s.feed.Event(ctx, id)
 }
 
+// Follow is Live for a stream: the model stays loaded and current until
+// unfollow is called.
+func (s *Service) Follow(ctx context.Context, id int64) (m *live.Event, unfollow func(), err error) {
+	if _, err := s.FindEventByID(ctx, id); err != nil {
+		return nil, nil, err
+	}
+	return s.feed.Watch(ctx, id)
+}
+
 // Availability counts what is left of event id, per section, from its
 // live model.
 func (s *Service) Availability(ctx context.Context, id int64) (*Availability, error) {

@@ -92,22 +92,7 @@ func (f *Feed) OnChange(fn func(eventID int64)) {
 // Event returns the model of event id, loading it on first use. The event
 // must exist (an unknown id is an empty model).
 func (f *Feed) Event(ctx context.Context, id int64) (*Event, error) {
-	f.mu.Lock()
-	en, ok := f.models[id]
-	if !ok {
-		en = &entry{ready: make(chan struct{}), event: newEvent(id)}
-		f.models[id] = en
-	}
-	f.mu.Unlock()
-	if !ok {
-		en.err = f.load(ctx, en.event)
-		if en.err != nil {
-			f.mu.Lock()
-			delete(f.models, id)
-			f.mu.Unlock()
-		}
-		close(en.ready)
-	}
+	en := f.entry(id, true)
 	select {
 	case <-en.ready:
 	case <-ctx.Done():
@@ -116,13 +101,68 @@ func (f *Feed) Event(ctx context.Context, id int64) (*Event, error) {
 	if en.err != nil {
 		return nil, en.err
 	}
-	en.event.mu.Lock()
-	en.event.used = f.now()
-	en.event.mu.Unlock()
 	return en.event, nil
 }
 
-// Loaded returns the model of event id if it is loaded.
+// Watch is Event for a stream that follows the model: it stays loaded (and
+// current) until unwatch is called.
+func (f *Feed) Watch(ctx context.Context, id int64) (e *Event, unwatch func(), err error) {
+	for {
+		if e, err = f.Event(ctx, id); err != nil {
+			return nil, nil, err
+		}
+		f.mu.Lock()
+		if en, ok := f.models[id]; ok && en.event == e { // not let go of meanwhile
+			unwatch = e.watch()
+			f.mu.Unlock()
+			return e, unwatch, nil
+		}
+		f.mu.Unlock()
+	}
+}
+
+// entry returns event id's entry, marked used; with create it makes and
+// starts loading one when there is none (else it may return nil).
+func (f *Feed) entry(id int64, create bool) *entry {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	en, ok := f.models[id]
+	if !ok && !create {
+		return nil
+	}
+	if !ok {
+		e := newEvent(id)
+		e.reload = true // notices heard while it loads wait for the load
+		en = &entry{ready: make(chan struct{}), event: e}
+		f.models[id] = en
+		go f.firstLoad(en)
+	}
+	en.event.mu.Lock()
+	en.event.used = f.now()
+	en.event.mu.Unlock()
+	return en
+}
+
+// firstLoad loads a new model, whoever asked first may have gone since:
+// the load is the process's, not that request's.
+func (f *Feed) firstLoad(en *entry) {
+	defer close(en.ready)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := en.event
+	if en.err = f.load(ctx, e); en.err != nil {
+		f.mu.Lock()
+		delete(f.models, e.id)
+		f.mu.Unlock()
+		return
+	}
+	if !e.reloaded() { // what was heard meanwhile left a gap
+		f.reloadLater(e)
+	}
+}
+
+// Loaded returns the model of event id if it is loaded, without loading
+// it or waiting for a load.
 func (f *Feed) Loaded(id int64) *Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -148,15 +188,24 @@ func (f *Feed) load(ctx context.Context, e *Event) error {
 	return nil
 }
 
-// Sync waits until the model of event id (if loaded) has every change
-// committed before the call: a process shows its own writes at once. It
-// gives up after a second, reloading instead; without a listener it
-// reloads at once.
+// Sync waits until the model of event id (if loaded or loading) has every
+// change committed before the call: a process shows its own writes at
+// once. It gives up after a second, reloading instead; without a listener
+// it reloads at once.
 func (f *Feed) Sync(ctx context.Context, id int64) error {
-	e := f.Loaded(id)
-	if e == nil {
+	en := f.entry(id, false)
+	if en == nil {
 		return nil
 	}
+	select {
+	case <-en.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if en.err != nil {
+		return nil
+	}
+	e := en.event
 	if !f.listening.Load() {
 		return f.reload(ctx, e)
 	}
@@ -182,17 +231,39 @@ func (f *Feed) Sync(ctx context.Context, id int64) error {
 }
 
 // reload loads e afresh and applies what was heard meanwhile; a gap left
-// by those loads again (at most a few times).
+// by those loads again (at most a few times). One reload of an event runs
+// at a time: a caller that finds one running waits for it instead. A
+// reload that gives up leaves the model to the quiet check, which reloads
+// it if it is behind.
 func (f *Feed) reload(ctx context.Context, e *Event) error {
 	e.mu.Lock()
-	e.reload = true
+	if running := e.reloading; running != nil {
+		e.mu.Unlock()
+		select {
+		case <-running:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	done := make(chan struct{})
+	e.reloading, e.reload = done, true
 	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.reloading = nil
+		e.mu.Unlock()
+		close(done)
+	}()
+	giveUp := func(err error) error {
+		e.mu.Lock()
+		e.pending, e.reload, e.heard = nil, false, time.Time{}
+		e.mu.Unlock()
+		return err
+	}
 	for range 5 {
 		if err := f.load(ctx, e); err != nil {
-			e.mu.Lock()
-			e.pending, e.reload = nil, false
-			e.mu.Unlock()
-			return err
+			return giveUp(err)
 		}
 		if e.reloaded() {
 			return nil
@@ -201,7 +272,7 @@ func (f *Feed) reload(ctx context.Context, e *Event) error {
 		e.reload = true
 		e.mu.Unlock()
 	}
-	return errors.New("event keeps changing faster than it reloads")
+	return giveUp(errors.New("event keeps changing faster than it reloads"))
 }
 
 // reloadLater reloads e in the background (after a gap).
@@ -223,12 +294,15 @@ func (f *Feed) heard(n notice) {
 	for _, fn := range hooks {
 		fn(n.Event)
 	}
-	e := f.Loaded(n.Event)
-	if e == nil {
+	f.mu.Lock()
+	en, ok := f.models[n.Event]
+	f.mu.Unlock()
+	if !ok { // not in use here
 		return
 	}
-	if !e.apply(n, f.now()) {
-		f.reloadLater(e)
+	// A model still loading keeps the notice until its load is in place.
+	if !en.event.apply(n, f.now()) {
+		f.reloadLater(en.event)
 	}
 }
 
@@ -300,6 +374,11 @@ func (f *Feed) evictLocked(total int) {
 		var oldestUsed time.Time
 		var size int
 		for _, en := range f.models {
+			select {
+			case <-en.ready:
+			default:
+				continue // still loading
+			}
 			e := en.event
 			e.mu.RLock()
 			keep := en.err != nil || e.streams > 0 || e.position == nil

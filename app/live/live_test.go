@@ -305,3 +305,38 @@ func TestHistoryForgetsTheOldest(t *testing.T) {
 		t.Error("a version from the future is accepted")
 	}
 }
+
+// TestNoticeDuringFirstLoadIsKept: a change committed while a model makes
+// its first load (and so perhaps after the load's snapshot) is applied
+// once the load is in place.
+func TestNoticeDuringFirstLoadIsKept(t *testing.T) {
+	t.Parallel()
+	e := newEvent(1)
+	e.reload = true // as Feed.entry makes it
+	if !e.apply(notice{Event: 1, Version: 101, Tickets: []noticeTicket{{ID: 2, Status: 's'}}}, time.Now()) {
+		t.Fatal("a notice heard while loading was refused")
+	}
+	e.replace(100, []Ticket{{ID: 1, status: 'a'}, {ID: 2, status: 'a'}}, time.Now())
+	if !e.reloaded() {
+		t.Fatal("the next version after the load left a gap")
+	}
+	if e.Version() != 101 || statuses(e)[2] != StatusSold {
+		t.Fatalf("after the load: version %d, ticket 2 %s", e.Version(), statuses(e)[2])
+	}
+}
+
+// TestResumeWithinAReloadIsRefused: a reload covers several versions in
+// one step; a stream that saw a version inside it cannot be told what it
+// missed (a seat may have been taken and freed), so it gets a snapshot.
+func TestResumeWithinAReloadIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEvent(1)
+	e.replace(10, []Ticket{{ID: 1, status: 'a'}, {ID: 2, status: 'a'}}, time.Now())
+	e.replace(20, []Ticket{{ID: 1, status: 's'}, {ID: 2, status: 'a'}}, time.Now())
+	if _, _, ok := e.Since(15, 0); ok {
+		t.Error("a stream at version 15 is told it can catch up across a reload from 10 to 20")
+	}
+	if _, changed, ok := e.Since(10, 0); !ok || len(changed) != 1 || changed[0].ID != 1 {
+		t.Errorf("a stream at version 10: %v, %v; want ticket 1", changed, ok)
+	}
+}

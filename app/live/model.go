@@ -52,17 +52,18 @@ const historyLength = 512
 type Event struct {
 	id int64
 
-	mu       sync.RWMutex
-	version  int64
-	tickets  []Ticket        // map order: section, then seat
-	position map[int64]int32 // ticket id → index in tickets
-	history  []change        // oldest first, at most historyLength
-	changed  chan struct{}   // closed (and replaced) at every change
-	heard    time.Time       // last notification or load
-	pending  []notice        // heard while a reload runs
-	reload   bool            // a reload runs or is wanted
-	streams  int             // open streams, which keep the model loaded
-	used     time.Time       // last read
+	mu        sync.RWMutex
+	version   int64
+	tickets   []Ticket        // map order: section, then seat
+	position  map[int64]int32 // ticket id → index in tickets
+	history   []change        // oldest first, at most historyLength
+	changed   chan struct{}   // closed (and replaced) at every change
+	heard     time.Time       // last notification or load
+	pending   []notice        // heard while a reload runs
+	reload    bool            // a load runs or is wanted: notices wait in pending
+	reloading chan struct{}   // closed when the reload that runs ends
+	streams   int             // open streams, which keep the model loaded
+	used      time.Time       // last read
 }
 
 func newEvent(id int64) *Event {
@@ -206,7 +207,9 @@ func (e *Event) Since(since, section int64) (version int64, tickets []Ticket, ok
 	for start > 0 && e.history[start-1].to > since {
 		start--
 	}
-	if start == len(e.history) || e.history[start].from > since {
+	// since must be where a step begins: a reload's step covers several
+	// versions, and what changed within it and back is not known.
+	if start == len(e.history) || e.history[start].from != since {
 		return e.version, nil, false
 	}
 	seen := map[int32]bool{}
@@ -255,9 +258,9 @@ func (e *Event) Expiring(section, after, upTo int64) (expired []Ticket, next int
 	return expired, next
 }
 
-// Watch keeps the model loaded while a stream follows it; call the
-// returned func when the stream ends.
-func (e *Event) Watch() (unwatch func()) {
+// watch keeps the model loaded while a stream follows it (Feed.Watch);
+// call the returned func when the stream ends.
+func (e *Event) watch() (unwatch func()) {
 	e.mu.Lock()
 	e.streams++
 	e.mu.Unlock()
