@@ -183,12 +183,10 @@ func availabilityOf(m *live.Event, now int64) (a *Availability, version, until i
 // (section, then seat: rows front to back, seats along them), with the
 // model's version and the end of the next hold among them to run out.
 func seatsOf(m *live.Event, sectionID int64, now int64, places map[int64]place) (out []Seat, version, until int64, err error) {
-	m.Read(func(v int64, tickets []live.Ticket) {
+	m.ReadSection(sectionID, func(v int64, tickets []live.Ticket) {
 		version = v
+		out = make([]Seat, 0, len(tickets))
 		for _, t := range tickets {
-			if sectionID != 0 && t.SectionID != sectionID {
-				continue
-			}
 			p, ok := places[t.SeatID]
 			if !ok {
 				err = fmt.Errorf("ticket %d: seat %d is not in the event's venue", t.ID, t.SeatID)

@@ -340,3 +340,43 @@ func TestResumeWithinAReloadIsRefused(t *testing.T) {
 		t.Errorf("a stream at version 10: %v, %v; want ticket 1", changed, ok)
 	}
 }
+
+// TestHoldsByTheirEnd checks the held tickets' order that streams read
+// expiries from, as holds come, move and go.
+func TestHoldsByTheirEnd(t *testing.T) {
+	t.Parallel()
+	e := newEvent(1)
+	e.replace(0, []Ticket{
+		{ID: 1, SectionID: 1, status: 'r', until: 3000}, {ID: 2, SectionID: 1, status: 'a'},
+		{ID: 3, SectionID: 2, status: 'r', until: 1000}, {ID: 4, SectionID: 2, status: 'a'},
+	}, time.Now())
+	step := func(v int64, id int64, status byte, until int64) {
+		t.Helper()
+		if !e.apply(notice{Event: 1, Version: v, Tickets: []noticeTicket{{ID: id, Status: status, Until: until}}}, time.Now()) {
+			t.Fatalf("version %d not applied", v)
+		}
+	}
+	ids := func(ts []Ticket) []int64 {
+		var out []int64
+		for _, t := range ts {
+			out = append(out, t.ID)
+		}
+		return out
+	}
+	if got, next := e.Expiring(0, 0, 2000); len(got) != 1 || got[0].ID != 3 || next != 3000 {
+		t.Fatalf("expiring by 2000: %v, next %d", ids(got), next)
+	}
+	step(1, 2, 'r', 2000) // a new hold
+	step(2, 1, 's', 0)    // a hold paid
+	step(3, 3, 'a', 0)    // a hold cancelled
+	step(4, 4, 'r', 2500) // another new hold
+	if got, next := e.Expiring(0, 0, 5000); len(got) != 2 || got[0].ID != 2 || got[1].ID != 4 || next != 0 {
+		t.Fatalf("expiring by 5000: %v, next %d; want 2 then 4", ids(got), next)
+	}
+	if got, next := e.Expiring(2, 0, 2200); len(got) != 0 || next != 2500 {
+		t.Fatalf("section 2 by 2200: %v, next %d; want none, next 2500", ids(got), next)
+	}
+	if _, tickets := e.Snapshot(2); len(tickets) != 2 || tickets[0].ID != 3 || tickets[1].ID != 4 {
+		t.Fatalf("section 2's snapshot: %v", ids(tickets))
+	}
+}

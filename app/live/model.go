@@ -1,6 +1,8 @@
 package live
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"time"
 )
@@ -44,6 +46,12 @@ type change struct {
 	tickets  []int32 // positions in Event.tickets
 }
 
+// hold is a held ticket in Event.held: when its hold ends, and where it is.
+type hold struct {
+	until int64
+	i     int32
+}
+
 // historyLength is how many steps an event remembers for streams that
 // resume; a client further behind gets a fresh snapshot.
 const historyLength = 512
@@ -54,16 +62,18 @@ type Event struct {
 
 	mu        sync.RWMutex
 	version   int64
-	tickets   []Ticket        // map order: section, then seat
-	position  map[int64]int32 // ticket id → index in tickets
-	history   []change        // oldest first, at most historyLength
-	changed   chan struct{}   // closed (and replaced) at every change
-	heard     time.Time       // last notification or load
-	pending   []notice        // heard while a reload runs
-	reload    bool            // a load runs or is wanted: notices wait in pending
-	reloading chan struct{}   // closed when the reload that runs ends
-	streams   int             // open streams, which keep the model loaded
-	used      time.Time       // last read
+	tickets   []Ticket           // map order: section, then seat
+	position  map[int64]int32    // ticket id → index in tickets
+	sections  map[int64][2]int32 // section → its tickets' range [from, to)
+	held      []hold             // held tickets, by the end of their hold
+	history   []change           // oldest first, at most historyLength
+	changed   chan struct{}      // closed (and replaced) at every change
+	heard     time.Time          // last notification or load
+	pending   []notice           // heard while a reload runs
+	reload    bool               // a load runs or is wanted: notices wait in pending
+	reloading chan struct{}      // closed when the reload that runs ends
+	streams   int                // open streams, which keep the model loaded
+	used      time.Time          // last read
 }
 
 func newEvent(id int64) *Event {
@@ -75,10 +85,13 @@ func (e *Event) ID() int64 { return e.id }
 
 // Read calls fn with the event's version and tickets, under a read lock:
 // fn must not keep the slice or call into the model.
-func (e *Event) Read(fn func(version int64, tickets []Ticket)) {
+func (e *Event) Read(fn func(version int64, tickets []Ticket)) { e.ReadSection(0, fn) }
+
+// ReadSection is Read for the tickets of one section (all when 0).
+func (e *Event) ReadSection(section int64, fn func(version int64, tickets []Ticket)) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	fn(e.version, e.tickets)
+	fn(e.version, e.in(section))
 }
 
 // Version is the version the model is at.
@@ -111,6 +124,7 @@ func (e *Event) replace(version int64, tickets []Ticket, now time.Time) bool {
 	}
 	if e.position == nil { // first load
 		e.version, e.tickets, e.position = version, tickets, position
+		e.index()
 		return true
 	}
 	var diff []int32
@@ -125,8 +139,54 @@ func (e *Event) replace(version int64, tickets []Ticket, now time.Time) bool {
 	// Positions of earlier steps may mean other tickets now: forget them.
 	e.history = append(e.history[:0], change{from: e.version, to: version, tickets: diff})
 	e.version, e.tickets, e.position = version, tickets, position
+	e.index()
 	e.signal()
 	return true
+}
+
+// index finds each section's range of tickets and orders the held ones by
+// the end of their hold, after a load.
+func (e *Event) index() {
+	e.sections = map[int64][2]int32{}
+	e.held = e.held[:0]
+	for i, t := range e.tickets {
+		r, ok := e.sections[t.SectionID]
+		if !ok {
+			r[0] = int32(i)
+		}
+		r[1] = int32(i) + 1
+		e.sections[t.SectionID] = r
+		if t.status == 'r' {
+			e.held = append(e.held, hold{t.until, int32(i)})
+		}
+	}
+	slices.SortFunc(e.held, func(a, b hold) int { return cmp.Compare(a.until, b.until) })
+}
+
+// rehold moves ticket i in the held order after its status or hold changed.
+func (e *Event) rehold(i int32, was Ticket) {
+	if was.status == 'r' {
+		at, _ := slices.BinarySearchFunc(e.held, was.until, func(h hold, until int64) int { return cmp.Compare(h.until, until) })
+		for j := at; j < len(e.held) && e.held[j].until == was.until; j++ {
+			if e.held[j].i == i {
+				e.held = slices.Delete(e.held, j, j+1)
+				break
+			}
+		}
+	}
+	if t := e.tickets[i]; t.status == 'r' {
+		at, _ := slices.BinarySearchFunc(e.held, t.until, func(h hold, until int64) int { return cmp.Compare(h.until, until) })
+		e.held = slices.Insert(e.held, at, hold{t.until, i})
+	}
+}
+
+// in returns the tickets of section (all when 0).
+func (e *Event) in(section int64) []Ticket {
+	if section == 0 {
+		return e.tickets
+	}
+	r := e.sections[section]
+	return e.tickets[r[0]:r[1]]
 }
 
 // apply applies notice n if it is the next version. It reports false on a
@@ -159,7 +219,9 @@ func (e *Event) applyLocked(n notice) bool {
 			return false
 		}
 		t := &e.tickets[i]
+		was := *t
 		t.status, t.until = c.Status, c.Until
+		e.rehold(i, was)
 		step.tickets = append(step.tickets, i)
 	}
 	if len(e.history) == historyLength {
@@ -229,13 +291,7 @@ func (e *Event) Since(since, section int64) (version int64, tickets []Ticket, ok
 func (e *Event) Snapshot(section int64) (int64, []Ticket) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	out := make([]Ticket, 0, len(e.tickets))
-	for _, t := range e.tickets {
-		if section == 0 || t.SectionID == section {
-			out = append(out, t)
-		}
-	}
-	return e.version, out
+	return e.version, slices.Clone(e.in(section))
 }
 
 // Expiring returns the tickets (of section, or all when 0) whose hold runs
@@ -244,18 +300,18 @@ func (e *Event) Snapshot(section int64) (int64, []Ticket) {
 func (e *Event) Expiring(section, after, upTo int64) (expired []Ticket, next int64) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	for _, t := range e.tickets {
-		if t.status != 'r' || (section != 0 && t.SectionID != section) {
+	at, _ := slices.BinarySearchFunc(e.held, after+1, func(h hold, until int64) int { return cmp.Compare(h.until, until) })
+	for _, h := range e.held[at:] {
+		t := e.tickets[h.i]
+		if section != 0 && t.SectionID != section {
 			continue
 		}
-		switch {
-		case t.expiring(after, upTo):
-			expired = append(expired, t)
-		case t.until > upTo && (next == 0 || t.until < next):
-			next = t.until
+		if h.until > upTo {
+			return expired, h.until
 		}
+		expired = append(expired, t)
 	}
-	return expired, next
+	return expired, 0
 }
 
 // watch keeps the model loaded while a stream follows it (Feed.Watch);
