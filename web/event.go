@@ -216,21 +216,26 @@ func sectionParam(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) handleAPITickets(c echo.Context) error {
+// eventSection reads the :id event and the ?section= asked for.
+func (s *Server) eventSection(c echo.Context) (*event.Event, int64, error) {
 	id, err := pathID(c, "id", "event")
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	sectionID, err := sectionParam(c)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	ctx := c.Request().Context()
-	e, err := s.events.FindEventByID(ctx, id)
+	e, err := s.events.FindEventByID(c.Request().Context(), id)
+	return e, sectionID, err
+}
+
+func (s *Server) handleAPITickets(c echo.Context) error {
+	e, sectionID, err := s.eventSection(c)
 	if err != nil {
 		return err
 	}
-	tickets, err := s.events.Tickets(ctx, id, sectionID, c.QueryParam("status"))
+	tickets, err := s.events.Tickets(c.Request().Context(), e.ID, sectionID, c.QueryParam("status"))
 	if err != nil {
 		return err
 	}

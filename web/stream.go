@@ -11,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
-	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/live"
 )
 
@@ -99,32 +98,20 @@ type streamMessage struct {
 // snapshot first (or, with Last-Event-ID, what the client missed), then
 // the changes, batched, with id = the event's version.
 func (s *Server) handleAPIStream(c echo.Context) error {
-	id, err := pathID(c, "id", "event")
+	e, section, err := s.eventSection(c)
 	if err != nil {
 		return err
 	}
-	section, err := sectionParam(c)
-	if err != nil {
+	if err := e.CheckListing(section); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	e, err := s.events.FindEventByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	switch {
-	case section != 0 && e.Section(section) == nil:
-		return app.Errorf(app.EINVALID, "section %d is not a section of event %d", section, id)
-	case section == 0 && e.Venue.Capacity > event.WholeListLimit:
-		return app.Errorf(app.EINVALID, "Event %d has %d seats: follow one section at a time with ?section=ID (GET /api/v1/events/%d lists its sections).",
-			id, e.Venue.Capacity, id)
-	}
 	leave, err := s.streams.enter(c.RealIP())
 	if err != nil {
 		return err
 	}
 	defer leave()
-	model, unfollow, err := s.events.Follow(ctx, id)
+	model, unfollow, err := s.events.Follow(ctx, e.ID)
 	if err != nil {
 		return err
 	}

@@ -419,14 +419,24 @@ func (s *Service) Tickets(ctx context.Context, id, sectionID int64, status strin
 	if err != nil {
 		return nil, err
 	}
-	if sectionID != 0 && e.Section(sectionID) == nil {
-		return nil, app.Errorf(app.EINVALID, "section %d is not a section of event %d", sectionID, id)
-	}
-	if sectionID == 0 && e.Venue.Capacity > WholeListLimit {
-		return nil, app.Errorf(app.EINVALID, "Event %d has %d seats: ask for one section at a time with ?section=ID (GET /api/v1/events/%d lists its sections).",
-			id, e.Venue.Capacity, id)
+	if err := e.CheckListing(sectionID); err != nil {
+		return nil, err
 	}
 	return s.seatsIn(ctx, id, sectionID, status)
+}
+
+// CheckListing says why the event's tickets cannot be listed (or followed)
+// for sectionID (0: all), or nil: the section must be the event's, and an
+// event above WholeListLimit seats goes a section at a time.
+func (e *Event) CheckListing(sectionID int64) error {
+	switch {
+	case sectionID != 0 && e.Section(sectionID) == nil:
+		return app.Errorf(app.EINVALID, "section %d is not a section of event %d", sectionID, e.ID)
+	case sectionID == 0 && e.Venue.Capacity > WholeListLimit:
+		return app.Errorf(app.EINVALID, "Event %d has %d seats: ask for one section at a time with ?section=ID (GET /api/v1/events/%d lists its sections).",
+			e.ID, e.Venue.Capacity, e.ID)
+	}
+	return nil
 }
 
 func notFound(id int64) error {
