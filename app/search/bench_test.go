@@ -71,14 +71,20 @@ func BenchmarkSearchMix(b *testing.B) {
 	impls := []struct {
 		name string
 		run  func(context.Context, search.Query) (int, error)
+		warm bool // one untimed pass first, as a site that has been up a while
 	}{
-		{"indexed", using(fresh)},
-		{"indexed-cached", using(func() *search.Service { return shared })},
-		{"naive-ilike", func(ctx context.Context, q search.Query) (int, error) { return naiveSearch(ctx, pool, q, time.Now()) }},
+		{"indexed", using(fresh), false},
+		{"indexed-cached", using(func() *search.Service { return shared }), true},
+		{"naive-ilike", func(ctx context.Context, q search.Query) (int, error) { return naiveSearch(ctx, pool, q, time.Now()) }, false},
 	}
 	stats := map[string]mixStats{}
 	for _, impl := range impls {
 		b.Run(impl.name, func(b *testing.B) {
+			if impl.warm {
+				if _, err := runMix(mix, 8, impl.run); err != nil {
+					b.Fatal(err)
+				}
+			}
 			var all []time.Duration
 			start := time.Now()
 			for b.Loop() {
@@ -104,7 +110,7 @@ func BenchmarkSearchMix(b *testing.B) {
 		}
 		b.Logf("\n| implementation | p50 | p95 | p99 | queries/s |\n| --- | --- | --- | --- | --- |\n%s%s%s"+
 			"| naive / indexed, nothing cached | %.1fx | %.1fx | %.1fx | %.1fx |",
-			row("indexed, nothing cached", in), row("indexed, facets (30 s) and stock (5 s) cached", ca), row("naive ILIKE", nv),
+			row("indexed, nothing cached", in), row("indexed, warm: facets (30 s) and stock (5 s) cached", ca), row("naive ILIKE", nv),
 			nv.p50/in.p50, nv.p95/in.p95, nv.p99/in.p99, in.qps/nv.qps)
 	}
 }
