@@ -33,11 +33,6 @@ func (t Ticket) Until() int64 { return t.until }
 // Held reports whether the ticket is held at now.
 func (t Ticket) Held(now int64) bool { return t.status == 'r' && t.until > now }
 
-// expiring reports whether the ticket's hold ran out in (after, upTo].
-func (t Ticket) expiring(after, upTo int64) bool {
-	return t.status == 'r' && t.until > after && t.until <= upTo
-}
-
 // change is one step of an event's history: the tickets that changed when
 // its version went from from to to (one notification, or a reload that
 // covered several).
