@@ -4,6 +4,8 @@
 // script, exactly as served.
 (function () {
   "use strict";
+  var overview = document.querySelector("[data-testid=overview][data-stream]");
+  if (overview) liveCounts(overview);
   var form = document.querySelector("[data-testid=seat-form]");
   if (!form) return;
   var line = form.querySelector("[data-selection]");
@@ -210,17 +212,59 @@ function live(form, update) {
       update();
     }
   }
-  // The browser reconnects by itself after a dropped connection; after a
-  // refusal (too many streams, a restart) it gives up, so try again later.
+  follow(map.getAttribute("data-stream"), { snapshot: apply, seats: apply }, function () {
+    map.setAttribute("data-live", "off");
+  });
+}
+
+// liveCounts keeps a large venue's section overview current: each
+// section's shade and seats left, and the event's, from the counts stream.
+function liveCounts(overview) {
+  "use strict";
+  if (!window.EventSource) return;
+  var left = document.querySelector("[data-testid=seats-left]");
+  function shade(n, total) {
+    if (n === 0 || total === 0) return 0;
+    if (n * 10 < total) return 1;
+    if (n * 2 < total) return 2;
+    return 3;
+  }
+  function apply(e) {
+    var data = JSON.parse(e.data);
+    overview.setAttribute("data-live", "on");
+    for (var i = 0; i < data.sections.length; i++) {
+      var s = data.sections[i];
+      var poly = overview.querySelector('[data-section-id="' + s.id + '"] polygon');
+      if (poly) poly.setAttribute("class", "sec left-" + shade(s.available, s.total));
+      var row = document.querySelector('[data-testid=section-row][data-section-id="' + s.id + '"]');
+      if (row) {
+        row.setAttribute("data-available", s.available);
+        row.cells[1].innerHTML = s.available === 0 ? '<span class="badge badge-soldout">Sold out</span>' : s.available.toLocaleString("en-GB");
+      }
+    }
+    if (left) {
+      left.setAttribute("data-available", data.available);
+      left.textContent = data.available.toLocaleString("en-GB") + " of " + Number(left.getAttribute("data-total")).toLocaleString("en-GB");
+    }
+  }
+  follow(overview.getAttribute("data-stream"), { counts: apply }, function () {
+    overview.setAttribute("data-live", "off");
+  });
+}
+
+// follow opens an event stream and keeps it open. The browser reconnects
+// by itself after a dropped connection but gives up after a refusal (too
+// many streams, a restart): then closed is called and it tries again later.
+function follow(url, handlers, closed) {
+  "use strict";
   var wait = 5000;
   function connect() {
-    var source = new EventSource(map.getAttribute("data-stream"));
-    source.addEventListener("snapshot", apply);
-    source.addEventListener("seats", apply);
+    var source = new EventSource(url);
+    for (var name in handlers) source.addEventListener(name, handlers[name]);
     source.addEventListener("open", function () { wait = 5000; });
     source.addEventListener("error", function () {
       if (source.readyState !== EventSource.CLOSED) return;
-      map.setAttribute("data-live", "off");
+      closed();
       setTimeout(connect, wait);
       wait = Math.min(wait * 2, 60000);
     });

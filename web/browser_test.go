@@ -479,3 +479,28 @@ func TestBrowserSeatMapZoomOnAPhone(t *testing.T) {
 	}
 	shot(t, ctx, "zoom-03-seat-ticked")
 }
+
+// TestBrowserLiveSectionOverview has a fan on a stadium's section overview
+// while seats of one section are taken: its row's seats left and the
+// event's follow by themselves.
+func TestBrowserLiveSectionOverview(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	base, pool := journeyServer(t)
+	id := eventAt(t, pool, 20000, 100000)
+	var section int64
+	var before int
+	dbtest.QueryRow(t, pool, `SELECT section_id, count(*)::int FROM tickets WHERE event_id = $1 AND status = 'available'
+		GROUP BY section_id ORDER BY count(*) DESC, section_id LIMIT 1`, id).Scan(&section, &before)
+	ctx := tab(t, 1280, 800, true)
+	run(t, ctx, "open the stadium's overview", chromedp.Navigate(fmt.Sprintf("%s/event/%d", base, id)),
+		chromedp.WaitVisible(css(`[data-testid="overview"][data-live="on"]`)))
+	row := fmt.Sprintf(`[data-testid="section-row"][data-section-id="%d"]`, section)
+	if got := attr(t, ctx, row, "data-available"); got != fmt.Sprint(before) {
+		t.Fatalf("section %d shows %s seats left, the database %d", section, got, before)
+	}
+	taken := dbtest.IDs(t, pool, `SELECT id FROM tickets WHERE event_id = $1 AND section_id = $2 AND status = 'available' ORDER BY id LIMIT 5`, id, section)
+	hold(t, pool, id, time.Now().Add(time.Hour), taken...)
+	run(t, ctx, "the row follows", chromedp.WaitVisible(css(fmt.Sprintf(`%s[data-available="%d"]`, row, before-5))))
+	shot(t, ctx, "live-02-overview-follows")
+}

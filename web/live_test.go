@@ -18,8 +18,8 @@ import (
 
 // sse is one Server-Sent Event as a client reads it.
 type sse struct {
-	ID, Event string
-	Data      struct {
+	ID, Event, Raw string
+	Data           struct {
 		Version int64 `json:"version"`
 		Tickets []struct {
 			ID     int64  `json:"id"`
@@ -82,6 +82,7 @@ func openStream(t *testing.T, url, lastEventID string) *stream {
 			case strings.HasPrefix(line, "event: "):
 				e.Event = line[7:]
 			case strings.HasPrefix(line, "data: "):
+				e.Raw = line[6:]
 				if err := json.Unmarshal([]byte(line[6:]), &e.Data); err != nil {
 					e.Event = "unreadable: " + err.Error()
 				}
@@ -339,6 +340,43 @@ func TestCountsFollowHoldsRunningOut(t *testing.T) {
 				t.Fatalf("available never became %d", want)
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// TestStreamOfCounts follows an event's section counts (?counts=1), as a
+// large venue's section overview does.
+func TestStreamOfCounts(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	eventID, tickets := smallEvent(t, pool, 6)
+	ts := newServer(t, pool)
+	url := fmt.Sprintf("%s/api/v1/events/%d/stream?counts=1", ts.URL, eventID)
+	type counts struct {
+		Version   int64
+		Available int
+		Sections  []struct{ ID, Available, Total int64 }
+	}
+	s := openStream(t, url, "")
+	read := func() (string, counts) {
+		t.Helper()
+		e := s.next()
+		var c counts
+		if err := json.Unmarshal([]byte(e.Raw), &c); err != nil {
+			t.Fatalf("counts message %q: %v", e.Raw, err)
+		}
+		return e.Event, c
+	}
+	if name, c := read(); name != "counts" || c.Available != 6 || len(c.Sections) != 1 || c.Sections[0].Available != 6 || c.Sections[0].Total != 6 {
+		t.Fatalf("first counts: %s %+v", name, c)
+	}
+	hold(t, pool, eventID, time.Now().Add(time.Hour), tickets[0], tickets[1])
+	if _, c := read(); c.Available != 4 || len(c.Sections) != 1 || c.Sections[0].Available != 4 {
+		t.Fatalf("after a hold of two: %+v", c)
+	}
+	for _, bad := range []string{url + "&section=1", url[:len(url)-1] + "yes"} {
+		if code, body := getJSON(t, bad); code != http.StatusBadRequest {
+			t.Errorf("%s = %d %v, want 400", bad, code, body)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/live"
 )
 
@@ -102,8 +104,21 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := e.CheckListing(section); err != nil {
-		return err
+	counts := false
+	switch raw := c.QueryParam("counts"); raw {
+	case "":
+	case "1", "true":
+		counts = true
+		if section != 0 {
+			return app.Errorf(app.EINVALID, "counts follows the whole event's sections: leave out section.")
+		}
+	default:
+		return app.Errorf(app.EINVALID, "counts must be 1 (the sections' counts instead of seats), not %q", raw)
+	}
+	if !counts {
+		if err := e.CheckListing(section); err != nil {
+			return err
+		}
 	}
 	ctx := c.Request().Context()
 	leave, err := s.streams.enter(c.RealIP())
@@ -123,17 +138,87 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no") // nginx: pass each message on at once
 	w.WriteHeader(http.StatusOK)
-	out := &streamWriter{c: c, rc: http.NewResponseController(w)}
+	st := &stream{s: s, ctx: ctx, model: model, section: section, out: &streamWriter{c: c, rc: http.NewResponseController(w)}}
+	defer st.stop()
+	if counts {
+		st.counts(e)
+	} else {
+		st.seats(c.Request().Header.Get("Last-Event-ID"))
+	}
+	return nil
+}
 
-	now := s.now().UnixMilli()
+// stream is one open stream of an event's model.
+type stream struct {
+	s       *Server
+	ctx     context.Context
+	model   *live.Event
+	section int64
+	out     *streamWriter
+
+	keepAlive *time.Ticker
+	expiry    *time.Timer
+}
+
+func (st *stream) stop() {
+	if st.keepAlive != nil {
+		st.keepAlive.Stop()
+		st.expiry.Stop()
+	}
+}
+
+// wait blocks until the model may show something new to a stream that
+// sent version at sent (Unix ms): a change, or a hold that runs out; then
+// lets more gather until every after the last message. It sends keep-alive
+// comments meanwhile, and reports false when the stream is to end.
+func (st *stream) wait(version, sent int64, every time.Duration) bool {
+	if st.keepAlive == nil {
+		st.keepAlive, st.expiry = time.NewTicker(streamKeepAlive), time.NewTimer(time.Hour)
+	}
+	for {
+		wake := st.model.Changed()
+		if st.model.Version() != version { // it changed while the last message went out
+			wake = alreadyChanged
+		}
+		_, next := st.model.Expiring(st.section, sent, sent)
+		st.expiry.Reset(untilMillis(next, st.s.now()))
+		select {
+		case <-st.ctx.Done():
+			return false
+		case <-st.s.streams.closing:
+			return false
+		case <-st.keepAlive.C:
+			if err := st.out.comment("keep-alive"); err != nil {
+				return false
+			}
+			continue
+		case <-wake:
+		case <-st.expiry.C:
+		}
+		select {
+		case <-time.After(every - st.s.now().Sub(time.UnixMilli(sent))):
+			return true
+		case <-st.ctx.Done():
+			return false
+		case <-st.s.streams.closing:
+			return false
+		}
+	}
+}
+
+// seats sends a snapshot (or, after lastEventID, what the client missed),
+// then the seats that change, until the stream ends.
+func (st *stream) seats(lastEventID string) {
+	model, section, out := st.model, st.section, st.out
+	now := st.s.now().UnixMilli()
 	version, sent := int64(-1), now
-	if last, err := strconv.ParseInt(c.Request().Header.Get("Last-Event-ID"), 10, 64); err == nil && last >= 0 {
+	if last, err := strconv.ParseInt(lastEventID, 10, 64); err == nil && last >= 0 {
 		if v, changed, ok := model.Since(last, section); ok {
 			// What changed since, and every hold that has run out (the
 			// client may have seen it held).
 			expired, _ := model.Expiring(section, 0, now)
 			if err := out.send("seats", v, append(changed, expired...), now); err != nil {
-				return nil
+				return
 			}
 			version = v
 		}
@@ -141,49 +226,17 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 	if version < 0 {
 		v, tickets := model.Snapshot(section)
 		if err := out.send("snapshot", v, tickets, now); err != nil {
-			return nil
+			return
 		}
 		version = v
 	}
-
-	keepAlive := time.NewTicker(streamKeepAlive)
-	defer keepAlive.Stop()
-	expiry := time.NewTimer(time.Hour)
-	defer expiry.Stop()
-	for {
-		wake := model.Changed()
-		if model.Version() != version { // it changed while the last message went out
-			wake = alreadyChanged
-		}
-		_, next := model.Expiring(section, sent, sent)
-		expiry.Reset(untilMillis(next, s.now()))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.streams.closing:
-			return nil
-		case <-keepAlive.C:
-			if err := out.comment("keep-alive"); err != nil {
-				return nil
-			}
-			continue
-		case <-wake:
-		case <-expiry.C:
-		}
-		// Let more changes gather, up to streamEvery after the last message.
-		select {
-		case <-time.After(streamEvery - s.now().Sub(time.UnixMilli(sent))):
-		case <-ctx.Done():
-			return nil
-		case <-s.streams.closing:
-			return nil
-		}
-		now := s.now().UnixMilli()
+	for st.wait(version, sent, streamEvery) {
+		now := st.s.now().UnixMilli()
 		v, changed, ok := model.Since(version, section)
 		if !ok {
 			v, snapshot := model.Snapshot(section)
 			if err := out.send("snapshot", v, snapshot, now); err != nil {
-				return nil
+				return
 			}
 			version, sent = v, now
 			continue
@@ -191,10 +244,55 @@ func (s *Server) handleAPIStream(c echo.Context) error {
 		expired, _ := model.Expiring(section, sent, now)
 		if len(changed)+len(expired) > 0 {
 			if err := out.send("seats", v, append(changed, expired...), now); err != nil {
-				return nil
+				return
 			}
 		}
 		version, sent = v, now
+	}
+}
+
+// countsEvery is the pace of a counts stream: a section overview needs no
+// more than a message a second.
+const countsEvery = time.Second
+
+// sectionCount is one section in a counts message.
+type sectionCount struct {
+	ID        int64 `json:"id"`
+	Available int   `json:"available"`
+	Total     int   `json:"total"`
+}
+
+// counts sends every section's seats left, then the sections whose count
+// changes, until the stream ends (?counts=1: a large venue's overview).
+func (st *stream) counts(e *event.Event) {
+	last := map[int64]int{}
+	version, sent := int64(-1), st.s.now().UnixMilli()
+	for first := true; first || st.wait(version, sent, countsEvery); first = false {
+		version = st.model.Version()
+		sent = st.s.now().UnixMilli()
+		a, err := st.s.events.Availability(st.ctx, e.ID)
+		if err != nil {
+			return
+		}
+		msg := struct {
+			Version   int64          `json:"version"`
+			Available int            `json:"available"`
+			Sections  []sectionCount `json:"sections"`
+		}{Version: version, Available: a.Available, Sections: []sectionCount{}}
+		for _, sec := range e.Sections {
+			n := a.Sections[sec.ID]
+			if was, ok := last[sec.ID]; !ok || was != n.Available {
+				last[sec.ID] = n.Available
+				msg.Sections = append(msg.Sections, sectionCount{ID: sec.ID, Available: n.Available, Total: n.Total})
+			}
+		}
+		if !first && len(msg.Sections) == 0 {
+			continue
+		}
+		data, err := json.Marshal(msg)
+		if err != nil || st.out.write(fmt.Sprintf("id: %d\nevent: counts\ndata: %s\n\n", version, data)) != nil {
+			return
+		}
 	}
 }
 
