@@ -215,7 +215,13 @@ func journey(t *testing.T, base string, width, height int, script bool, prefix s
 	}
 	if got := checkedIDs(t, ctx); len(got) != 2 {
 		shot(t, ctx, prefix+"03-seats-not-ticked")
-		t.Logf("%s", eval[string](t, ctx, "debug", fmt.Sprintf(`(() => { const e = document.querySelector('input[name="ticket_ids"][value="%s"]'); const r = e.getBoundingClientRect(); const at = document.elementFromPoint(r.x + r.width/2, r.y + r.height/2); return JSON.stringify(r) + ' ' + (at && at.outerHTML.slice(0, 200)); })()`, seats[0])))
+		// Say what was under the first seat: something drawn over the map
+		// takes the click.
+		t.Logf("under seat %s: %s", seats[0], eval[string](t, ctx, "look under the seat", fmt.Sprintf(`(() => {
+			const r = document.querySelector('input[name="ticket_ids"][value="%s"]').getBoundingClientRect();
+			const at = document.elementFromPoint(r.x + r.width/2, r.y + r.height/2);
+			return JSON.stringify(r) + ' ' + (at ? at.outerHTML.slice(0, 200) : 'nothing');
+		})()`, seats[0])))
 		t.Fatalf("%d seats ticked after clicking two", len(got))
 	}
 	if script {
