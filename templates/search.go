@@ -85,5 +85,17 @@ func resultCount(r *search.Result) string {
 	case 1:
 		return "1 event"
 	}
+	if r.Approximate {
+		return "About " + thousands(r.Total) + " events"
+	}
 	return thousands(r.Total) + " events"
+}
+
+// facetCount is a facet's count as shown: an estimate that found none of
+// a type says nothing rather than a 0 that may be wrong.
+func facetCount(r *search.Result, f search.Facet) string {
+	if f.Count == 0 && r.FacetsApproximate {
+		return "few"
+	}
+	return thousands(f.Count)
 }

@@ -35,6 +35,7 @@ func (s *Server) handleSearch(c echo.Context) error {
 
 type searchJSON struct {
 	Total      int                       `json:"total"`
+	Approx     bool                      `json:"approximate,omitempty"` // total estimated: past search.CountExactly matches
 	Page       int                       `json:"page"`
 	PerPage    int                       `json:"per_page"`
 	Results    []searchHitJSON           `json:"results"`
@@ -71,7 +72,7 @@ func (s *Server) handleAPISearch(c echo.Context) error {
 		return err
 	}
 	out := searchJSON{
-		Total: r.Total, Page: q.Page, PerPage: q.PerPage,
+		Total: r.Total, Approx: r.Approximate, Page: q.Page, PerPage: q.PerPage,
 		Results:    make([]searchHitJSON, len(r.Hits)),
 		Facets:     map[string]map[string]int{"type": {}, "city": {}},
 		Corrected:  r.Ran,

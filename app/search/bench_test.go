@@ -47,7 +47,7 @@ func BenchmarkSearchMix(b *testing.B) {
 		}
 		for _, plan := range plans {
 			for _, table := range []string{"event_search", "events", "event_performers", "tickets"} {
-				if strings.Contains(plan, "Seq Scan on "+table+" ") {
+				if readsAll(plan, table) {
 					b.Errorf("%s reads all of %s:\n%s", q.Values().Encode(), table, plan)
 				}
 			}
@@ -148,6 +148,19 @@ func logSlowest(b *testing.B, mix []search.Query, fresh func() *search.Service) 
 }
 
 type mixStats struct{ p50, p95, p99, qps float64 }
+
+// readsAll tells whether plan scans the whole of table: a sequential scan
+// not cut short by a limit right above it (counting the first matches of a
+// broad search reads until it has them, a few pages).
+func readsAll(plan, table string) bool {
+	lines := strings.Split(plan, "\n")
+	for i, line := range lines {
+		if strings.Contains(line, "Seq Scan on "+table+" ") && (i == 0 || !strings.Contains(lines[i-1], "Limit")) {
+			return true
+		}
+	}
+	return false
+}
 
 func summarize(lat []time.Duration, took time.Duration) mixStats {
 	slices.Sort(lat)

@@ -32,21 +32,40 @@ type Facet struct {
 
 // Result is one page of a search.
 type Result struct {
-	Query   Query
-	Total   int
-	Hits    []Hit
-	Types   []Facet // per event type, ignoring the type filter
-	Cities  []Facet // the cities with most events in the results
-	Ran     string  // the keywords actually searched, when Query.Text was corrected
-	Suggest string  // a corrected spelling worth offering, when nothing matched
+	Query Query
+	Total int
+	// Approximate says Total is estimated from a sample: past CountExactly
+	// matches, and only when the type chosen (if any) has that many.
+	Approximate bool
+	// FacetsApproximate says the type counts are estimated, so that a
+	// type with none in the sample may still have a few events.
+	FacetsApproximate bool
+	Hits              []Hit
+	More              bool    // there are hits after these
+	Types             []Facet // per event type, ignoring the type filter
+	Cities            []Facet // the cities with most events in the results
+	Ran               string  // the keywords actually searched, when Query.Text was corrected
+	Suggest           string  // a corrected spelling worth offering, when nothing matched
 }
 
-// Pages is how many pages the results fill.
+// Pages is how many pages the results fill, as far as a fan can page. An
+// estimated total may be a little off, so then the pages end where the
+// hits do.
 func (r *Result) Pages() int {
 	if r.Query.PerPage == 0 {
 		return 0
 	}
-	return (min(r.Total, MaxOffset) + r.Query.PerPage - 1) / r.Query.PerPage
+	n := (min(r.Total, MaxOffset) + r.Query.PerPage - 1) / r.Query.PerPage
+	if r.Approximate {
+		switch {
+		case r.More:
+			n = max(n, r.Query.Page+1)
+		case len(r.Hits) > 0:
+			n = r.Query.Page
+		}
+		n = min(n, (MaxOffset+r.Query.PerPage-1)/r.Query.PerPage)
+	}
+	return n
 }
 
 // Stock tells what is left of events, for their cards (app/event does).

@@ -293,6 +293,97 @@ func TestSearchFacets(t *testing.T) {
 	}
 }
 
+// A search matching more events than a fan can page through estimates its
+// total and type counts from a sample, so that it costs no more than a
+// narrow one; a type chosen within it that has few events is still exact.
+func TestBroadSearchesEstimateTheirCounts(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Shared(t, "broad", func(ctx context.Context, pool *pgxpool.Pool) error {
+		if _, _, err := seed.Demo(ctx, pool, seedDay); err != nil {
+			return err
+		}
+		// 12,000 more concerts, sports and a few comedy nights across the demo venues.
+		_, err := pool.Exec(ctx, `
+			WITH v AS (SELECT id, timezone, row_number() OVER (ORDER BY id) - 1 AS i, count(*) OVER () AS n FROM venues)
+			INSERT INTO events (venue_id, name, type, starts_at, timezone, currency)
+			SELECT v.id, 'Harbour Nights ' || g,
+			       CASE WHEN g % 100 = 0 THEN 'comedy' WHEN g % 5 = 0 THEN 'sports' ELSE 'concert' END,
+			       $1::timestamptz + make_interval(days => 2 + g % 300, hours => g % 12), v.timezone, 'GBP'
+			FROM generate_series(1, 12000) g JOIN v ON v.i = g % v.n`, seedDay)
+		return err
+	})
+	s := service(pool)
+	actual := func(where string) int {
+		return count(t, pool, `SELECT count(*) FROM event_search es WHERE es.status = 'on_sale' AND es.starts_at > $1 AND `+where, now)
+	}
+	near := func(what string, got, want int) {
+		t.Helper()
+		if off := float64(got-want) / float64(want); off < -0.25 || off > 0.25 {
+			t.Errorf("%s: estimated %d, database %d", what, got, want)
+		}
+	}
+
+	r := find(t, s, "")
+	if !r.Approximate || !r.FacetsApproximate {
+		t.Errorf("all %d upcoming events counted exactly, want an estimate", r.Total)
+	}
+	near("all upcoming", r.Total, actual("true"))
+	if r.Total%100 != 0 {
+		t.Errorf("estimate %d claims more precision than a sample has", r.Total)
+	}
+	if len(r.Hits) != search.DefaultPerPage || r.Pages() != search.MaxOffset/search.DefaultPerPage {
+		t.Errorf("%d hits, %d pages", len(r.Hits), r.Pages())
+	}
+	for _, f := range r.Types {
+		if f.Value == "concert" || f.Value == "sports" {
+			near(f.Value, f.Count, actual("es.type = '"+f.Value+"'"))
+		}
+	}
+
+	// Comedy is rare among them: its total and cities are counted.
+	r = find(t, s, "q=harbour&type=comedy")
+	want := actual("es.type = 'comedy' AND es.doc @@ websearch_to_tsquery('boxoffice', 'harbour')")
+	if r.Approximate || r.Total != want || want == 0 {
+		t.Errorf("harbour comedy: total %d (approximate %v), database %d", r.Total, r.Approximate, want)
+	}
+	cities := 0
+	for _, f := range r.Cities {
+		cities += f.Count
+	}
+	if cities != want && len(r.Cities) < 12 {
+		t.Errorf("harbour comedy cities %v add up to %d, want %d", r.Cities, cities, want)
+	}
+	for _, f := range r.Types {
+		if f.Value == "comedy" && f.Count != want {
+			t.Errorf("comedy facet %d, database %d", f.Count, want)
+		}
+	}
+
+	// A few thousand sports events are estimated too, but the pages end
+	// where the events do.
+	sports := actual("es.type = 'sports'")
+	r = find(t, s, "type=sports")
+	if !r.Approximate {
+		t.Errorf("%d sports events counted exactly", r.Total)
+	}
+	near("sports", r.Total, sports)
+	last := (sports + search.DefaultPerPage - 1) / search.DefaultPerPage
+	r = find(t, s, "type=sports&page="+strconv.Itoa(last-1))
+	if !r.More || r.Pages() < last {
+		t.Errorf("page %d of sports: more %v, %d pages, want %d", last-1, r.More, r.Pages(), last)
+	}
+	r = find(t, s, "type=sports&page="+strconv.Itoa(last))
+	if r.More || r.Pages() != last || len(r.Hits) != sports-(last-1)*search.DefaultPerPage {
+		t.Errorf("last page of sports: more %v, %d pages, %d hits", r.More, r.Pages(), len(r.Hits))
+	}
+
+	// Fewer matches than search.CountExactly are counted exactly.
+	r = find(t, s, "type=comedy")
+	if want := actual("es.type = 'comedy'"); r.Approximate || r.Total != want {
+		t.Errorf("comedy: total %d (approximate %v), database %d", r.Total, r.Approximate, want)
+	}
+}
+
 func TestSearchHostileInput(t *testing.T) {
 	t.Parallel()
 	pool := demo(t)

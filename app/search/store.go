@@ -116,8 +116,11 @@ type facetsKey struct {
 }
 
 type facetCounts struct {
-	types, cities []Facet
-	total         int
+	types, cities     []Facet
+	matches           int  // ignoring the type filter
+	total             int  // with it
+	approximate       bool // the total is estimated from a sample
+	facetsApproximate bool // and so are the type counts
 }
 
 // pageQuery is the SQL for one page of hits.
@@ -131,7 +134,7 @@ func pageQuery(q Query, m matches, now time.Time) (string, []any) {
 		rank = "ts_rank('{0.1, 0.3, 0.6, 1.0}', es.doc, " + f.tsq + ")"
 		order = "rank DESC, " + order
 	}
-	limit, offset := f.arg(q.PerPage), f.arg(q.Offset())
+	limit, offset := f.arg(q.PerPage+1), f.arg(q.Offset()) // one more: is there a next page?
 	return `
 		WITH page AS (
 			SELECT es.event_id, ` + rank + ` AS rank, es.starts_at
@@ -153,17 +156,143 @@ func pageQuery(q Query, m matches, now time.Time) (string, []any) {
 		ORDER BY page.rank DESC, page.starts_at, e.id`, f.args
 }
 
+// CountExactly is how many matches a search counts one by one. Past it the
+// total and the facets are estimated from a sample, so that a broad search
+// costs about what a narrow one does.
+const CountExactly = 1000
+
+// Samples are taken from the 1,024 buckets of migration 00014: first one
+// event in 256, then, if that finds too few, a fraction expected to find at
+// least minSample (a standard error of about 8%), at most one in four.
+const (
+	firstSample = 4
+	lastSample  = 256
+	minSample   = 150
+)
+
 // facetQuery is the SQL that counts both facets in one scan: per type as
 // if no type were chosen (so the fan can switch), per city within the
-// search.
-func facetQuery(q Query, m matches, now time.Time) (string, []any) {
+// search. With limit it counts at most that many matches; with sample
+// below 1,024 only the events in that many of the 1,024 sample buckets;
+// with typed only the events of the type chosen.
+func facetQuery(q Query, m matches, now time.Time, limit, sample int, typed bool) (string, []any) {
 	f := &filter{}
 	base, typ, loc := f.where(q, m, now)
+	if typed {
+		base += " AND " + typ
+	}
+	if sample < 1024 {
+		base += " AND es.sample < " + f.arg(sample)
+	}
+	last := ""
+	if limit > 0 {
+		last = " LIMIT " + f.arg(limit)
+	}
 	return `
+		WITH found AS MATERIALIZED (
+			SELECT es.type, es.city FROM event_search es
+			WHERE ` + base + ` AND ` + loc + last + `
+		)
 		SELECT es.type, es.city, count(*)::int, count(*) FILTER (WHERE ` + typ + `)::int
-		FROM event_search es
-		WHERE ` + base + ` AND ` + loc + `
+		FROM found es
 		GROUP BY GROUPING SETS ((es.type), (es.city))`, f.args
+}
+
+// queueFacets adds the facet query to batch, collecting into counts.
+func queueFacets(batch *pgx.Batch, counts *facetCounts, sql string, args []any) {
+	batch.Queue(sql, args...).Query(func(rows pgx.Rows) error {
+		var typ, city *string
+		var all, byType int
+		_, err := pgx.ForEachRow(rows, []any{&typ, &city, &all, &byType}, func() error {
+			switch {
+			case typ != nil:
+				counts.matches += all
+				if all > 0 {
+					counts.types = append(counts.types, Facet{*typ, all})
+				}
+			case city != nil && byType > 0:
+				counts.cities = append(counts.cities, Facet{*city, byType})
+			}
+			return nil
+		})
+		return err
+	})
+}
+
+// estimateFacets replaces counts, which stopped at CountExactly, with
+// estimates from a sample. A type chosen may still have few enough events
+// to count: then its total and cities are exact.
+func (s *Service) estimateFacets(ctx context.Context, q Query, m matches, now time.Time) (facetCounts, error) {
+	var est, typed facetCounts
+	sample := firstSample
+	batch := &pgx.Batch{}
+	sql, args := facetQuery(q, m, now, 0, sample, false)
+	queueFacets(batch, &est, sql, args)
+	if q.Type != "" {
+		sql, args = facetQuery(q, m, now, CountExactly+1, 1024, true)
+		queueFacets(batch, &typed, sql, args)
+	}
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return est, fmt.Errorf("estimate facets %+v: %w", q, err)
+	}
+	if est.matches < minSample {
+		for sample < lastSample && est.matches*sample < minSample*firstSample {
+			sample *= 4
+		}
+		est = facetCounts{}
+		batch = &pgx.Batch{}
+		sql, args = facetQuery(q, m, now, 0, sample, false)
+		queueFacets(batch, &est, sql, args)
+		if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+			return est, fmt.Errorf("estimate facets %+v: %w", q, err)
+		}
+	}
+	est.scale(1024/sample, CountExactly+1)
+	switch {
+	case q.Type == "":
+		est.total = est.matches
+	case typed.matches > CountExactly:
+		est.total = max(est.count(q.Type), CountExactly+1)
+	default:
+		est.total, est.cities, est.approximate = typed.matches, typed.cities, false
+		est.types = slices.DeleteFunc(est.types, func(f Facet) bool { return f.Value == q.Type })
+		if typed.matches > 0 {
+			est.types = append(est.types, Facet{q.Type, typed.matches})
+		}
+	}
+	return est, nil
+}
+
+// count is the matches of type t.
+func (c *facetCounts) count(t string) int {
+	for _, f := range c.types {
+		if f.Value == t {
+			return f.Count
+		}
+	}
+	return 0
+}
+
+// scale turns counts in a sample of one event in by into estimates, none
+// of them claiming more precision than the sample has, and a total of at
+// least floor (the matches already counted).
+func (c *facetCounts) scale(by, floor int) {
+	c.approximate, c.facetsApproximate = true, true
+	for _, list := range [][]Facet{c.types, c.cities} {
+		for i := range list {
+			list[i].Count = roughly(list[i].Count * by)
+		}
+	}
+	c.matches = max(roughly(c.matches*by), floor)
+}
+
+// roughly rounds n to two significant figures: 12,345 is 12,000.
+func roughly(n int) int {
+	unit := 1
+	for n/unit >= 100 {
+		unit *= 10
+	}
+	return (n + unit/2) / unit * unit
 }
 
 // Explain returns PostgreSQL's plans for the queries that search q runs,
@@ -174,7 +303,13 @@ func (s *Service) Explain(ctx context.Context, q Query) ([]string, error) {
 		return nil, err
 	}
 	var plans []string
-	for _, query := range []func(Query, matches, time.Time) (string, []any){pageQuery, facetQuery} {
+	exact := func(q Query, m matches, now time.Time) (string, []any) {
+		return facetQuery(q, m, now, CountExactly+1, 1024, false)
+	}
+	sampled := func(q Query, m matches, now time.Time) (string, []any) {
+		return facetQuery(q, m, now, 0, firstSample, false)
+	}
+	for _, query := range []func(Query, matches, time.Time) (string, []any){pageQuery, exact, sampled} {
 		sql, args := query(q, m, s.now())
 		rows, err := s.pool.Query(ctx, "EXPLAIN "+sql, args...)
 		if err != nil {
@@ -218,37 +353,32 @@ func (s *Service) run(ctx context.Context, q Query, now time.Time) (*Result, err
 	key.q.Page, key.q.PerPage = 0, 0
 	counts, cached := s.facets.Get(key)
 	if !cached {
-		facetSQL, facetArgs := facetQuery(q, m, now)
-		batch.Queue(facetSQL, facetArgs...).Query(func(rows pgx.Rows) error {
-			var typ, city *string
-			var byType, byCity int
-			_, err := pgx.ForEachRow(rows, []any{&typ, &city, &byType, &byCity}, func() error {
-				switch {
-				case typ != nil && byType > 0:
-					counts.types = append(counts.types, Facet{*typ, byType})
-				case city != nil && byCity > 0:
-					counts.cities = append(counts.cities, Facet{*city, byCity})
-				}
-				return nil
-			})
-			return err
-		})
+		facetSQL, facetArgs := facetQuery(q, m, now, CountExactly+1, 1024, false)
+		queueFacets(batch, &counts, facetSQL, facetArgs)
 	}
 	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("search %+v: %w", q, err)
 	}
 	if !cached {
+		counts.total = counts.matches
+		if q.Type != "" {
+			counts.total = counts.count(q.Type)
+		}
+		if counts.matches > CountExactly {
+			if counts, err = s.estimateFacets(ctx, q, m, now); err != nil {
+				return nil, err
+			}
+		}
 		counts.types = orderTypes(counts.types)
 		slices.SortFunc(counts.cities, func(a, b Facet) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Value, b.Value)) })
 		counts.cities = counts.cities[:min(len(counts.cities), 12)]
-		for _, t := range counts.types {
-			if q.Type == "" || t.Value == q.Type {
-				counts.total += t.Count
-			}
-		}
 		s.facets.Put(key, counts)
 	}
+	if len(r.Hits) > q.PerPage {
+		r.Hits, r.More = r.Hits[:q.PerPage], true
+	}
 	r.Types, r.Cities, r.Total = counts.types, counts.cities, counts.total
+	r.Approximate, r.FacetsApproximate = counts.approximate, counts.facetsApproximate
 
 	ids := make([]int64, len(r.Hits))
 	for i, h := range r.Hits {
