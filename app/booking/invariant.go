@@ -19,6 +19,7 @@ var Checks = []string{
 	"held_ticket_not_pending",         // a held ticket whose booking is not pending
 	"confirmed_booking_missing_seat",  // a confirmed booking one of whose tickets is not sold to it
 	"booking_total_not_ticket_prices", // a booking charging other than its tickets' prices
+	"stock_count_mismatch",            // events whose seats left per price (ticket_stock) ≠ their available tickets
 }
 
 // CheckInvariant counts what breaks each of Checks among the given events'

@@ -534,7 +534,12 @@ SELECT
 	   AND (t.booking_id IS DISTINCT FROM b.id OR t.status <> 'sold')),
 	(SELECT count(*) FROM bookings b
 	 WHERE b.event_id IN (SELECT id FROM ev)
-	   AND b.total <> (SELECT coalesce(sum(price), 0) FROM booking_tickets WHERE booking_id = b.id))`
+	   AND b.total <> (SELECT coalesce(sum(price), 0) FROM booking_tickets WHERE booking_id = b.id)),
+	(SELECT count(*) FROM ev WHERE EXISTS (
+		SELECT 1
+		FROM (SELECT price, count(*) AS n FROM tickets t WHERE t.event_id = ev.id AND t.status = 'available' GROUP BY price) c
+		FULL JOIN (SELECT price, available AS n FROM ticket_stock s WHERE s.event_id = ev.id AND s.available <> 0) s USING (price)
+		WHERE c.n IS DISTINCT FROM s.n))`
 
 // changedEvents lists the events whose bookings changed after since.
 func changedEvents(ctx context.Context, pool *pgxpool.Pool, since time.Time) ([]int64, error) {

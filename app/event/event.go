@@ -274,7 +274,7 @@ func (s *Service) Stock(ctx context.Context, ids []int64) (map[int64]Stock, erro
 	if len(missing) == 0 {
 		return out, nil
 	}
-	fresh, err := countStock(ctx, s.pool, missing, s.now())
+	fresh, err := countStock(ctx, s.pool, missing)
 	if err != nil {
 		return nil, err
 	}

@@ -38,14 +38,15 @@ func listUpcoming(ctx context.Context, pool *pgxpool.Pool, now time.Time, limit 
 	return events, nil
 }
 
-// countStock counts the tickets on sale of each event in ids, from the
-// (event, section, status) index.
-func countStock(ctx context.Context, pool *pgxpool.Pool, ids []int64, now time.Time) (map[int64]Stock, error) {
+// countStock gives what is on sale of each event in ids, from the counts
+// the tickets' triggers keep (migration 00015): a hold that has run out
+// counts once the sweeper has freed it.
+func countStock(ctx context.Context, pool *pgxpool.Pool, ids []int64) (map[int64]Stock, error) {
 	rows, err := pool.Query(ctx, `
-		SELECT t.event_id, count(*)::int, min(t.price)
-		FROM tickets t
-		WHERE t.event_id = ANY ($2) AND `+availableTicket+`
-		GROUP BY t.event_id`, now, ids)
+		SELECT event_id, sum(available)::int, coalesce(min(price) FILTER (WHERE available > 0), 0)
+		FROM ticket_stock
+		WHERE event_id = ANY ($1)
+		GROUP BY event_id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("count stock: %w", err)
 	}
