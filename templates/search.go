@@ -1,7 +1,10 @@
 package templates
 
 import (
+	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/boxoffice/boxoffice/app/search"
@@ -13,6 +16,109 @@ type SearchView struct {
 	Result *search.Result // nil when the query was refused
 	Error  string         // what is wrong with the query
 	Param  string         // the parameter Error is about
+	Today  time.Time      // the date the quick date choices count from
+}
+
+// asTyped is the search for the fan's own words, read as words only.
+func asTyped(r *search.Result) string {
+	q := *r.Asked
+	q.Verbatim, q.Page = true, 1
+	return searchURL(q)
+}
+
+// understood says in words what a query searches: "comedy events in
+// Chicago by Marcus Bell matching “tall”".
+func understood(q search.Query) string {
+	s := "events"
+	if q.Type != "" {
+		s = q.Type + " events"
+	}
+	if q.Location != "" {
+		s += " in " + q.Location
+	}
+	if q.Performer != "" {
+		s += " with " + q.Performer
+	}
+	if q.Text != "" {
+		s += " matching “" + q.Text + "”"
+	}
+	return s
+}
+
+func sortLabel(s string) string {
+	switch s {
+	case search.SortDate:
+		return "Date"
+	case search.SortPrice:
+		return "Lowest price"
+	}
+	return "Best match"
+}
+
+// choice is an option of a select.
+type choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+// priceChoices are the price ceilings offered, in each event's currency:
+// minor units in the URL, as in the JSON search.
+func priceChoices(current string) []choice {
+	out := []choice{{"", "Any price", current == ""}}
+	found := current == ""
+	for _, p := range []string{"2500", "5000", "10000", "20000"} {
+		out = append(out, choice{p, "Up to " + p[:len(p)-2], current == p})
+		found = found || current == p
+	}
+	if !found {
+		if n, err := strconv.ParseInt(current, 10, 64); err == nil {
+			out = append(out, choice{current, "Up to " + figure(n), true})
+		}
+	}
+	return out
+}
+
+// figure writes a price in minor units in no currency: each event's own.
+func figure(minor int64) string {
+	return fmt.Sprintf("%d.%02d", minor/100, minor%100)
+}
+
+// when is a quick choice of dates.
+type when struct {
+	Label    string
+	From, To time.Time
+}
+
+// whenChoices are this weekend (today if it is one) and the next 30 days.
+func whenChoices(today time.Time) []when {
+	sat := today.AddDate(0, 0, (int(time.Saturday)-int(today.Weekday())+7)%7)
+	if today.Weekday() == time.Sunday {
+		sat = today.AddDate(0, 0, -1)
+	}
+	return []when{
+		{"This weekend", maxTime(sat, today), sat.AddDate(0, 0, 1)},
+		{"Next 30 days", today, today.AddDate(0, 0, 29)},
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// whenURL is the search raw with w's dates, back on the first page.
+func whenURL(raw url.Values, w when) string {
+	v := url.Values{}
+	for k, vals := range raw {
+		if k != "page" {
+			v[k] = vals
+		}
+	}
+	v.Set("from", w.From.Format(time.DateOnly))
+	v.Set("to", w.To.Format(time.DateOnly))
+	return "/search?" + v.Encode()
 }
 
 // searchURL is the search page for q.
@@ -58,6 +164,12 @@ func activeFilters(q search.Query) []chip {
 	if !q.To.IsZero() {
 		out = append(out, chip{"To " + q.To.Format("Jan 2, 2006"), with(q, func(q *search.Query) { q.To = time.Time{} })})
 	}
+	if q.MinPrice > 0 {
+		out = append(out, chip{"From " + figure(q.MinPrice), with(q, func(q *search.Query) { q.MinPrice = 0 })})
+	}
+	if q.MaxPrice > 0 {
+		out = append(out, chip{"Up to " + figure(q.MaxPrice), with(q, func(q *search.Query) { q.MaxPrice = 0 })})
+	}
 	return out
 }
 
@@ -98,4 +210,23 @@ func facetCount(r *search.Result, f search.Facet) string {
 		return "few"
 	}
 	return thousands(f.Count)
+}
+
+// typeTitle names an event type as a heading: "Concerts".
+func typeTitle(t string) string {
+	switch t {
+	case "concert":
+		return "Concerts"
+	case "theater":
+		return "Theatre"
+	}
+	return strings.ToUpper(t[:1]) + t[1:]
+}
+
+// eventCount is "1 event", "12 events".
+func eventCount(n int) string {
+	if n == 1 {
+		return "1 event"
+	}
+	return thousands(n) + " events"
 }

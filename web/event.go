@@ -9,6 +9,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/templates"
 )
 
@@ -16,11 +17,17 @@ import (
 const homeEvents = 24
 
 func (s *Server) handleHome(c echo.Context) error {
-	events, err := s.events.ListUpcoming(c.Request().Context(), homeEvents)
+	ctx := c.Request().Context()
+	events, err := s.events.ListUpcoming(ctx, homeEvents)
 	if err != nil {
 		return err
 	}
-	return ok(c, templates.Home(events))
+	// What there is by type and city: the facets of a search for everything.
+	all, err := s.search.Search(ctx, search.Query{Page: 1, PerPage: 1})
+	if err != nil {
+		return err
+	}
+	return ok(c, templates.Home(events, all))
 }
 
 // pathID reads a positive id from the path. Anything else names nothing

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -23,14 +24,14 @@ func (s *Server) handleSearch(c echo.Context) error {
 			param, _ = e.Detail["parameter"].(string)
 		}
 		return showAgain(err, func(msg string) templ.Component {
-			return templates.Search(templates.SearchView{Raw: raw, Error: msg, Param: param})
+			return templates.Search(templates.SearchView{Raw: raw, Error: msg, Param: param, Today: s.today()})
 		})
 	}
 	r, err := s.search.Search(c.Request().Context(), q)
 	if err != nil {
 		return err
 	}
-	return ok(c, templates.Search(templates.SearchView{Raw: raw, Result: r}))
+	return ok(c, templates.Search(templates.SearchView{Raw: raw, Result: r, Today: s.today()}))
 }
 
 type searchJSON struct {
@@ -40,8 +41,18 @@ type searchJSON struct {
 	PerPage    int                       `json:"per_page"`
 	Results    []searchHitJSON           `json:"results"`
 	Facets     map[string]map[string]int `json:"facets"`
+	Understood *understoodJSON           `json:"understood,omitempty"`   // the filters read from q, when it named some
 	Corrected  string                    `json:"corrected,omitempty"`    // the keywords searched instead of q
 	DidYouMean string                    `json:"did_you_mean,omitempty"` // a spelling worth offering
+}
+
+// understoodJSON is the search run when words of q named a type, place or
+// performer: those filters, and the words left as keywords.
+type understoodJSON struct {
+	Q         string `json:"q"`
+	Type      string `json:"type,omitempty"`
+	Location  string `json:"location,omitempty"`
+	Performer string `json:"performer,omitempty"`
 }
 
 type searchHitJSON struct {
@@ -78,6 +89,10 @@ func (s *Server) handleAPISearch(c echo.Context) error {
 		Corrected:  r.Ran,
 		DidYouMean: r.Suggest,
 	}
+	if r.Asked != nil && r.Ran == "" {
+		u := r.Query
+		out.Understood = &understoodJSON{Q: u.Text, Type: u.Type, Location: u.Location, Performer: u.Performer}
+	}
 	for i, h := range r.Hits {
 		out.Results[i] = searchHitJSON{
 			ID: h.ID, Name: h.Name, Type: h.Type, StartsAt: rfc3339(h.StartsAt),
@@ -92,4 +107,10 @@ func (s *Server) handleAPISearch(c echo.Context) error {
 		out.Facets["city"][f.Value] = f.Count
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// today is the date quick date choices count from.
+func (s *Server) today() time.Time {
+	y, m, d := s.now().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

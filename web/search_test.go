@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 func TestSearchPage(t *testing.T) {
@@ -126,5 +129,65 @@ func TestSearchJSON(t *testing.T) {
 	e := body["error"].(map[string]any)
 	if code != http.StatusBadRequest || e["code"] != "invalid_request" || !strings.Contains(e["message"].(string), "to must be a date") || e["parameter"] != "to" {
 		t.Errorf("bad date: %d %v", code, body)
+	}
+}
+
+// A fan's words name filters, the page says how it read them and offers
+// the words as typed; results sort by plain links.
+func TestSearchPageReadsFansWords(t *testing.T) {
+	t.Parallel()
+	ts := demoServer(t)
+
+	_, doc := get(t, ts.URL+"/search?q="+url.QueryEscape("comedy in chicago"))
+	if got := doc.Find(`[data-testid="understood"]`).Text(); !strings.Contains(got, "comedy events in Chicago") {
+		t.Errorf("understood notice %q", got)
+	}
+	href, _ := doc.Find(`[data-testid="as-typed"]`).Attr("href")
+	if u, _ := url.Parse(href); u.Query().Get("q") != "comedy in chicago" || u.Query().Get("verbatim") != "1" {
+		t.Errorf("as-typed link %q", href)
+	}
+	var chips []string
+	doc.Find(`[data-testid="active-filters"] li span`).Each(func(_ int, s *goquery.Selection) { chips = append(chips, s.Text()) })
+	if strings.Join(chips, "|") != "Place: Chicago|Type: comedy" {
+		t.Errorf("active filters %q", chips)
+	}
+	href, _ = doc.Find(`[data-testid="sort"] a[data-value="price"]`).Attr("href")
+	if u, _ := url.Parse(href); u.Query().Get("sort") != "price" || u.Query().Get("type") != "comedy" || u.Query().Get("location") != "Chicago" {
+		t.Errorf("sort by price links to %q", href)
+	}
+
+	// The words as typed find nothing, and say so without correcting them.
+	_, doc = get(t, ts.URL+href)
+	if doc.Find(`[data-testid="sort"] .current`).AttrOr("data-value", "") != "price" {
+		t.Error("sorting by price does not show as chosen")
+	}
+	_, doc = get(t, ts.URL+"/search?q=comedy+in+chicago&verbatim=1")
+	if doc.Find(`[data-testid="no-results"]`).Length() != 1 || doc.Find(`[data-testid="corrected"]`).Length() != 0 {
+		t.Error("verbatim words were not taken as typed")
+	}
+
+	var body struct {
+		Total      int
+		Understood struct{ Q, Type, Location, Performer string }
+		Results    []struct {
+			Type  string
+			Venue struct{ City string }
+		}
+	}
+	res, err := http.Get(ts.URL + "/api/v1/search?q=concert+chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Understood.Type != "concert" || body.Understood.Location != "Chicago" || body.Understood.Q != "" || body.Total == 0 {
+		t.Errorf("concert chicago understood as %+v, %d results", body.Understood, body.Total)
+	}
+	for _, r := range body.Results {
+		if r.Type != "concert" || r.Venue.City != "Chicago" {
+			t.Errorf("concert chicago found a %s in %s", r.Type, r.Venue.City)
+		}
 	}
 }

@@ -101,6 +101,17 @@ func TestHomeListsUpcomingEvents(t *testing.T) {
 	if doc.Find(`form[action="/search"] input[name="q"]`).Length() != 1 {
 		t.Error("no search box in the header")
 	}
+	// Fans browse by type and city, and can see every event.
+	comedy := doc.Find(`[data-testid="browse-types"] a[data-value="comedy"]`)
+	if href, _ := comedy.Attr("href"); href != "/search?type=comedy" || !strings.Contains(comedy.Text(), "12 events") {
+		t.Errorf("comedy tile %q links to %q", comedy.Text(), href)
+	}
+	if href, _ := doc.Find(`[data-testid="browse-cities"] a[data-value="London"]`).Attr("href"); href != "/search?location=London" {
+		t.Errorf("London links to %q", href)
+	}
+	if all := doc.Find(`[data-testid="see-all"]`); all.AttrOr("href", "") != "/search" || !strings.Contains(all.Text(), " events") {
+		t.Errorf("see all: %q", all.Text())
+	}
 }
 
 func TestHomeWithoutEvents(t *testing.T) {

@@ -14,10 +14,11 @@ import (
 
 // Limits on a query.
 const (
-	MaxTextLength  = 200    // characters in q, performer or location
-	DefaultPerPage = 20     //
-	MaxPerPage     = 100    //
-	MaxOffset      = 10_000 // results that can be paged through
+	MaxTextLength  = 200     // characters in q, performer or location
+	DefaultPerPage = 20      //
+	MaxPerPage     = 100     //
+	MaxOffset      = 10_000  // results that can be paged through
+	maxPrice       = 1 << 40 // minor units: no ticket costs more
 )
 
 // Query is a search as a fan or an app asks it. The zero Query lists
@@ -28,16 +29,32 @@ type Query struct {
 	Location  string    // a city or venue, typos allowed
 	Type      string    // one of event.Types, or ""
 	From, To  time.Time // local dates at the venue, inclusive; zero when unset
-	Page      int       // from 1
-	PerPage   int
+	// MinPrice and MaxPrice keep events with a ticket on sale in that range
+	// (minor units, each event's own currency); zero when unset.
+	MinPrice, MaxPrice int64
+	Sort               string // one of Sorts; "" is SortRelevance
+	Verbatim           bool   // take Text as typed: no filters read from it, no spelling corrected
+	Page               int    // from 1
+	PerPage            int
 }
+
+// How results can be ordered.
+const (
+	SortRelevance = "relevance" // best match first (soonest without keywords)
+	SortDate      = "date"      // soonest first
+	SortPrice     = "price"     // cheapest ticket on sale first; sold out last
+)
+
+// Sorts lists the orders in the order the page offers them.
+var Sorts = []string{SortRelevance, SortDate, SortPrice}
 
 // Offset is how many results come before the page.
 func (q Query) Offset() int { return (q.Page - 1) * q.PerPage }
 
 // Empty reports whether q has no criteria at all (paging aside).
 func (q Query) Empty() bool {
-	return q.Text == "" && q.Performer == "" && q.Location == "" && q.Type == "" && q.From.IsZero() && q.To.IsZero()
+	return q.Text == "" && q.Performer == "" && q.Location == "" && q.Type == "" && q.From.IsZero() && q.To.IsZero() &&
+		q.MinPrice == 0 && q.MaxPrice == 0
 }
 
 // Values is q as URL query parameters, leaving out defaults; the pages
@@ -58,6 +75,18 @@ func (q Query) Values() url.Values {
 	}
 	if !q.To.IsZero() {
 		v.Set("to", q.To.Format(time.DateOnly))
+	}
+	if q.MinPrice > 0 {
+		v.Set("min_price", strconv.FormatInt(q.MinPrice, 10))
+	}
+	if q.MaxPrice > 0 {
+		v.Set("max_price", strconv.FormatInt(q.MaxPrice, 10))
+	}
+	if q.Sort != "" && q.Sort != SortRelevance {
+		v.Set("sort", q.Sort)
+	}
+	if q.Verbatim {
+		v.Set("verbatim", "1")
 	}
 	if q.Page > 1 {
 		v.Set("page", strconv.Itoa(q.Page))
@@ -97,6 +126,32 @@ func ParseQuery(v url.Values) (Query, error) {
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
 		return q, invalid("from", "from (%s) is after to (%s); swap them or change one", q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
+	}
+	minPrice, err := number(v, "min_price", 0, 0, maxPrice)
+	if err != nil {
+		return q, err
+	}
+	maxPrice, err := number(v, "max_price", 0, 0, maxPrice)
+	if err != nil {
+		return q, err
+	}
+	q.MinPrice, q.MaxPrice = int64(minPrice), int64(maxPrice)
+	if q.MaxPrice > 0 && q.MinPrice > q.MaxPrice {
+		return q, invalid("min_price", "min_price (%d) is above max_price (%d); swap them or change one", q.MinPrice, q.MaxPrice)
+	}
+	switch s := strings.ToLower(strings.TrimSpace(v.Get("sort"))); s {
+	case "", SortRelevance:
+	case SortDate, SortPrice:
+		q.Sort = s
+	default:
+		return q, invalid("sort", "sort must be one of %s; %q is not one", strings.Join(Sorts, ", "), v.Get("sort"))
+	}
+	switch s := strings.ToLower(strings.TrimSpace(v.Get("verbatim"))); s {
+	case "", "0", "false":
+	case "1", "true":
+		q.Verbatim = true
+	default:
+		return q, invalid("verbatim", "verbatim must be 1 or 0; %q is neither", v.Get("verbatim"))
 	}
 	if q.Page, err = number(v, "page", 1, 1, 1_000_000); err != nil {
 		return q, err

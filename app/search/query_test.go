@@ -16,19 +16,21 @@ func TestParseQuery(t *testing.T) {
 	q, err := search.ParseQuery(url.Values{
 		"q": {"  taylor   swift\t"}, "performer": {"Aurora"}, "location": {"chicago"}, "type": {"Concert"},
 		"from": {"2026-12-01"}, "to": {"2026-12-31"}, "page": {"3"}, "per_page": {"50"},
+		"min_price": {"1000"}, "max_price": {"5000"}, "sort": {"Price"}, "verbatim": {"1"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := search.Query{Text: "taylor swift", Performer: "Aurora", Location: "chicago", Type: "concert",
-		From: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), Page: 3, PerPage: 50}
+		From: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), Page: 3, PerPage: 50,
+		MinPrice: 1000, MaxPrice: 5000, Sort: search.SortPrice, Verbatim: true}
 	if q != want {
 		t.Errorf("ParseQuery = %+v, want %+v", q, want)
 	}
 	if q.Offset() != 100 {
 		t.Errorf("Offset = %d, want 100", q.Offset())
 	}
-	if got := q.Values().Encode(); got != "from=2026-12-01&location=chicago&page=3&per_page=50&performer=Aurora&q=taylor+swift&to=2026-12-31&type=concert" {
+	if got := q.Values().Encode(); got != "from=2026-12-01&location=chicago&max_price=5000&min_price=1000&page=3&per_page=50&performer=Aurora&q=taylor+swift&sort=price&to=2026-12-31&type=concert&verbatim=1" {
 		t.Errorf("Values = %s", got)
 	}
 
@@ -58,6 +60,11 @@ func TestParseQueryRejects(t *testing.T) {
 		{"q too long", url.Values{"q": {strings.Repeat("é", 201)}}, "q"},
 		{"performer too long", url.Values{"performer": {strings.Repeat("a", 201)}}, "performer"},
 		{"q not UTF-8", url.Values{"q": {"\xff\xfe"}}, "q"},
+		{"unknown sort", url.Values{"sort": {"cheapest"}}, "sort"},
+		{"negative price", url.Values{"max_price": {"-5"}}, "max_price"},
+		{"price in pounds", url.Values{"min_price": {"12.50"}}, "min_price"},
+		{"min_price above max_price", url.Values{"min_price": {"5000"}, "max_price": {"2000"}}, "min_price"},
+		{"verbatim not a flag", url.Values{"verbatim": {"yes please"}}, "verbatim"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := search.ParseQuery(c.params)

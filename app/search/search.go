@@ -8,6 +8,7 @@ package search
 
 import (
 	"context"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ type Result struct {
 	Types             []Facet // per event type, ignoring the type filter
 	Cities            []Facet // the cities with most events in the results
 	Ran               string  // the keywords actually searched, when Query.Text was corrected
+	Asked             *Query  // the query as the fan asked it, when Query is what its words were read as, or Ran corrected it
 	Suggest           string  // a corrected spelling worth offering, when nothing matched
 }
 
@@ -79,6 +81,7 @@ type Service struct {
 	now    func() time.Time
 	stock  Stock
 	facets *cache.Cache[facetsKey, facetCounts]
+	vocab  *vocabCache
 }
 
 // FacetTTL is how long facet counts (and totals) are reused across the
@@ -89,25 +92,32 @@ const FacetTTL = 30 * time.Second
 // NewService returns a search service on pool; stock counts what is left
 // of the events found; now is the clock.
 func NewService(pool *pgxpool.Pool, stock Stock, now func() time.Time) *Service {
-	return &Service{pool: pool, now: now, stock: stock, facets: cache.New[facetsKey, facetCounts](FacetTTL, 5000, now)}
+	return &Service{pool: pool, now: now, stock: stock, facets: cache.New[facetsKey, facetCounts](FacetTTL, 5000, now),
+		vocab: &vocabCache{pool: pool, now: now}}
 }
 
-// Search runs q. When keywords match nothing it corrects their spelling
-// against the names in the catalogue and, if that finds events, returns
-// those, saying so in Ran.
+// Search runs q. Words of q.Text that name a type, city, venue or
+// performer act as that filter (see understand.go) when that finds
+// events; Result.Query is then the query run and Result.Asked the fan's. When keywords match nothing it corrects their spelling against
+// the names in the catalogue and, if that finds events, returns those,
+// saying so in Ran. Verbatim queries are taken as typed.
 func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	now := s.now()
-	r, err := s.run(ctx, q, now)
-	if err != nil || r.Total > 0 || q.Text == "" {
+	vocab, err := s.vocab.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.understood(ctx, vocab, q, now)
+	if err != nil || r.Total > 0 || q.Text == "" || q.Verbatim {
 		return r, err
 	}
-	corrected, err := correct(ctx, s.pool, q.Text)
+	corrected, err := correct(ctx, s.pool, vocab, q.Text)
 	if err != nil || corrected == "" {
 		return r, err
 	}
 	q2 := q
 	q2.Text, q2.Page = corrected, 1
-	r2, err := s.run(ctx, q2, now)
+	r2, err := s.understood(ctx, vocab, q2, now)
 	if err != nil {
 		return nil, err
 	}
@@ -118,29 +128,57 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 		r.Suggest = corrected
 		return r, nil
 	}
-	r2.Query = q
-	r2.Ran = corrected
+	if r2.Asked == nil {
+		r2.Query = q
+	}
+	r2.Ran, r2.Asked = corrected, &q
 	return r2, nil
+}
+
+// understood runs q as understood, or as typed when that finds nothing.
+func (s *Service) understood(ctx context.Context, vocab *vocabulary, q Query, now time.Time) (*Result, error) {
+	if u, ok := vocab.understand(q); ok {
+		r, err := s.run(ctx, u, now)
+		if err != nil || r.Total > 0 {
+			if r != nil {
+				r.Asked = &q
+			}
+			return r, err
+		}
+	}
+	return s.run(ctx, q, now)
 }
 
 // words are the parts of a query that spelling correction looks at.
 var words = regexp.MustCompile(`[\p{L}\p{N}]+`)
 
 // correct returns text with each word that appears in no name replaced by
-// the most similar word that does, or "" when nothing changes.
-func correct(ctx context.Context, pool *pgxpool.Pool, text string) (string, error) {
+// the most similar word that does, or "" when nothing changes. Words the
+// vocabulary knows are never corrected: a type or a city is more likely
+// what the fan meant than a name that looks like it.
+func correct(ctx context.Context, pool *pgxpool.Pool, vocab *vocabulary, text string) (string, error) {
 	found := words.FindAllStringIndex(text, 20)
 	if len(found) == 0 {
 		return "", nil
 	}
-	list := make([]string, len(found))
+	list, asked := make([]string, len(found)), make([]string, len(found))
+	typos := map[int]string{} // misspelt type words
 	for i, f := range found {
 		list[i] = text[f[0]:f[1]]
+		if vocab.known(list[i]) {
+			continue // an empty word is too short to correct
+		}
+		if t := closeType(list[i]); t != "" {
+			typos[i] = t
+		} else {
+			asked[i] = list[i]
+		}
 	}
-	fixes, err := similarWords(ctx, pool, list)
+	fixes, err := similarWords(ctx, pool, asked)
 	if err != nil {
 		return "", err
 	}
+	maps.Copy(fixes, typos)
 	if len(fixes) == 0 {
 		return "", nil
 	}

@@ -195,13 +195,140 @@ func TestSearchRelevance(t *testing.T) {
 		(3, 1, 'Quiet Owls and Friends', 'concert', '', $1::timestamptz + interval '3 days', 'Europe/London', 'GBP'),
 		(4, 1, 'Velvet Morning', 'concert', '', $1::timestamptz + interval '4 days', 'Europe/London', 'GBP')`, now)
 	exec(t, pool, `INSERT INTO event_performers (event_id, performer_id, role, billing) VALUES (2, 1, 'headliner', 0), (3, 2, 'headliner', 0), (3, 1, 'support', 1)`)
-	r := find(t, service(pool), "q=velvet+thunder")
+	r := find(t, service(pool), "q=velvet+thunder&verbatim=1")
 	if got, want := names(r), []string{"Velvet Thunder Live", "Quiet Owls and Friends", "An Evening of Jazz"}; !slices.Equal(got, want) {
 		t.Errorf("relevance order %q, want %q", got, want)
+	}
+	// Read as a fan means it, the band's name is the band: the events on
+	// whose bill it is, not the tribute night.
+	r = find(t, service(pool), "q=velvet+thunder")
+	if got, want := names(r), []string{"Velvet Thunder Live", "Quiet Owls and Friends"}; !slices.Equal(got, want) || r.Query.Performer != "Velvet Thunder" || r.Asked == nil || r.Asked.Text != "velvet thunder" {
+		t.Errorf("velvet thunder understood as performer %q: %q, want %q", r.Query.Performer, got, want)
 	}
 	// Without keywords, by date.
 	if got := names(find(t, service(pool), "location=leeds")); got[0] != "An Evening of Jazz" || len(got) != 4 {
 		t.Errorf("without keywords: %q, want date order", got)
+	}
+}
+
+// Fans' own words, as they type them into the box, and what they must
+// find: every event of the type, city or performer their words name, and
+// the events a person would expect among the first five.
+func TestSearchUnderstandsFans(t *testing.T) {
+	t.Parallel()
+	pool := demo(t)
+	s := service(pool)
+	upcoming := func(where string) int {
+		return count(t, pool, `SELECT count(*) FROM events e JOIN venues v ON v.id = e.venue_id
+			WHERE e.status = 'on_sale' AND e.starts_at > $1 AND `+where, now)
+	}
+	for _, c := range []struct {
+		typed string
+		where string   // the events it must find, all of them and only them ("" for not checked)
+		top   []string // names that must start some of the first five
+		ran   string   // the spelling corrected to, if any
+	}{
+		{typed: "comedy", where: "e.type = 'comedy'"},
+		{typed: "sports", where: "e.type = 'sports'"},
+		{typed: "family", where: "e.type = 'family'", top: []string{"Cirque Lumina"}},
+		{typed: "theater", where: "e.type = 'theater'", top: []string{"The Glass Orchard"}},
+		{typed: "theatre in london", where: "e.type = 'theater' AND v.city = 'London'"},
+		{typed: "concert chicago", where: "e.type = 'concert' AND v.city = 'Chicago'"},
+		{typed: "london", where: "v.city = 'London'"},
+		{typed: "family shows in berlin", where: "e.type = 'family' AND v.city = 'Berlin'", top: []string{"Cirque Lumina", "Frozen Fables on Ice"}},
+		{typed: "gigs in tokyo", where: "e.type = 'concert' AND v.city = 'Tokyo'", top: []string{"Yuki Tanabe"}},
+		{typed: "Sao Paulo", where: "v.city = 'São Paulo'"},
+		{typed: "manchester thunder", where: `e.id IN (SELECT ep.event_id FROM event_performers ep JOIN performers p ON p.id = ep.performer_id
+			WHERE p.name = 'Manchester Thunder')`},
+		{typed: "comdy", where: "e.type = 'comedy'", ran: "comedy"},
+		{typed: "aurora vale", top: []string{"Aurora Vale"}},
+		{typed: "jazz", top: []string{"Kasimir Holt Quartet"}},
+		{typed: "glass orchard", top: []string{"The Glass Orchard"}},
+		{typed: "musical", top: []string{"Moonlit Avenue: The Musical"}},
+		{typed: "on ice", top: []string{"Frozen Fables on Ice"}},
+		{typed: "lantern club", where: "v.name = 'The Lantern Club'"},
+	} {
+		r := find(t, s, "per_page=100&q="+url.QueryEscape(c.typed))
+		if r.Ran != c.ran {
+			t.Errorf("%q ran as %q, want %q", c.typed, r.Ran, c.ran)
+		}
+		if r.Total == 0 {
+			t.Errorf("%q found nothing", c.typed)
+			continue
+		}
+		if c.where != "" {
+			want := dbtest.IDs(t, pool, `SELECT e.id FROM events e JOIN venues v ON v.id = e.venue_id
+				WHERE e.status = 'on_sale' AND e.starts_at > $1 AND `+c.where+` ORDER BY e.id`, now)
+			var got []int64
+			for _, h := range r.Hits {
+				got = append(got, h.ID)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) || r.Total != upcoming(c.where) {
+				t.Errorf("%q found %d events %v, want %v", c.typed, r.Total, got, want)
+			}
+		}
+		top := names(r)[:min(5, len(r.Hits))]
+		for _, name := range c.top {
+			if !slices.ContainsFunc(top, func(n string) bool { return strings.HasPrefix(n, name) }) {
+				t.Errorf("%q: %q not in the first five %q", c.typed, name, top)
+			}
+		}
+	}
+	// Verbatim, the words are only words: no comedy event says "comedy".
+	if r := find(t, s, "q=comedy&verbatim=1"); r.Total != 0 || r.Ran != "" {
+		t.Errorf("comedy verbatim found %d (ran as %q), want the words as typed", r.Total, r.Ran)
+	}
+}
+
+// Results sort by date or by the cheapest ticket on sale, and filter by
+// what a ticket costs.
+func TestSearchSortsAndFiltersByPrice(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Shared(t, "sold out", func(ctx context.Context, pool *pgxpool.Pool) error {
+		if _, _, err := seed.Demo(ctx, pool, seedDay); err != nil {
+			return err
+		}
+		// A comedy night with nothing left on sale.
+		_, err := pool.Exec(ctx, `INSERT INTO events (venue_id, name, type, starts_at, timezone, currency)
+			SELECT venue_id, 'Sold Out Night', 'comedy', starts_at + interval '1 day', timezone, currency
+			FROM events WHERE type = 'comedy' ORDER BY starts_at LIMIT 1`)
+		return err
+	})
+	s := service(pool)
+	soldOut := dbtest.IDs(t, pool, `SELECT id FROM events WHERE name = 'Sold Out Night'`)[0]
+
+	r := find(t, s, "type=comedy&sort=price&per_page=100")
+	onSale := slices.IndexFunc(r.Hits, func(h search.Hit) bool { return h.MinPrice == 0 })
+	if onSale < 2 || !slices.ContainsFunc(r.Hits[onSale:], func(h search.Hit) bool { return h.ID == soldOut }) {
+		t.Fatalf("by price, the sold-out event %d is not among the last: %v", soldOut, names(r))
+	}
+	for i, h := range r.Hits {
+		if i > 0 && (i < onSale && h.MinPrice < r.Hits[i-1].MinPrice || i > onSale && h.MinPrice != 0) {
+			t.Errorf("by price, %s (from %d) comes after one from %d", h.Name, h.MinPrice, r.Hits[i-1].MinPrice)
+		}
+	}
+	r = find(t, s, "q=tour&sort=date&per_page=100&verbatim=1")
+	if len(r.Hits) < 3 || !slices.IsSortedFunc(r.Hits, func(a, b search.Hit) int { return a.StartsAt.Compare(b.StartsAt) }) {
+		t.Errorf("tour by date is not in date order: %v", names(r))
+	}
+
+	for _, c := range []struct{ params, where string }{
+		{"max_price=3000", "price <= 3000"},
+		{"min_price=10000", "price >= 10000"},
+		{"min_price=2000&max_price=4000&type=concert", "price BETWEEN 2000 AND 4000 AND e.type = 'concert'"},
+	} {
+		r := find(t, s, c.params+"&per_page=100")
+		want := dbtest.IDs(t, pool, `SELECT DISTINCT e.id FROM events e JOIN tickets t ON t.event_id = e.id
+			WHERE e.starts_at > $1 AND t.status = 'available' AND `+c.where+` ORDER BY e.id`, now)
+		var got []int64
+		for _, h := range r.Hits {
+			got = append(got, h.ID)
+		}
+		slices.Sort(got)
+		if len(want) == 0 || !slices.Equal(got, want) || r.Total != len(want) {
+			t.Errorf("%s: %d events %v, want %v", c.params, r.Total, got, want)
+		}
 	}
 }
 
@@ -214,7 +341,7 @@ func TestSearchCorrectsSpelling(t *testing.T) {
 		{"iron harbour berlin", "iron harbor berlin", "Iron Harbor"},
 		{"cirkue lumina", "cirque lumina", "Cirque Lumina"},
 	} {
-		r := find(t, s, "q="+url.QueryEscape(c.typed))
+		r := find(t, s, "per_page=100&q="+url.QueryEscape(c.typed))
 		if r.Ran != c.ran {
 			t.Errorf("%q ran as %q, want %q", c.typed, r.Ran, c.ran)
 		}

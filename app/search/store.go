@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,6 +101,14 @@ func (f *filter) where(q Query, m matches, now time.Time) (base, typ, loc string
 	if q.Performer != "" {
 		conds = append(conds, "es.event_id IN (SELECT ep.event_id FROM event_performers ep WHERE ep.performer_id = ANY ("+f.arg(m.performers)+"))")
 	}
+	if q.MinPrice > 0 || q.MaxPrice > 0 {
+		maxPrice := q.MaxPrice
+		if maxPrice == 0 {
+			maxPrice = math.MaxInt64
+		}
+		conds = append(conds, "EXISTS (SELECT 1 FROM ticket_stock s WHERE s.event_id = es.event_id AND s.available > 0 AND s.price BETWEEN "+
+			f.arg(q.MinPrice)+" AND "+f.arg(maxPrice)+")")
+	}
 	typ, loc = "true", "true"
 	if q.Type != "" {
 		typ = "es.type = " + f.arg(q.Type)
@@ -123,24 +132,30 @@ type facetCounts struct {
 	facetsApproximate bool // and so are the type counts
 }
 
-// pageQuery is the SQL for one page of hits.
+// pageQuery is the SQL for one page of hits, in q's order.
 func pageQuery(q Query, m matches, now time.Time) (string, []any) {
 	f := &filter{}
 	base, typ, loc := f.where(q, m, now)
-	order := "es.starts_at, es.event_id"
-	rank := "0::real"
-	if f.tsq != "" {
+	rank, price := "0::real", "0::bigint"
+	if f.tsq != "" && (q.Sort == "" || q.Sort == SortRelevance) {
 		// Weights D, C, B, A: the name matters most, then performers, place, description.
 		rank = "ts_rank('{0.1, 0.3, 0.6, 1.0}', es.doc, " + f.tsq + ")"
-		order = "rank DESC, " + order
+	}
+	if q.Sort == SortPrice {
+		price = "(SELECT min(s.price) FROM ticket_stock s WHERE s.event_id = es.event_id AND s.available > 0)"
+	}
+	order := func(t string) string {
+		return t + ".rank DESC, " + t + ".price NULLS LAST, " + t + ".starts_at, " + t + ".event_id"
 	}
 	limit, offset := f.arg(q.PerPage+1), f.arg(q.Offset()) // one more: is there a next page?
 	return `
 		WITH page AS (
-			SELECT es.event_id, ` + rank + ` AS rank, es.starts_at
-			FROM event_search es
-			WHERE ` + base + ` AND ` + typ + ` AND ` + loc + `
-			ORDER BY ` + order + `
+			SELECT * FROM (
+				SELECT es.event_id, ` + rank + ` AS rank, ` + price + ` AS price, es.starts_at
+				FROM event_search es
+				WHERE ` + base + ` AND ` + typ + ` AND ` + loc + `
+			) m
+			ORDER BY ` + order("m") + `
 			LIMIT ` + limit + ` OFFSET ` + offset + `
 		)
 		SELECT e.id, e.name, e.type, e.starts_at, e.timezone, v.id, v.name, v.city, v.country, e.currency,
@@ -153,7 +168,7 @@ func pageQuery(q Query, m matches, now time.Time) (string, []any) {
 			FROM event_performers ep JOIN performers p ON p.id = ep.performer_id
 			WHERE ep.event_id = e.id
 		) pf ON true
-		ORDER BY page.rank DESC, page.starts_at, e.id`, f.args
+		ORDER BY ` + order("page"), f.args
 }
 
 // CountExactly is how many matches a search counts one by one. Past it the
