@@ -93,7 +93,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	srv := newServer(config{
 		Log:                  cfg.Log,
 		Events:               events,
-		Search:               search.NewService(pool, events, cfg.Now),
+		Search:               search.NewService(pool, events, cfg.Now).WithLog(cfg.Log),
 		Accounts:             account.NewService(pool, cfg.Now),
 		Bookings:             bookings,
 		Webhooks:             webhooks,

@@ -8,6 +8,7 @@ package search
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"regexp"
 	"strings"
@@ -93,7 +94,14 @@ const FacetTTL = 30 * time.Second
 // of the events found; now is the clock.
 func NewService(pool *pgxpool.Pool, stock Stock, now func() time.Time) *Service {
 	return &Service{pool: pool, now: now, stock: stock, facets: cache.New[facetsKey, facetCounts](FacetTTL, 5000, now),
-		vocab: &vocabCache{pool: pool, now: now}}
+		vocab: &vocabCache{pool: pool, now: now, log: slog.Default()}}
+}
+
+// WithLog sends s's warnings (a failed reload of the catalogue's names) to
+// log rather than the default logger.
+func (s *Service) WithLog(log *slog.Logger) *Service {
+	s.vocab.log = log
+	return s
 }
 
 // Search runs q. Words of q.Text that name a type, city, venue or

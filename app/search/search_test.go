@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -595,5 +596,41 @@ func TestSearchFollowsEdits(t *testing.T) {
 	}
 	if !found("q=copper+lighthouse&from=" + now.AddDate(0, 0, -7).Format(time.DateOnly)) {
 		t.Error("a past event is not found with from before it")
+	}
+}
+
+// A city new to the catalogue is understood within a minute, without any
+// search waiting for the names to load again.
+func TestSearchLearnsNewPlaces(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	if _, _, err := seed.Demo(ctx, pool, seedDay); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	clock := now
+	tick := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	s := search.NewService(pool, event.NewService(pool, live.New(pool, live.Config{}, tick, slog.New(slog.DiscardHandler)), tick), tick)
+	if r := find(t, s, "q=comedy+in+reykjavik"); r.Total != 0 {
+		t.Fatalf("comedy in Reykjavik before there is any: %d", r.Total)
+	}
+	exec(t, pool, `INSERT INTO venues (id, name, address, city, country, timezone, capacity, map_width, map_height)
+		VALUES (900, 'Harpa Loft', '1 Austurbakki', 'Reykjavík', 'IS', 'Atlantic/Reykjavik', 0, 100, 100)`)
+	exec(t, pool, `INSERT INTO events (venue_id, name, type, starts_at, timezone, currency)
+		VALUES (900, 'Northern Laughs', 'comedy', $1::timestamptz + interval '3 days', 'Atlantic/Reykjavik', 'ISK')`, now)
+	mu.Lock()
+	clock = clock.Add(2 * time.Minute)
+	mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := find(t, s, "q=comedy+in+reykjavik")
+		if r.Total == 1 && r.Query.Location == "Reykjavík" && r.Query.Type == "comedy" && r.Hits[0].Name == "Northern Laughs" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("comedy in reykjavik: %d found, read as %+v", r.Total, r.Query)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -66,29 +67,51 @@ type vocabulary struct {
 // performer added by an organiser is understood within a minute.
 const vocabularyTTL = time.Minute
 
-// vocabCache keeps the vocabulary.
+// vocabCache keeps the vocabulary. The first search loads it; later ones
+// use it while it is reloaded in the background when stale, so that no
+// search waits for the catalogue's names after the first.
 type vocabCache struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	log  *slog.Logger
 
-	mu     sync.Mutex
-	loaded time.Time
-	vocab  *vocabulary
+	mu      sync.Mutex
+	loaded  time.Time
+	loading bool
+	vocab   *vocabulary
 }
 
-// get returns the vocabulary, loading it when stale.
+// get returns the vocabulary, loading it the first time.
 func (w *vocabCache) get(ctx context.Context) (*vocabulary, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.vocab != nil && w.now().Sub(w.loaded) < vocabularyTTL {
-		return w.vocab, nil
+	if w.vocab == nil {
+		v, err := loadVocabulary(ctx, w.pool)
+		if err != nil {
+			return nil, err
+		}
+		w.vocab, w.loaded = v, w.now()
 	}
+	if w.now().Sub(w.loaded) >= vocabularyTTL && !w.loading {
+		w.loading = true
+		go w.reload()
+	}
+	return w.vocab, nil
+}
+
+func (w *vocabCache) reload() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	v, err := loadVocabulary(ctx, w.pool)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.loading = false
 	if err != nil {
-		return nil, err
+		w.loaded = w.now() // try again after another while, with the names we have
+		w.log.Warn("search: reloading the names of venues and performers failed; using the ones loaded before", "err", err)
+		return
 	}
 	w.vocab, w.loaded = v, w.now()
-	return v, nil
 }
 
 func loadVocabulary(ctx context.Context, pool *pgxpool.Pool) (*vocabulary, error) {
