@@ -171,13 +171,16 @@ func (v *vocabulary) known(word string) bool {
 	return ok || fillers[w]
 }
 
-// folder lower-cases and strips accents: "São Paulo" is "sao paulo".
-var folder = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// folder lower-cases and strips accents: "São Paulo" is "sao paulo". A
+// chain keeps state, so each use needs its own.
+func folder() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // foldWords splits s into folded words, dropping punctuation; a hyphen
 // joins ("stand-up" is one word, as fans type it either way).
 func foldWords(s string) []string {
-	folded, _, err := transform.String(folder, strings.ToLower(s))
+	folded, _, err := transform.String(folder(), strings.ToLower(s))
 	if err != nil {
 		folded = strings.ToLower(s)
 	}
