@@ -104,6 +104,14 @@ func (s *Service) WithLog(log *slog.Logger) *Service {
 	return s
 }
 
+// SharingNames makes s use the catalogue's names that with has loaded, so
+// that a benchmark's fresh services (nothing cached) measure searching,
+// not loading names, which a process does once.
+func (s *Service) SharingNames(with *Service) *Service {
+	s.vocab = with.vocab
+	return s
+}
+
 // Search runs q. Words of q.Text that name a type, city, venue or
 // performer act as that filter (see understand.go) when that finds
 // events; Result.Query is then the query run and Result.Asked the fan's. When keywords match nothing it corrects their spelling against

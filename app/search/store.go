@@ -313,6 +313,13 @@ func roughly(n int) int {
 // Explain returns PostgreSQL's plans for the queries that search q runs,
 // so that operators (and the benchmark) can check which indexes it uses.
 func (s *Service) Explain(ctx context.Context, q Query) ([]string, error) {
+	vocab, err := s.vocab.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if u, ok := vocab.understand(q); ok {
+		q = u
+	}
 	m, err := resolveNames(ctx, s.pool, q)
 	if err != nil {
 		return nil, err
