@@ -3,6 +3,7 @@
 package templates
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -110,3 +111,33 @@ func thousands(n int) string { return groupThousands(strconv.Itoa(n)) }
 func eventTypes() []string { return event.Types }
 
 func clockZone(t time.Time, loc *time.Location) string { return t.In(loc).Format("3:04 PM MST") }
+
+func performerURL(id int64) string { return "/performer/" + strconv.FormatInt(id, 10) }
+func venueURL(id int64) string     { return "/venue/" + strconv.FormatInt(id, 10) }
+
+// directionsURL finds the venue's address on OpenStreetMap, where a fan
+// can ask for directions from wherever they are.
+func directionsURL(v event.Venue) string {
+	return "https://www.openstreetmap.org/search?query=" + url.QueryEscape(v.Name+", "+address(v))
+}
+
+func sectionNames(sections []event.Section) string {
+	names := make([]string, len(sections))
+	for i, s := range sections {
+		names[i] = SectionName(s.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// duration says how long something lasts: "2 h 30 min", "45 min".
+func duration(d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return strconv.Itoa(m) + " min"
+	case m == 0:
+		return strconv.Itoa(h) + " h"
+	}
+	return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
+}

@@ -259,3 +259,27 @@ func (s *Server) handleAPITickets(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+func (s *Server) handlePerformerView(c echo.Context) error {
+	id, err := pathID(c, "id", "performer")
+	if err != nil {
+		return err
+	}
+	p, events, err := s.events.FindPerformer(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return ok(c, templates.PerformerView(p, events))
+}
+
+func (s *Server) handleVenueView(c echo.Context) error {
+	id, err := pathID(c, "id", "venue")
+	if err != nil {
+		return err
+	}
+	v, sections, events, err := s.events.FindVenue(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return ok(c, templates.VenueView(v, sections, events))
+}

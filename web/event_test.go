@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 )
@@ -364,6 +366,67 @@ func TestEventJSON(t *testing.T) {
 		code, body := getJSON(t, fmt.Sprintf("%s/api/v1/events/%d/tickets%s", ts.URL, id, q))
 		if code != http.StatusBadRequest || body["error"].(map[string]any)["code"] != "invalid_request" {
 			t.Errorf("tickets%s = %d %v, want 400 invalid_request", q, code, body)
+		}
+	}
+}
+
+// An event page leads on: to the show's other dates, its performers' and
+// its venue's pages, which list what else is on; and it says how long the
+// show runs.
+func TestEventPagesLeadOn(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Shared(t, "demo", func(ctx context.Context, pool *pgxpool.Pool) error {
+		_, _, err := seed.Demo(ctx, pool, time.Now())
+		return err
+	})
+	ts := newServer(t, pool)
+	var id, venueID int64
+	var others int
+	if err := pool.QueryRow(context.Background(), `
+		SELECT e.id, e.venue_id, (SELECT count(*) FROM events o WHERE o.name = e.name AND o.id <> e.id AND o.starts_at > now())
+		FROM events e WHERE e.name LIKE 'Cirque Lumina%' AND e.ends_at IS NOT NULL ORDER BY e.starts_at LIMIT 1`).Scan(&id, &venueID, &others); err != nil {
+		t.Fatal(err)
+	}
+	_, doc := get(t, fmt.Sprintf("%s/event/%d", ts.URL, id))
+	if n := doc.Find(`[data-testid="other-date"]`).Length(); n != min(others, event.MaxOtherDates) || n == 0 {
+		t.Errorf("%d other dates listed, the show has %d", n, others)
+	}
+	if got := doc.Find(`[data-testid="running-time"]`).Text(); !strings.Contains(got, "Running time") || !strings.Contains(got, " h") {
+		t.Errorf("running time %q", got)
+	}
+	if href := doc.Find(`[data-testid="venue-link"]`).AttrOr("href", ""); href != fmt.Sprintf("/venue/%d", venueID) {
+		t.Errorf("venue links to %q", href)
+	}
+	perf := doc.Find(`[data-testid="performer-link"]`).First()
+	if !strings.HasPrefix(perf.AttrOr("href", ""), "/performer/") {
+		t.Fatalf("performer links to %q", perf.AttrOr("href", ""))
+	}
+
+	res, doc := get(t, ts.URL+perf.AttrOr("href", ""))
+	if res.StatusCode != http.StatusOK || !strings.Contains(doc.Find("h1").Text(), strings.TrimSpace(perf.Text())) {
+		t.Fatalf("performer page: %d %q", res.StatusCode, doc.Find("h1").Text())
+	}
+	if n := doc.Find(`[data-testid="event-card"]`).Length(); n < others+1 {
+		t.Errorf("performer page lists %d events, the show alone has %d", n, others+1)
+	}
+
+	res, doc = get(t, fmt.Sprintf("%s/venue/%d", ts.URL, venueID))
+	if res.StatusCode != http.StatusOK || doc.Find(`[data-testid="venue-address"]`).Text() == "" {
+		t.Fatalf("venue page: %d, address %q", res.StatusCode, doc.Find(`[data-testid="venue-address"]`).Text())
+	}
+	if href := doc.Find(`[data-testid="directions"]`).AttrOr("href", ""); !strings.HasPrefix(href, "https://www.openstreetmap.org/search?query=") {
+		t.Errorf("directions link %q", href)
+	}
+	if doc.Find(`[data-testid="venue-plan"] polygon`).Length() < 2 {
+		t.Error("venue page has no seating plan")
+	}
+	if doc.Find(fmt.Sprintf(`[data-testid="event-card"] a[href="/event/%d"]`, id)).Length() != 1 {
+		t.Error("venue page does not list the event")
+	}
+
+	for _, path := range []string{"/venue/999999", "/performer/999999", "/venue/abc"} {
+		if res, _ := get(t, ts.URL+path); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", path, res.StatusCode)
 		}
 	}
 }

@@ -152,6 +152,8 @@ func (s *Server) routes() {
 	e.POST("/webhooks/stripe", s.handleStripeWebhook)
 	e.GET("/event/:eventId", s.handleEventView)
 	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView)
+	e.GET("/performer/:id", s.handlePerformerView)
+	e.GET("/venue/:id", s.handleVenueView)
 
 	api := e.Group("/api/v1")
 	api.GET("/events/:id", s.handleAPIEvent)

@@ -92,6 +92,15 @@ type Event struct {
 	Venue       Venue
 	Performers  []Performer
 	Sections    []Section
+	OtherDates  []Summary // the same show's next other performances, without stock
+}
+
+// RunningTime is how long the event lasts, or 0 when its end is unknown.
+func (e *Event) RunningTime() time.Duration {
+	if e.EndsAt == nil {
+		return 0
+	}
+	return e.EndsAt.Sub(e.StartsAt)
 }
 
 // Location is the venue's time zone (UTC if it is unknown).
@@ -238,10 +247,47 @@ func NewService(pool *pgxpool.Pool, feed *live.Feed, now func() time.Time) *Serv
 
 // ListUpcoming returns the next events that have not started, soonest first.
 func (s *Service) ListUpcoming(ctx context.Context, limit int) ([]Summary, error) {
-	events, err := listUpcoming(ctx, s.pool, s.now(), limit)
+	events, err := listSummaries(ctx, s.pool, s.now(), limit, "true")
 	if err != nil {
 		return nil, err
 	}
+	return s.withStock(ctx, events)
+}
+
+// MaxListed is how many upcoming events a performer's or venue's page lists.
+const MaxListed = 50
+
+// FindPerformer returns a performer with their next events.
+func (s *Service) FindPerformer(ctx context.Context, id int64) (*Performer, []Summary, error) {
+	p, err := findPerformer(ctx, s.pool, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err := listSummaries(ctx, s.pool, s.now(), MaxListed,
+		"e.id IN (SELECT ep.event_id FROM event_performers ep WHERE ep.performer_id = $3)", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err = s.withStock(ctx, events)
+	return p, events, err
+}
+
+// FindVenue returns a venue with its sections and next events.
+func (s *Service) FindVenue(ctx context.Context, id int64) (*Venue, []Section, []Summary, error) {
+	v, sections, err := findVenue(ctx, s.pool, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	events, err := listSummaries(ctx, s.pool, s.now(), MaxListed, "e.venue_id = $3", id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	events, err = s.withStock(ctx, events)
+	return v, sections, events, err
+}
+
+// withStock fills in what is left of each event.
+func (s *Service) withStock(ctx context.Context, events []Summary) ([]Summary, error) {
 	ids := make([]int64, len(events))
 	for i, e := range events {
 		ids[i] = e.ID
@@ -316,7 +362,7 @@ func (s *Service) FindEventByID(ctx context.Context, id int64) (*Event, error) {
 	if e, ok := s.cache.Get(id); ok {
 		return e, nil
 	}
-	e, err := findEvent(ctx, s.pool, id)
+	e, err := findEvent(ctx, s.pool, id, s.now())
 	if err != nil {
 		return nil, err
 	}

@@ -10,30 +10,31 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/live"
 )
 
-// availableTicket is the SQL condition for a ticket that can be bought now:
-// a hold that has run out counts as available (DESIGN §4), whether or not
-// the sweeper has tidied it yet. $1 is now.
-const availableTicket = `(t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= $1))`
+// summaryColumns are what listSummaries scans, from events e and venues v.
+const summaryColumns = `e.id, e.name, e.type, e.starts_at, e.timezone,
+	v.id AS venue_id, v.name AS venue_name, v.city, v.country, e.currency,
+	0::bigint AS min_price, 0 AS available`
 
-func listUpcoming(ctx context.Context, pool *pgxpool.Pool, now time.Time, limit int) ([]Summary, error) {
+// listSummaries lists the events on sale that start after $1 and meet
+// cond (which may use $3… for args), soonest first, at most $2.
+func listSummaries(ctx context.Context, pool *pgxpool.Pool, now time.Time, limit int, cond string, args ...any) ([]Summary, error) {
 	rows, err := pool.Query(ctx, `
-		SELECT e.id, e.name, e.type, e.starts_at, e.timezone,
-		       v.id AS venue_id, v.name AS venue_name, v.city, v.country, e.currency,
-		       0::bigint AS min_price, 0 AS available
+		SELECT `+summaryColumns+`
 		FROM events e
 		JOIN venues v ON v.id = e.venue_id
-		WHERE e.starts_at > $1 AND e.status = 'on_sale'
+		WHERE e.starts_at > $1 AND e.status = 'on_sale' AND `+cond+`
 		ORDER BY e.starts_at, e.id
-		LIMIT $2`, now, limit)
+		LIMIT $2`, append([]any{now, limit}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("list upcoming events: %w", err)
+		return nil, fmt.Errorf("list events: %w", err)
 	}
 	events, err := pgx.CollectRows(rows, pgx.RowToStructByName[Summary])
 	if err != nil {
-		return nil, fmt.Errorf("list upcoming events: %w", err)
+		return nil, fmt.Errorf("list events: %w", err)
 	}
 	return events, nil
 }
@@ -65,7 +66,7 @@ func countStock(ctx context.Context, pool *pgxpool.Pool, ids []int64) (map[int64
 
 // findEvent loads an event with its venue, performers and sections in one
 // round trip.
-func findEvent(ctx context.Context, pool *pgxpool.Pool, id int64) (*Event, error) {
+func findEvent(ctx context.Context, pool *pgxpool.Pool, id int64, now time.Time) (*Event, error) {
 	batch := &pgx.Batch{}
 	var e Event
 	var stage pgtype.Polygon
@@ -88,19 +89,21 @@ func findEvent(ctx context.Context, pool *pgxpool.Pool, id int64) (*Event, error
 		e.Performers, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Performer])
 		return err
 	})
+	// The same show's other performances (by name, as organisers give them).
 	batch.Queue(`
-		SELECT s.id, s.name, s.level, s.position, s.outline
-		FROM sections s JOIN events e ON e.venue_id = s.venue_id
-		WHERE e.id = $1
-		ORDER BY s.position`, id).Query(func(rows pgx.Rows) error {
+		SELECT `+summaryColumns+`
+		FROM events e JOIN venues v ON v.id = e.venue_id
+		WHERE e.name = (SELECT name FROM events WHERE id = $1) AND e.id <> $1
+		  AND e.status = 'on_sale' AND e.starts_at > $2
+		ORDER BY e.starts_at, e.id
+		LIMIT $3`, id, now, MaxOtherDates).Query(func(rows pgx.Rows) error {
 		var err error
-		e.Sections, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Section, error) {
-			var s Section
-			var outline pgtype.Polygon
-			err := row.Scan(&s.ID, &s.Name, &s.Level, &s.Position, &outline)
-			s.Outline = points(outline)
-			return s, err
-		})
+		e.OtherDates, err = pgx.CollectRows(rows, pgx.RowToStructByName[Summary])
+		return err
+	})
+	batch.Queue(sectionsOf+` WHERE s.venue_id = (SELECT venue_id FROM events WHERE id = $1) ORDER BY s.position`, id).Query(func(rows pgx.Rows) error {
+		var err error
+		e.Sections, err = collectSections(rows)
 		return err
 	})
 	if err := pool.SendBatch(ctx, batch).Close(); err != nil {
@@ -111,6 +114,64 @@ func findEvent(ctx context.Context, pool *pgxpool.Pool, id int64) (*Event, error
 	}
 	e.Venue.Stage = points(stage)
 	return &e, nil
+}
+
+// MaxOtherDates is how many other performances an event page lists.
+const MaxOtherDates = 12
+
+// venueColumns are a venue's, from venues v, in Venue's order.
+const venueColumns = `v.id, v.name, v.address, v.city, v.region, v.country, v.timezone, v.capacity,
+	v.map_width, v.map_height, v.stage, v.stage_label`
+
+// sectionsOf selects sections s for collectSections.
+const sectionsOf = `SELECT s.id, s.name, s.level, s.position, s.outline FROM sections s`
+
+func collectSections(rows pgx.Rows) ([]Section, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Section, error) {
+		var s Section
+		var outline pgtype.Polygon
+		err := row.Scan(&s.ID, &s.Name, &s.Level, &s.Position, &outline)
+		s.Outline = points(outline)
+		return s, err
+	})
+}
+
+// findVenue loads a venue with its sections.
+func findVenue(ctx context.Context, pool *pgxpool.Pool, id int64) (*Venue, []Section, error) {
+	var v Venue
+	var stage pgtype.Polygon
+	var sections []Section
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT `+venueColumns+` FROM venues v WHERE v.id = $1`, id).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&v.ID, &v.Name, &v.Address, &v.City, &v.Region, &v.Country, &v.Timezone, &v.Capacity,
+			&v.MapWidth, &v.MapHeight, &stage, &v.StageLabel)
+	})
+	batch.Queue(sectionsOf+` WHERE s.venue_id = $1 ORDER BY s.position`, id).Query(func(rows pgx.Rows) error {
+		var err error
+		sections, err = collectSections(rows)
+		return err
+	})
+	if err := pool.SendBatch(ctx, batch).Close(); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, nil, app.Errorf(app.ENOTFOUND, "There is no venue %d.", id)
+		}
+		return nil, nil, fmt.Errorf("find venue %d: %w", id, err)
+	}
+	v.Stage = points(stage)
+	return &v, sections, nil
+}
+
+// findPerformer loads a performer.
+func findPerformer(ctx context.Context, pool *pgxpool.Pool, id int64) (*Performer, error) {
+	var p Performer
+	err := pool.QueryRow(ctx, `SELECT id, name, kind, '', bio FROM performers WHERE id = $1`, id).Scan(&p.ID, &p.Name, &p.Kind, &p.Role, &p.Bio)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, app.Errorf(app.ENOTFOUND, "There is no performer %d.", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find performer %d: %w", id, err)
+	}
+	return &p, nil
 }
 
 func points(p pgtype.Polygon) []Point {
