@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/boxoffice/boxoffice/app/booking"
@@ -25,6 +26,8 @@ type BookingView struct {
 	// With Stripe, the Payment Element: the publishable key, the booking's
 	// PaymentIntent secret, and where Stripe sends the fan back.
 	StripeKey, ClientSecret, ReturnURL string
+	// MapURL is the seat map with the booking's seats ticked again.
+	MapURL string
 }
 
 // PayMethod is a test payment method the demo processor takes.
@@ -76,4 +79,53 @@ func ticketCount(n int) string {
 		return "1 ticket"
 	}
 	return fmt.Sprintf("%d tickets", n)
+}
+
+// bookingGroup is a heading of the bookings list and its rows.
+type bookingGroup struct {
+	Key, Title string
+	Rows       []BookingView
+}
+
+// groupBookings sorts a fan's bookings (newest first) into what they are
+// now: tickets to come (soonest first), holds to pay, past events, and
+// attempts that ended without tickets. Empty groups are left out.
+func groupBookings(list []BookingView, now time.Time) []bookingGroup {
+	groups := []bookingGroup{
+		{Key: "upcoming", Title: "Your tickets"},
+		{Key: "held", Title: "Waiting for payment"},
+		{Key: "past", Title: "Past events"},
+		{Key: "ended", Title: "Not completed"},
+	}
+	for _, v := range list {
+		i := 3
+		switch {
+		case v.Booking.Status == booking.StatusConfirmed && v.Event.StartsAt.After(now):
+			i = 0
+		case v.Booking.Held(now):
+			i = 1
+		case v.Booking.Status == booking.StatusConfirmed:
+			i = 2
+		}
+		groups[i].Rows = append(groups[i].Rows, v)
+	}
+	slices.SortStableFunc(groups[0].Rows, func(a, b BookingView) int { return a.Event.StartsAt.Compare(b.Event.StartsAt) })
+	return slices.DeleteFunc(groups, func(g bookingGroup) bool { return len(g.Rows) == 0 })
+}
+
+// amountLine says what a booking cost, in words that cannot be read as a
+// charge when nothing was.
+func amountLine(b *booking.Booking, now time.Time) string {
+	total := Money(b.Total, b.Currency)
+	switch {
+	case b.Status == booking.StatusConfirmed && b.Refunded > 0:
+		return "paid " + total + ", " + Money(b.Refunded, b.Currency) + " refunded"
+	case b.Status == booking.StatusConfirmed:
+		return "paid " + total
+	case b.Held(now):
+		return total + " to pay"
+	case b.Status == booking.StatusRefunded:
+		return total + " refunded in full"
+	}
+	return "nothing charged"
 }

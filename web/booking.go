@@ -15,6 +15,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/templates"
 )
@@ -116,6 +117,15 @@ func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []i
 	for _, id := range selected {
 		page.Selected[id] = true
 	}
+	if taken, ok := errors.AsType[*booking.UnavailableError](why); ok {
+		if names := seatNames(page, taken.TicketIDs); names != "" {
+			next := "Choose other seats."
+			if len(selected) > 0 {
+				next = "Your other seats are still ticked: continue with them, or add others."
+			}
+			why = &app.Error{Code: app.ECONFLICT, Message: fmt.Sprintf("Sorry, someone else just took %s. %s", names, next)}
+		}
+	}
 	return showAgain(why, func(msg string) templ.Component {
 		page.Message = msg
 		return templates.EventView(page)
@@ -152,7 +162,28 @@ func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.Book
 	if err != nil {
 		return templates.BookingView{}, err
 	}
-	return templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider, TestMode: !s.livePayments}, nil
+	return templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider, TestMode: !s.livePayments,
+		MapURL: s.mapOf(e, b)}, nil
+}
+
+// mapOf is the seat map with b's seats ticked again (those still free): the
+// event's, or its section's when the venue is shown a section at a time and
+// the seats are all in one.
+func (s *Server) mapOf(e *event.Event, b *booking.Booking) string {
+	ids := make([]int64, len(b.Tickets))
+	section := int64(0)
+	for i, t := range b.Tickets {
+		ids[i] = t.ID
+		if i == 0 || section == t.SectionID {
+			section = t.SectionID
+		} else {
+			section = 0
+		}
+	}
+	if e.Venue.Capacity <= s.seatMapLimit {
+		section = 0
+	}
+	return mapURL(e.ID, section, ids)
 }
 
 // checkoutView is the booking page: with Stripe's Payment Element while
@@ -287,7 +318,7 @@ func (s *Server) handleMyBookings(c echo.Context) error {
 		}
 		views = append(views, v)
 	}
-	return ok(c, templates.MyBookings(views))
+	return ok(c, templates.MyBookings(views, s.now()))
 }
 
 // bookingJSON is a booking in the API (DESIGN §5).

@@ -403,6 +403,59 @@ func TestSeatTakenMeanwhileShowsTheMapAgain(t *testing.T) {
 	if _, ok := seatControl(doc, tickets[2]).Attr("checked"); !ok || seatControl(doc, tickets[1]).Length() != 0 {
 		t.Error("the map does not keep the free seat ticked and the taken one unselectable")
 	}
+	if msg := doc.Find(`[data-testid="map-message"]`).Text(); !strings.Contains(msg, "Stalls, row A, seat 2") || !strings.Contains(msg, "still ticked") {
+		t.Errorf("the message does not name the seat taken: %q", msg)
+	}
+}
+
+// A fan whose booking ended goes back to the map with their seats ticked
+// again, those still free, and is told which are not.
+func TestEndedBookingTicksItsSeatsAgain(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	eventID, tickets := smallEvent(t, pool, 5)
+	a, b := newBrowser(t, ts.URL), newBrowser(t, ts.URL)
+	for i, fan := range []*browser{a, b} {
+		_, form := fan.get("/signup")
+		fan.submit(form, `form[data-testid="auth-form"]`, url.Values{"email": {fmt.Sprintf("e%d@example.com", i)}, "password": {"correct horse battery"}})
+	}
+	_, page := a.get(fmt.Sprintf("/event/%d", eventID))
+	_, checkout := a.submit(page, `form[data-testid="seat-form"]`, url.Values{"ticket_ids": {fmt.Sprint(tickets[0]), fmt.Sprint(tickets[1])}})
+	_, ended := a.submit(checkout, `form.cancel-form`, nil)
+	_, page = b.get(fmt.Sprintf("/event/%d", eventID))
+	b.submit(page, `form[data-testid="seat-form"]`, url.Values{"ticket_ids": {fmt.Sprint(tickets[0])}})
+
+	back, ok := ended.Find(`[data-testid="back-to-map"]`).Attr("href")
+	if !ok {
+		t.Fatal("no way back to the map")
+	}
+	_, again := a.get(back)
+	if _, ok := seatControl(again, tickets[1]).Attr("checked"); !ok {
+		t.Error("the seat still free is not ticked again")
+	}
+	if msg := again.Find(`[data-testid="map-message"]`).Text(); !strings.Contains(msg, "Stalls, row A, seat 1") {
+		t.Errorf("the seat taken meanwhile is not named: %q", msg)
+	}
+
+	// The fan buys the seat still free: "My bookings" shows the tickets
+	// first, and the cancelled attempt apart, as nothing charged.
+	_, checkout = a.submit(again, `form[data-testid="seat-form"]`, url.Values{"ticket_ids": {fmt.Sprint(tickets[1])}})
+	if _, paid := a.submit(checkout, `form[data-testid="pay-form"]`, url.Values{"payment_method": {"pm_card_visa"}}); paid.Find(`[data-testid="confirmed"]`).Length() != 1 {
+		t.Fatal("paying for the seat again did not confirm it")
+	}
+	_, mine := a.get("/account/bookings")
+	groups := mine.Find(`[data-testid^="bookings-"]`)
+	if groups.Length() != 2 || groups.First().AttrOr("data-testid", "") != "bookings-upcoming" {
+		t.Fatalf("bookings grouped as %d groups, first %q", groups.Length(), groups.First().AttrOr("data-testid", ""))
+	}
+	if st := groups.First().Find(`[data-testid="booking-row"]`).AttrOr("data-status", ""); st != "confirmed" {
+		t.Errorf("first listed is %s, want the confirmed tickets", st)
+	}
+	amount := mine.Find(`[data-testid="bookings-ended"] [data-testid="booking-amount"]`).Text()
+	if !strings.Contains(amount, "nothing charged") || strings.Contains(amount, "£") {
+		t.Errorf("the cancelled attempt reads %q", amount)
+	}
 }
 
 func TestCSRF(t *testing.T) {

@@ -52,7 +52,7 @@ func (s *Server) handleEventView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page.Selected = selected(c)
+	reselect(&page, selected(c))
 	return ok(c, templates.EventView(page))
 }
 
@@ -87,7 +87,7 @@ func (s *Server) handleSectionView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page.Selected = selected(c)
+	reselect(&page, selected(c))
 	return ok(c, templates.EventView(page))
 }
 
