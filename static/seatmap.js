@@ -18,16 +18,25 @@
   }
   var digits = fmt.resolvedOptions ? fmt.resolvedOptions().maximumFractionDigits : 2;
   var initial = line.textContent;
+  var max = Number(line.getAttribute("data-max")) || 0;
 
-  function update() {
+  function update(e) {
     var ticked = form.querySelectorAll("input[name=ticket_ids]:checked");
+    // The limit of a booking, kept as fans tick rather than told after.
+    if (max && ticked.length > max && e && e.target && e.target.checked) {
+      e.target.checked = false;
+      line.textContent = "You can book up to " + max + " seats at a time. Untick one to choose another.";
+      line.classList.add("at-limit");
+      return;
+    }
+    line.classList.remove("at-limit");
     if (ticked.length === 0) {
       line.textContent = initial;
       return;
     }
     var total = 0;
     for (var i = 0; i < ticked.length; i++) total += Number(ticked[i].getAttribute("data-p"));
-    line.textContent = ticked.length + (ticked.length === 1 ? " seat · " : " seats · ") +
+    line.textContent = ticked.length + (max ? " of " + max : "") + (ticked.length === 1 && !max ? " seat · " : " seats · ") +
       fmt.format(total / Math.pow(10, digits));
   }
   form.addEventListener("change", update);

@@ -3,6 +3,7 @@
 package templates
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -75,13 +76,38 @@ func groupThousands(digits string) string {
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// longDateTime is a start time as a fan reads it, in the venue's zone:
-// "Saturday, December 12, 2026 · 8:00 PM CET".
+// longDateTime is the one way every page writes when something happens:
+// in the venue's zone, which it names, on a 24-hour clock: "Sat 12 Dec
+// 2026 · 20:00 CET".
 func longDateTime(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format("Monday, January 2, 2006 · 3:04 PM MST")
+	t = t.In(loc)
+	return t.Format("Mon 2 Jan 2006 · 15:04 ") + zoneName(t)
 }
 
-func clock(t time.Time, loc *time.Location) string { return t.In(loc).Format("3:04 PM") }
+// localDateTime is longDateTime of an event card.
+func localDateTime(e event.Summary) string {
+	return longDateTime(e.StartsAt, e.LocalStart().Location())
+}
+
+// zoneName is t's zone as people write it: its abbreviation, or for zones
+// that have none (São Paulo's "-03") the offset from UTC.
+func zoneName(t time.Time) string {
+	name, offset := t.Zone()
+	if name != "" && name[0] != '+' && name[0] != '-' {
+		return name
+	}
+	sign := "+"
+	if offset < 0 {
+		sign, offset = "−", -offset
+	}
+	s := "UTC" + sign + strconv.Itoa(offset/3600)
+	if m := offset % 3600 / 60; m != 0 {
+		s += fmt.Sprintf(":%02d", m)
+	}
+	return s
+}
+
+func clock(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") }
 
 func address(v event.Venue) string {
 	parts := []string{v.Address, v.City}
@@ -110,7 +136,10 @@ func thousands(n int) string { return groupThousands(strconv.Itoa(n)) }
 
 func eventTypes() []string { return event.Types }
 
-func clockZone(t time.Time, loc *time.Location) string { return t.In(loc).Format("3:04 PM MST") }
+func clockZone(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	return t.Format("15:04 ") + zoneName(t)
+}
 
 func performerURL(id int64) string { return "/performer/" + strconv.FormatInt(id, 10) }
 func venueURL(id int64) string     { return "/venue/" + strconv.FormatInt(id, 10) }

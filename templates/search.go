@@ -31,7 +31,7 @@ func asTyped(r *search.Result) string {
 func understood(q search.Query) string {
 	s := "events"
 	if q.Type != "" {
-		s = q.Type + " events"
+		s = strings.ToLower(typeLabel(q.Type)) + " events"
 	}
 	if q.Location != "" {
 		s += " in " + q.Location
@@ -156,13 +156,13 @@ func activeFilters(q search.Query) []chip {
 		out = append(out, chip{"Place: " + q.Location, with(q, func(q *search.Query) { q.Location = "" })})
 	}
 	if q.Type != "" {
-		out = append(out, chip{"Type: " + q.Type, with(q, func(q *search.Query) { q.Type = "" })})
+		out = append(out, chip{"Type: " + typeLabel(q.Type), with(q, func(q *search.Query) { q.Type = "" })})
 	}
 	if !q.From.IsZero() {
-		out = append(out, chip{"From " + q.From.Format("Jan 2, 2006"), with(q, func(q *search.Query) { q.From = time.Time{} })})
+		out = append(out, chip{"From " + q.From.Format("Mon 2 Jan 2006"), with(q, func(q *search.Query) { q.From = time.Time{} })})
 	}
 	if !q.To.IsZero() {
-		out = append(out, chip{"To " + q.To.Format("Jan 2, 2006"), with(q, func(q *search.Query) { q.To = time.Time{} })})
+		out = append(out, chip{"To " + q.To.Format("Mon 2 Jan 2006"), with(q, func(q *search.Query) { q.To = time.Time{} })})
 	}
 	if q.MinPrice > 0 {
 		out = append(out, chip{"From " + figure(q.MinPrice), with(q, func(q *search.Query) { q.MinPrice = 0 })})
@@ -212,15 +212,24 @@ func facetCount(r *search.Result, f search.Facet) string {
 	return thousands(f.Count)
 }
 
+// typeLabel names an event type as fans read it: "Theatre".
+func typeLabel(t string) string {
+	switch t {
+	case "":
+		return ""
+	case "theater":
+		return "Theatre"
+	}
+	return strings.ToUpper(t[:1]) + t[1:]
+}
+
 // typeTitle names an event type as a heading: "Concerts".
 func typeTitle(t string) string {
 	switch t {
 	case "concert":
 		return "Concerts"
-	case "theater":
-		return "Theatre"
 	}
-	return strings.ToUpper(t[:1]) + t[1:]
+	return typeLabel(t)
 }
 
 // eventCount is "1 event", "12 events".

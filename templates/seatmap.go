@@ -70,7 +70,7 @@ const seatPx = 11
 
 func buildMap(p EventPage) mapView {
 	e := p.Event
-	m := mapView{Width: float64(e.Venue.MapWidth), Height: float64(e.Venue.MapHeight), Stage: e.Venue.Stage, StageLabel: e.Venue.StageLabel}
+	m := mapView{Width: float64(e.Venue.MapWidth), Height: float64(e.Venue.MapHeight), Stage: e.Venue.Stage, StageLabel: stageLabel(e)}
 	m.Sections = e.Sections
 	if p.Section != nil {
 		// Zoom to the section's outline, padded.
@@ -266,3 +266,25 @@ func mapStyle(m mapView) string {
 func labelSize(v event.Venue) string { return num(math.Max(12, float64(v.MapWidth)/64)) }
 
 func itoa[T int | int64](v T) string { return strconv.FormatInt(int64(v), 10) }
+
+// tickPrompt tells fans what to do on the map, with the limit they will
+// meet: told before they tick, not after they continue.
+func tickPrompt(max int) string {
+	if max <= 0 {
+		return "Tick the seats you want, then continue."
+	}
+	return "Tick up to " + itoa(max) + " seats, then continue."
+}
+
+// stageLabel names what the seats face by what the event is: a stadium's
+// pitch is a stage at a concert, and a hall's stage is the floor at a game.
+func stageLabel(e *event.Event) string {
+	label := e.Venue.StageLabel
+	switch {
+	case e.Type != event.TypeSports:
+		return "Stage"
+	case label == "" || strings.EqualFold(label, "stage"):
+		return "Floor"
+	}
+	return label
+}

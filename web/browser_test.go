@@ -225,7 +225,7 @@ func journey(t *testing.T, base string, width, height int, script bool, prefix s
 		t.Fatalf("%d seats ticked after clicking two", len(got))
 	}
 	if script {
-		if line := text(t, ctx, `[data-selection]`); !strings.HasPrefix(line, "2 seats") {
+		if line := text(t, ctx, `[data-selection]`); !strings.HasPrefix(line, "2 of 8 seats") {
 			t.Errorf("selection line says %q", line)
 		}
 	}

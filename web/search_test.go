@@ -148,7 +148,7 @@ func TestSearchPageReadsFansWords(t *testing.T) {
 	}
 	var chips []string
 	doc.Find(`[data-testid="active-filters"] li span`).Each(func(_ int, s *goquery.Selection) { chips = append(chips, s.Text()) })
-	if strings.Join(chips, "|") != "Place: Chicago|Type: comedy" {
+	if strings.Join(chips, "|") != "Place: Chicago|Type: Comedy" {
 		t.Errorf("active filters %q", chips)
 	}
 	href, _ = doc.Find(`[data-testid="sort"] a[data-value="price"]`).Attr("href")

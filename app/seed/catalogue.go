@@ -11,17 +11,17 @@ type venueSpec struct {
 var demoVenues = []venueSpec{
 	{"chicago-club", "The Lantern Club", "1423 N Milwaukee Ave", "Chicago", "IL", "US", "America/Chicago", "USD", clubLayout},
 	{"boston-hall", "Meridian Concert Hall", "301 Massachusetts Ave", "Boston", "MA", "US", "America/New_York", "USD", hallLayout},
-	{"london-theatre", "Regent Palace Theatre", "12 Shaftesbury Avenue", "London", "England", "GB", "Europe/London", "GBP", func() *layout { return theatreLayout(20) }},
+	{"london-theatre", "Regent Palace Theatre", "12 Shaftesbury Avenue", "London", "England", "GB", "Europe/London", "GBP", func() *layout { return theatreLayout(20, westEndHouse) }},
 	{"manchester-arena", "Northgate Arena", "Hunts Bank", "Manchester", "England", "GB", "Europe/London", "GBP", func() *layout { return arenaLayout("Court") }},
 	{"madrid-stadium", "Estadio Solaris", "Paseo de la Castellana 259", "Madrid", "Comunidad de Madrid", "ES", "Europe/Madrid", "EUR", func() *layout { return stadiumLayout("Pitch") }},
 	{"toronto-cellar", "The Laugh Cellar", "88 Queen St W", "Toronto", "ON", "CA", "America/Toronto", "CAD", cellarLayout},
 	{"sydney-amphitheatre", "Harbourside Amphitheatre", "1 Circular Quay W", "Sydney", "NSW", "AU", "Australia/Sydney", "AUD", amphitheatreLayout},
 	{"tokyo-hall", "Kōyō Hall", "2-3-1 Nishi-Shinjuku", "Tokyo", "Tokyo", "JP", "Asia/Tokyo", "JPY", hallLayout},
-	{"paris-theatre", "Salle Lumière", "28 Boulevard des Capucines", "Paris", "Île-de-France", "FR", "Europe/Paris", "EUR", func() *layout { return theatreLayout(16) }},
+	{"paris-theatre", "Salle Lumière", "28 Boulevard des Capucines", "Paris", "Île-de-France", "FR", "Europe/Paris", "EUR", func() *layout { return theatreLayout(16, frenchHouse) }},
 	{"berlin-arena", "Spreehalle", "Mühlenstraße 12", "Berlin", "Berlin", "DE", "Europe/Berlin", "EUR", func() *layout { return arenaLayout("Rink") }},
 	{"chicago-stadium", "Lakefront Field", "1410 Museum Campus Dr", "Chicago", "IL", "US", "America/Chicago", "USD", func() *layout { return stadiumLayout("Field") }},
 	{"saopaulo-arena", "Arena Paulista", "Av. Francisco Matarazzo 1705", "São Paulo", "SP", "BR", "America/Sao_Paulo", "BRL", func() *layout { return arenaLayout("Court") }},
-	{"mexico-theatre", "Teatro Aurora", "Av. Juárez 44", "Mexico City", "CDMX", "MX", "America/Mexico_City", "MXN", func() *layout { return theatreLayout(18) }},
+	{"mexico-theatre", "Teatro Aurora", "Av. Juárez 44", "Mexico City", "CDMX", "MX", "America/Mexico_City", "MXN", func() *layout { return theatreLayout(18, mexicanHouse) }},
 }
 
 // usdRate makes prices look local: a rough number of currency units per US dollar.

@@ -232,19 +232,36 @@ func cellarLayout() *layout {
 	return l
 }
 
-// theatreLayout: orchestra in three blocks, mezzanine and balcony.
-// orchRows sets the size: 20 gives ~1,200 seats.
-func theatreLayout(orchRows int) *layout {
+// houseNames are what a theatre calls its levels where it stands: the
+// ground floor in three blocks, the first balcony and the top one.
+type houseNames struct {
+	left, centre, right, ground, middle, top string
+}
+
+var (
+	// americanHouse is the usual naming in North America.
+	americanHouse = houseNames{"Orchestra Left", "Orchestra Center", "Orchestra Right", "Orchestra", "Mezzanine", "Balcony"}
+	// westEndHouse is a London theatre's.
+	westEndHouse = houseNames{"Stalls Left", "Stalls Centre", "Stalls Right", "Stalls", "Dress Circle", "Upper Circle"}
+	// frenchHouse is a Paris theatre's.
+	frenchHouse = houseNames{"Parterre Jardin", "Parterre Centre", "Parterre Cour", "Parterre", "Corbeille", "Balcon"}
+	// mexicanHouse is a Mexico City theatre's.
+	mexicanHouse = houseNames{"Luneta Izquierda", "Luneta Central", "Luneta Derecha", "Luneta", "Anfiteatro", "Galería"}
+)
+
+// theatreLayout: the ground floor in three blocks, then two balconies,
+// named as the house does. groundRows sets the size: 20 gives ~1,200 seats.
+func theatreLayout(groundRows int, n houseNames) *layout {
 	w := 540.0
 	l := &layout{width: int(w), stage: rect(120, 10, 420, 50), stageLabel: "Stage"}
 	y := 80.0
-	l.add(block("Orchestra Left", "Orchestra", 1, 40, y+10, orchRows, 8, 10, 8, 0, rowLabel))
-	l.add(block("Orchestra Center", "Orchestra", 0, 160, y, orchRows, 22, 10, 12, 0, rowLabel))
-	l.add(block("Orchestra Right", "Orchestra", 1, 430, y+10, orchRows, 8, 10, 8, 0, rowLabel))
-	y += float64(orchRows)*10 + 40
-	l.add(block("Mezzanine", "Mezzanine", 2, 70, y, 7, 40, 10, 16, 0, rowLabel))
+	l.add(block(n.left, n.ground, 1, 40, y+10, groundRows, 8, 10, 8, 0, rowLabel))
+	l.add(block(n.centre, n.ground, 0, 160, y, groundRows, 22, 10, 12, 0, rowLabel))
+	l.add(block(n.right, n.ground, 1, 430, y+10, groundRows, 8, 10, 8, 0, rowLabel))
+	y += float64(groundRows)*10 + 40
+	l.add(block(n.middle, n.middle, 2, 70, y, 7, 40, 10, 16, 0, rowLabel))
 	y += 7*10 + 35
-	l.add(block("Balcony", "Balcony", 3, 60, y, 7, 42, 10, 18, 0, rowLabel))
+	l.add(block(n.top, n.top, 3, 60, y, 7, 42, 10, 18, 0, rowLabel))
 	l.height = int(y + 7*10 + 20)
 	return l
 }
@@ -252,14 +269,15 @@ func theatreLayout(orchRows int) *layout {
 // hallLayout: a 2,000-seat concert hall, orchestra, mezzanine, balcony.
 func hallLayout() *layout {
 	l := &layout{width: 620, stage: rect(140, 10, 480, 70), stageLabel: "Stage"}
+	n := americanHouse
 	y := 100.0
-	l.add(block("Orchestra Left", "Orchestra", 1, 40, y+14, 24, 10, 10, 10, 0, rowLabel))
-	l.add(block("Orchestra Center", "Orchestra", 0, 180, y, 24, 26, 10, 14, 0, rowLabel))
-	l.add(block("Orchestra Right", "Orchestra", 1, 490, y+14, 24, 10, 10, 10, 0, rowLabel))
+	l.add(block(n.left, n.ground, 1, 40, y+14, 24, 10, 10, 10, 0, rowLabel))
+	l.add(block(n.centre, n.ground, 0, 180, y, 24, 26, 10, 14, 0, rowLabel))
+	l.add(block(n.right, n.ground, 1, 490, y+14, 24, 10, 10, 10, 0, rowLabel))
 	y += 24*10 + 40
-	l.add(block("Mezzanine", "Mezzanine", 2, 65, y, 9, 50, 10, 18, 0, rowLabel))
+	l.add(block(n.middle, n.middle, 2, 65, y, 9, 50, 10, 18, 0, rowLabel))
 	y += 9*10 + 35
-	l.add(block("Balcony", "Balcony", 3, 45, y, 9, 54, 10, 20, 0, rowLabel))
+	l.add(block(n.top, n.top, 3, 45, y, 9, 54, 10, 20, 0, rowLabel))
 	l.height = int(y + 9*10 + 20)
 	return l
 }

@@ -73,6 +73,9 @@ func TestDemoCatalogue(t *testing.T) {
 			SELECT count(*) FROM venues v WHERE capacity BETWEEN 1800 AND 2400
 			AND (SELECT count(DISTINCT level) FROM sections s WHERE s.venue_id = v.id
 			     AND level IN ('Orchestra', 'Mezzanine', 'Balcony')) = 3`, 1},
+		{"a West End theatre with stalls, dress circle and upper circle", `
+			SELECT count(*) FROM venues v WHERE city = 'London' AND (SELECT count(DISTINCT level) FROM sections s
+			WHERE s.venue_id = v.id AND level IN ('Stalls', 'Dress Circle', 'Upper Circle')) = 3`, 1},
 		{"seats already sold", `SELECT count(*) FROM tickets WHERE status = 'sold'`, 1000},
 		{"events with a mix of sold and available seats", `
 			SELECT count(*) FROM (SELECT event_id FROM tickets GROUP BY event_id
