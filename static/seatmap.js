@@ -6,6 +6,8 @@
   "use strict";
   var overview = document.querySelector("[data-testid=overview][data-stream]");
   if (overview) liveCounts(overview);
+  zoneFilter(document.querySelector("[data-testid=zones]"),
+    document.querySelector("[data-testid=seat-map]") || overview);
   var form = document.querySelector("[data-testid=seat-form]");
   if (!form) return;
   var line = form.querySelector("[data-selection]");
@@ -179,6 +181,7 @@ function live(form, update) {
       next.type = "checkbox";
       next.name = "ticket_ids";
       next.value = el.getAttribute("data-t");
+      next.className = "z" + el.getAttribute("data-z");
       next.setAttribute("aria-label", label(el));
     } else {
       next = document.createElement("i");
@@ -188,6 +191,7 @@ function live(form, update) {
       next.setAttribute("aria-label", label(el) + (status === "sold" ? ", sold" : ", on hold"));
     }
     next.setAttribute("data-p", el.getAttribute("data-p"));
+    next.setAttribute("data-z", el.getAttribute("data-z"));
     next.setAttribute("style", el.getAttribute("style"));
     el.parentNode.replaceChild(next, el);
     return next;
@@ -226,25 +230,20 @@ function live(form, update) {
   });
 }
 
-// liveCounts keeps a large venue's section overview current: each
-// section's shade and seats left, and the event's, from the counts stream.
+// liveCounts keeps a large venue's section overview current: which
+// sections are sold out, and the seats left of each and of the event, from
+// the counts stream. A section keeps its price colour.
 function liveCounts(overview) {
   "use strict";
   if (!window.EventSource) return;
   var left = document.querySelector("[data-testid=seats-left]");
-  function shade(n, total) {
-    if (n === 0 || total === 0) return 0;
-    if (n * 10 < total) return 1;
-    if (n * 2 < total) return 2;
-    return 3;
-  }
   function apply(e) {
     var data = JSON.parse(e.data);
     overview.setAttribute("data-live", "on");
     for (var i = 0; i < data.sections.length; i++) {
       var s = data.sections[i];
       var poly = overview.querySelector('[data-section-id="' + s.id + '"] polygon');
-      if (poly) poly.setAttribute("class", "sec left-" + shade(s.available, s.total));
+      if (poly) poly.classList.toggle("sold-out", s.available === 0);
       var row = document.querySelector('[data-testid=section-row][data-section-id="' + s.id + '"]');
       if (row) {
         row.setAttribute("data-available", s.available);
@@ -279,4 +278,29 @@ function follow(url, handlers, closed) {
     });
   }
   connect();
+}
+
+// zoneFilter turns the price key into buttons: a fan switches price zones
+// off and on, and the map fades the seats (or sections) of those off.
+function zoneFilter(key, map) {
+  "use strict";
+  if (!key || !map) return;
+  var items = key.querySelectorAll("li[data-zone]");
+  for (var i = 0; i < items.length; i++) {
+    var li = items[i], b = document.createElement("button");
+    b.type = "button";
+    b.setAttribute("aria-pressed", "true");
+    b.setAttribute("data-zone", li.getAttribute("data-zone"));
+    b.setAttribute("data-testid", "zone-button");
+    while (li.firstChild) b.appendChild(li.firstChild);
+    b.title = "Show or fade these seats";
+    li.appendChild(b);
+  }
+  key.addEventListener("click", function (e) {
+    var b = e.target.closest("button[data-zone]");
+    if (!b) return;
+    var on = b.getAttribute("aria-pressed") !== "true";
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    map.classList.toggle("off-z" + b.getAttribute("data-zone"), !on);
+  });
 }

@@ -113,7 +113,7 @@ func Home(events []event.Summary, all *search.Result) templ.Component {
 						}
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</ul></nav><nav class=\"browse\" aria-labelledby=\"browse-cities\" data-testid=\"browse-cities\"><h2 id=\"browse-cities\">Browse by city</h2><ul class=\"chips\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</ul></nav><nav class=\"browse\" aria-labelledby=\"browse-cities\" data-testid=\"browse-cities\"><h2 id=\"browse-cities\">Browse by city</h2><ul class=\"city-links\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -62,6 +62,14 @@ type mapView struct {
 	Sections                  []event.Section
 	Stage                     []event.Point
 	StageLabel                string
+	Labels                    []mapLabel // section names and row letters
+	LabelSize                 float64    // in map units: a row's letter is a seat high
+}
+
+// mapLabel is a text drawn on the map.
+type mapLabel struct {
+	Class, Text string
+	X, Y        float64
 }
 
 // seatPx is the smallest size, in CSS pixels, a seat may be drawn at on a
@@ -87,7 +95,43 @@ func buildMap(p EventPage) mapView {
 	size := pitch * 0.8 / m.Width * 100
 	m.SeatSize = pct(size)
 	m.MinWidthPx = int(math.Ceil(seatPx / (size / 100)))
+	m.LabelSize = pitch * 0.8
+	m.Labels = mapLabels(p.Seats, m.Sections, pitch, p.Section == nil)
 	return m
+}
+
+// mapLabels names each row to the left of its leftmost seat and, on a
+// whole venue's map (named sections: the page's heading names a section
+// shown alone), each section below its outline, away from the stage, so
+// that a fan can say where a seat is.
+func mapLabels(seats []event.Seat, sections []event.Section, pitch float64, named bool) []mapLabel {
+	var out []mapLabel
+	shown := make(map[int64]bool, len(sections))
+	for _, sec := range sections {
+		shown[sec.ID] = true
+		if named {
+			minX, _, maxX, maxY := bounds(sec.Outline)
+			out = append(out, mapLabel{"sec-name", SectionName(sec.Name), (minX + maxX) / 2, maxY + pitch*0.3})
+		}
+	}
+	type row struct {
+		section int64
+		name    string
+	}
+	first := map[row]int{} // the row's label in out, at its leftmost seat
+	for _, s := range seats {
+		if !shown[s.SectionID] {
+			continue
+		}
+		r := row{s.SectionID, s.Row}
+		if i, ok := first[r]; !ok {
+			first[r] = len(out)
+			out = append(out, mapLabel{"row-name", s.Row, s.X - pitch*0.9, s.Y})
+		} else if s.X-pitch*0.9 < out[i].X {
+			out[i].X, out[i].Y = s.X-pitch*0.9, s.Y
+		}
+	}
+	return out
 }
 
 // seatsHTML writes the seats of a map: a checkbox for each available seat,
@@ -99,16 +143,25 @@ func seatsHTML(p EventPage, m mapView) string {
 	for _, s := range p.Event.Sections {
 		names[s.ID] = html.EscapeString(SectionName(s.Name))
 	}
+	zones := zonesOf(p)
 	var b []byte
-	b = make([]byte, 0, len(p.Seats)*170)
+	b = make([]byte, 0, len(p.Seats)*180)
 	for _, s := range p.Seats {
-		// Every seat carries its ticket, price and name (data-t, data-p,
-		// aria-label), so that the live map can turn one into the other.
+		// Every seat carries its ticket, price, zone and name (data-t,
+		// data-p, data-z, aria-label), so that the live map can turn one
+		// into the other.
+		z := zoneOf(zones, s.Price)
 		if s.Status == event.StatusAvailable {
-			b = append(b, `<input type="checkbox" name="ticket_ids" value="`...)
+			b = append(b, `<input type="checkbox" name="ticket_ids" class="z`...)
+			b = strconv.AppendInt(b, int64(z), 10)
+			b = append(b, `" data-z="`...)
+			b = strconv.AppendInt(b, int64(z), 10)
+			b = append(b, `" value="`...)
 		} else {
 			b = append(b, `<i class="s-`...)
 			b = append(b, html.EscapeString(s.Status)...)
+			b = append(b, `" data-z="`...)
+			b = strconv.AppendInt(b, int64(z), 10)
 			b = append(b, `" role="img" data-t="`...)
 		}
 		b = strconv.AppendInt(b, s.TicketID, 10)
@@ -219,20 +272,6 @@ func SectionName(name string) string {
 		}
 	}
 	return "Section " + name
-}
-
-// shareLeft buckets what share of a section is left, for shading: 0 sold
-// out, then 1 (a few) to 3 (plenty).
-func shareLeft(a event.SectionAvailability) int {
-	switch {
-	case a.Available == 0 || a.Total == 0:
-		return 0
-	case a.Available*10 < a.Total:
-		return 1
-	case a.Available*2 < a.Total:
-		return 2
-	}
-	return 3
 }
 
 func sectionLabel(s event.Section, a event.SectionAvailability, currency string) string {

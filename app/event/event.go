@@ -125,6 +125,8 @@ type SectionAvailability struct {
 	Total     int
 	MinPrice  int64 // of the available tickets; of all when none is left
 	MaxPrice  int64
+	Lowest    int64 // of all its tickets, whatever their state: what the section costs
+	Highest   int64
 }
 
 // Availability is what is left of an event, per section and in total.
@@ -134,6 +136,7 @@ type Availability struct {
 	Total     int
 	MinPrice  int64
 	MaxPrice  int64
+	Prices    []int64 // every price its tickets have, lowest first
 }
 
 // Seat is one ticket of an event with its place on the map.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -187,7 +188,7 @@ func points(p pgtype.Polygon) []Point {
 // next hold to run out (0: none).
 func availabilityOf(m *live.Event, now int64) (a *Availability, version, until int64) {
 	a = &Availability{Sections: map[int64]SectionAvailability{}}
-	var minAll, maxAll int64
+	var minAll, maxAll, last int64
 	m.Read(func(v int64, tickets []live.Ticket) {
 		version = v
 		// Tickets come a section at a time: count one, then file it.
@@ -201,6 +202,10 @@ func availabilityOf(m *live.Event, now int64) (a *Availability, version, until i
 					minSec = t.Price
 				}
 				maxSec = max(maxSec, t.Price)
+				if t.Price != last && !slices.Contains(a.Prices, t.Price) {
+					a.Prices = append(a.Prices, t.Price)
+				}
+				last = t.Price
 				switch {
 				case t.Held(now):
 					sec.Reserved++
@@ -218,6 +223,7 @@ func availabilityOf(m *live.Event, now int64) (a *Availability, version, until i
 				}
 			}
 			sec.MinPrice, sec.MaxPrice = minSec, maxSec
+			sec.Lowest, sec.Highest = minSec, maxSec
 			if sec.Available > 0 {
 				sec.MinPrice, sec.MaxPrice = minAvail, maxAvail
 				if a.MinPrice == 0 || minAvail < a.MinPrice {
@@ -237,6 +243,7 @@ func availabilityOf(m *live.Event, now int64) (a *Availability, version, until i
 	if a.Available == 0 { // sold out: show what tickets cost
 		a.MinPrice, a.MaxPrice = minAll, maxAll
 	}
+	slices.Sort(a.Prices)
 	return a, version, until
 }
 
