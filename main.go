@@ -25,6 +25,7 @@ import (
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
 
 	"github.com/boxoffice/boxoffice/app/bench"
+	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/web"
@@ -58,6 +59,9 @@ type config struct {
 	SearchRate           web.Rate
 	SignupRate           web.Rate
 	StreamsPerAddress    int
+	QueueRate            int
+	QueueWindow          time.Duration
+	QueueOpensBefore     time.Duration
 	MetricsAddr          string
 	TrustProxy           bool
 	LogFormat            string
@@ -118,6 +122,9 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 	fs.TextVar(&c.SearchRate, "search-rate", envRate("BOXOFFICE_SEARCH_RATE", "120/min,40"), "searches one client may make, as N/min[,BURST] or off (BOXOFFICE_SEARCH_RATE)")
 	fs.TextVar(&c.SignupRate, "signup-rate", envRate("BOXOFFICE_SIGNUP_RATE", "60/min,60"), "sign-ups and log-ins one address may make (each costs a password hash), as N/min[,BURST] or off (BOXOFFICE_SIGNUP_RATE)")
 	fs.IntVar(&c.StreamsPerAddress, "streams-per-address", envInt("BOXOFFICE_STREAMS_PER_ADDRESS", 20), "live seat-map streams one client address may keep open (BOXOFFICE_STREAMS_PER_ADDRESS)")
+	fs.IntVar(&c.QueueRate, "queue-rate", envInt("BOXOFFICE_QUEUE_RATE", 300), "fans a waiting room lets in per minute, per event (BOXOFFICE_QUEUE_RATE)")
+	fs.DurationVar(&c.QueueWindow, "queue-window", envDuration("BOXOFFICE_QUEUE_WINDOW", 10*time.Minute), "how long a fan let in by a waiting room may shop (BOXOFFICE_QUEUE_WINDOW)")
+	fs.DurationVar(&c.QueueOpensBefore, "queue-opens-before", envDuration("BOXOFFICE_QUEUE_OPENS_BEFORE", 30*time.Minute), "how long before an on-sale fans may join its waiting room (BOXOFFICE_QUEUE_OPENS_BEFORE)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("BOXOFFICE_METRICS_ADDR", ""), "where to serve /metrics for Prometheus, apart from the site (e.g. 127.0.0.1:9090); empty serves none (BOXOFFICE_METRICS_ADDR)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("BOXOFFICE_TRUST_PROXY", false), "take client addresses from X-Forwarded-For, set by a load balancer in front (BOXOFFICE_TRUST_PROXY)")
 	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")
@@ -130,6 +137,12 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 			return errors.New(strings.Join(bad, "; "))
 		case c.HoldTTL < time.Minute:
 			return errors.New("--hold-ttl must be at least 1m: fans need time to pay")
+		case c.QueueRate < 1:
+			return errors.New("--queue-rate must be at least 1 fan a minute")
+		case c.QueueWindow < time.Minute:
+			return errors.New("--queue-window must be at least 1m: fans need time to choose and pay")
+		case c.QueueOpensBefore < 0:
+			return errors.New("--queue-opens-before cannot be negative")
 		case c.StreamsPerAddress < 1:
 			return errors.New("--streams-per-address must be at least 1")
 		case c.MaxTickets < 1 || c.MaxTickets > 100:
@@ -324,6 +337,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 		SignupRate:           c.SignupRate,
 		TrustProxy:           c.TrustProxy,
 		StreamsPerAddress:    c.StreamsPerAddress,
+		Queue:                queue.Config{Rate: float64(c.QueueRate), Window: c.QueueWindow, OpensBefore: c.QueueOpensBefore},
 		StripeSecretKey:      c.StripeSecretKey,
 		StripePublishableKey: c.StripePublishableKey,
 		StripeWebhookSecret:  c.StripeWebhookSecret,

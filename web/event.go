@@ -128,6 +128,8 @@ type eventJSON struct {
 	StartsAt    string          `json:"starts_at"`
 	EndsAt      *string         `json:"ends_at"`
 	DoorsAt     *string         `json:"doors_at"`
+	OnSaleAt    *string         `json:"on_sale_at"` // null: on sale now
+	Queue       string          `json:"queue"`      // the waiting room: off, always or auto
 	Timezone    string          `json:"timezone"`
 	Venue       venueJSON       `json:"venue"`
 	Performers  []performerJSON `json:"performers"`
@@ -194,6 +196,7 @@ func (s *Server) handleAPIEvent(c echo.Context) error {
 	out := eventJSON{
 		ID: e.ID, Name: e.Name, Description: e.Description, Type: e.Type,
 		StartsAt: rfc3339(e.StartsAt), EndsAt: rfc3339Ptr(e.EndsAt), DoorsAt: rfc3339Ptr(e.DoorsAt), Timezone: e.Timezone,
+		OnSaleAt: rfc3339Ptr(e.OnSaleAt), Queue: e.Queue,
 		Venue: venueJSON{ID: e.Venue.ID, Name: e.Venue.Name, Address: e.Venue.Address, City: e.Venue.City,
 			Region: e.Venue.Region, Country: e.Venue.Country, Capacity: e.Venue.Capacity},
 		Performers: make([]performerJSON, len(e.Performers)),

@@ -68,6 +68,20 @@ func (r Rate) String() string {
 // Counts are kept per process: behind a load balancer each instance
 // allows r, which still stops one client from flooding.
 func limit(what string, r Rate) echo.MiddlewareFunc {
+	return limitBy(what, r, func(c echo.Context) (string, error) {
+		if u := currentUser(c); u != nil {
+			return "user:" + strconv.FormatInt(u.ID, 10), nil
+		}
+		return "ip:" + c.RealIP(), nil
+	})
+}
+
+// limitAddress is limit counted per client address, signed in or not.
+func limitAddress(what string, r Rate) echo.MiddlewareFunc {
+	return limitBy(what, r, func(c echo.Context) (string, error) { return "ip:" + c.RealIP(), nil })
+}
+
+func limitBy(what string, r Rate, key middleware.Extractor) echo.MiddlewareFunc {
 	if r.PerMinute == 0 {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
@@ -77,12 +91,7 @@ func limit(what string, r Rate) echo.MiddlewareFunc {
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Limit(perSecond), Burst: r.Burst, ExpiresIn: 10 * time.Minute,
 		}),
-		IdentifierExtractor: func(c echo.Context) (string, error) {
-			if u := currentUser(c); u != nil {
-				return "user:" + strconv.FormatInt(u.ID, 10), nil
-			}
-			return "ip:" + c.RealIP(), nil
-		},
+		IdentifierExtractor: key,
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			return &app.Error{Code: app.ELIMITED, Reason: "rate_limited",
 				Message: fmt.Sprintf("You are %s faster than we allow. Wait %d seconds and try again.", what, retryAfter),

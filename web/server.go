@@ -19,6 +19,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/search"
 )
@@ -30,6 +31,7 @@ type config struct {
 	Search   *search.Service
 	Accounts *account.Service
 	Bookings *booking.Service
+	Queue    *queue.Service
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
 	// StripePublishableKey lets checkout show Stripe's Payment Element.
@@ -72,6 +74,7 @@ type Server struct {
 	search          *search.Service
 	accounts        *account.Service
 	bookings        *booking.Service
+	queue           *queue.Service
 	paymentProvider string
 	webhooks        WebhookVerifier
 	stripeKey       string
@@ -92,7 +95,7 @@ func newServer(cfg config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings,
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue,
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
 		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}
@@ -131,6 +134,9 @@ func newServer(cfg config) *Server {
 func (s *Server) routes() {
 	e := s.echo
 	bookingLimit, searchLimit := limit("booking", s.bookingRate), limit("searching", s.searchRate)
+	// Holds per address too, so that fresh accounts do not multiply a
+	// fan's share; four fans' worth, for a household or an office.
+	addressLimit := limitAddress("holding seats", Rate{PerMinute: s.bookingRate.PerMinute * 4, Burst: s.bookingRate.Burst * 4})
 	// Signing up and signing in each cost a password hash: per address,
 	// whichever accounts are tried.
 	signupLimit := limit("signing in or up", s.signupRate)
@@ -144,7 +150,7 @@ func (s *Server) routes() {
 	e.GET("/login", s.handleLoginForm)
 	e.POST("/login", s.handleLogin, signupLimit)
 	e.POST("/logout", s.handleLogout)
-	e.POST("/bookings", s.handleBookingCreate, bookingLimit)
+	e.POST("/bookings", s.handleBookingCreate, addressLimit, bookingLimit)
 	e.GET("/bookings/:id", s.handleBookingView, lookLimit)
 	e.POST("/bookings/:id/pay", s.handleBookingPay, bookingLimit)
 	e.POST("/bookings/:id/cancel", s.handleBookingCancel, bookingLimit)
@@ -153,17 +159,21 @@ func (s *Server) routes() {
 	e.GET("/event/:eventId", s.handleEventView)
 	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView)
 	e.GET("/performer/:id", s.handlePerformerView)
+	e.GET("/event/:eventId/queue", s.handleQueueView)
+	e.POST("/event/:eventId/queue", s.handleQueueJoin, bookingLimit)
 	e.GET("/venue/:id", s.handleVenueView)
 
 	api := e.Group("/api/v1")
 	api.GET("/events/:id", s.handleAPIEvent)
 	api.GET("/events/:id/tickets", s.handleAPITickets)
 	api.GET("/events/:id/stream", s.handleAPIStream)
+	api.GET("/events/:id/queue", s.handleAPIQueue)
+	api.POST("/events/:id/queue", s.handleAPIQueueJoin, bookingLimit)
 	api.GET("/search", s.handleAPISearch, searchLimit)
 	api.POST("/users", s.handleAPISignup, signupLimit)
 	api.POST("/sessions", s.handleAPILogin, signupLimit)
 	api.DELETE("/sessions", s.handleAPILogout)
-	api.POST("/bookings", s.handleAPIBookingCreate, bookingLimit)
+	api.POST("/bookings", s.handleAPIBookingCreate, addressLimit, bookingLimit)
 	api.GET("/bookings", s.handleAPIBookings)
 	api.GET("/bookings/:id", s.handleAPIBooking, lookLimit)
 	api.POST("/bookings/:id/pay", s.handleAPIBookingPay, bookingLimit)

@@ -15,6 +15,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/live"
+	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/db"
@@ -35,6 +36,8 @@ type SiteConfig struct {
 	// MaxStreams and StreamsPerAddress cap live seat-map streams (0: 10,000
 	// and 20).
 	MaxStreams, StreamsPerAddress int
+	// Queue tunes the waiting room of queued on-sales.
+	Queue queue.Config
 
 	// Stripe's keys; with no secret key payments go through the demo
 	// processor. A live secret key (sk_live_) makes checkout show no test
@@ -55,6 +58,7 @@ type Site struct {
 	Bookings *booking.Service
 	Monitor  *booking.Monitor
 	Feed     *live.Feed
+	Queue    *queue.Service
 	migrator *db.Migrator
 }
 
@@ -90,7 +94,9 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	bookings := booking.NewService(pool, processor, booking.Config{HoldTTL: cfg.HoldTTL, MaxTickets: cfg.MaxTickets,
 		Committed: feed.Sync, Inventory: inventory{events}}, cfg.Now, cfg.Log)
 	monitor := booking.NewMonitor(pool, cfg.Now, cfg.Log)
+	room := queue.New(pool, cfg.Queue, cfg.Now, cfg.Log)
 	srv := newServer(config{
+		Queue:                room,
 		Log:                  cfg.Log,
 		Events:               events,
 		Search:               search.NewService(pool, events, cfg.Now).WithLog(cfg.Log),
@@ -119,18 +125,20 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 			return nil
 		},
 	})
-	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, Feed: feed, migrator: migrator}, nil
+	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, Feed: feed, Queue: room, migrator: migrator}, nil
 }
 
-// Start runs the change feed's listener, the expiry sweeper (every sweep)
-// and the invariant monitor (every check) until stop is called; stop waits
-// for them.
+// Start runs the change feed's listener, the expiry sweeper (every sweep),
+// the invariant monitor (every check) and the waiting room's admitter
+// (in one process of those on the database) until stop is called; stop
+// waits for them.
 func (s *Site) Start(sweep, check time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
 	workers.Go(func() { s.Feed.Run(ctx) })
 	workers.Go(func() { s.Bookings.RunSweeper(ctx, sweep) })
 	workers.Go(func() { s.Monitor.Run(ctx, check) })
+	workers.Go(func() { s.Queue.Run(ctx) })
 	return func() { cancel(); workers.Wait() }
 }
 

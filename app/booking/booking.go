@@ -292,3 +292,32 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 		}
 	}
 }
+
+// Queue modes of an event (the waiting room, app/queue).
+const (
+	QueueOff    = "off"    // anyone may hold once the event is on sale
+	QueueAlways = "always" // only fans the waiting room has admitted
+	QueueAuto   = "auto"   // as off, until more fans come than the room admits
+)
+
+// holdLock is the advisory lock class under which one fan's holds queue.
+const holdLock = "7001"
+
+func notOnSaleYet(eventID int64, at time.Time) error {
+	return &app.Error{Code: app.EFORBIDDEN, Reason: "not_on_sale",
+		Message: "Tickets for this event go on sale at " + at.UTC().Format("15:04 MST on 2 January 2006") + ". Come back then, or join the waiting room.",
+		Detail:  map[string]any{"on_sale_at": at.UTC().Format(time.RFC3339), "queue": fmt.Sprintf("/event/%d/queue", eventID)}}
+}
+
+func queueRequired(eventID int64) error {
+	return &app.Error{Code: app.EFORBIDDEN, Reason: "queue_required",
+		Message: "This on-sale has a waiting room: join it, and you can choose seats when it lets you in.",
+		Detail:  map[string]any{"queue": fmt.Sprintf("/event/%d/queue", eventID), "api": fmt.Sprintf("/api/v1/events/%d/queue", eventID)}}
+}
+
+func ticketLimit(limit, owned int) error {
+	left := max(limit-owned, 0)
+	return &app.Error{Code: app.ECONFLICT, Reason: "ticket_limit",
+		Message: fmt.Sprintf("You can have at most %d tickets for this event, held or bought; you have %d, so you can add %d more.", limit, owned, left),
+		Detail:  map[string]any{"limit": limit, "owned": owned, "remaining": left}}
+}

@@ -42,18 +42,37 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 	now := s.now()
 	var b *Booking
 	err := s.transact(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
+		// One fan's holds go one at a time (two tabs at once): the lock is
+		// taken by its own statement, so that the next one, which counts
+		// what the fan already has, sees what a hold before it committed.
+		// Both go in one round trip.
+		batch := &pgx.Batch{}
+		batch.Queue(`SELECT pg_advisory_xact_lock(`+holdLock+`, $1::int)`, int32(userID))
+		batch.Queue(`
 			SELECT t.id, t.event_id, t.price, t.currency,
 			       t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= $2) AS free,
-			       e.starts_at, e.status, t.section_id, s.name, st.row_label, st.seat_number, s.position, t.seat_id
+			       e.starts_at, e.status, t.section_id, s.name, st.row_label, st.seat_number, s.position, t.seat_id,
+			       e.on_sale_at, e.queue, coalesce(qs.engaged, false), qe.admitted_until,
+			       (SELECT count(*) FROM bookings b JOIN tickets o ON o.booking_id = b.id
+			        WHERE b.user_id = $3 AND b.event_id = e.id
+			          AND (o.status = 'sold' OR (o.status = 'reserved' AND o.reserved_until > $2)))
 			FROM tickets t
 			JOIN events e ON e.id = t.event_id
 			JOIN seats st ON st.id = t.seat_id
 			JOIN sections s ON s.id = t.section_id
+			LEFT JOIN queue_state qs ON qs.event_id = e.id
+			LEFT JOIN queue_entries qe ON qe.event_id = e.id AND qe.user_id = $3 AND qe.left_at IS NULL
 			WHERE t.id = ANY ($1)
 			ORDER BY t.id
-			FOR UPDATE OF t`, ids, now)
+			FOR UPDATE OF t`, ids, now, userID)
+		br := tx.SendBatch(ctx, batch)
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return err
+		}
+		rows, err := br.Query()
 		if err != nil {
+			br.Close()
 			return err
 		}
 		type row struct {
@@ -63,15 +82,21 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 			startsAt        time.Time
 			eventStatus     string
 			sectionPosition int
+			onSaleAt        *time.Time
+			queue           string
+			engaged         bool
+			admittedUntil   *time.Time
+			owned           int
 		}
 		var found []row
 		var r row
 		_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.eventID, &r.Price, &r.Currency, &r.free, &r.startsAt, &r.eventStatus,
-			&r.SectionID, &r.Section, &r.Row, &r.Seat, &r.sectionPosition, &r.seatID}, func() error {
+			&r.SectionID, &r.Section, &r.Row, &r.Seat, &r.sectionPosition, &r.seatID,
+			&r.onSaleAt, &r.queue, &r.engaged, &r.admittedUntil, &r.owned}, func() error {
 			found = append(found, r)
 			return nil
 		})
-		if err != nil {
+		if err := cmp.Or(err, br.Close()); err != nil {
 			return err
 		}
 		if len(found) != len(ids) {
@@ -93,11 +118,19 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 			}
 			total += f.Price
 		}
-		switch first := found[0]; {
+		first := found[0]
+		switch {
 		case first.eventStatus != "on_sale":
 			return app.Errorf(app.ECONFLICT, "This event is %s; its tickets are not on sale.", first.eventStatus)
 		case !first.startsAt.After(now):
 			return app.Errorf(app.ECONFLICT, "This event has already started; its tickets are no longer on sale.")
+		case first.onSaleAt != nil && first.onSaleAt.After(now):
+			return notOnSaleYet(first.eventID, *first.onSaleAt)
+		case (first.queue == QueueAlways || first.queue == QueueAuto && first.engaged) &&
+			(first.admittedUntil == nil || !first.admittedUntil.After(now)):
+			return queueRequired(first.eventID)
+		case first.owned+len(ids) > s.cfg.MaxTickets:
+			return ticketLimit(s.cfg.MaxTickets, first.owned)
 		case len(taken) > 0:
 			return &UnavailableError{TicketIDs: taken}
 		}
@@ -125,6 +158,13 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 		}
 		if touched != len(ids) { // cannot happen: the rows are locked
 			return fmt.Errorf("hold touched %d of %d tickets", touched, len(ids))
+		}
+		if first.admittedUntil != nil && first.admittedUntil.Before(b.ExpiresAt) {
+			// An admitted fan's window lasts while they hold unpaid seats.
+			if _, err := tx.Exec(ctx, `UPDATE queue_entries SET admitted_until = $3 WHERE event_id = $1 AND user_id = $2`,
+				b.EventID, userID, b.ExpiresAt); err != nil {
+				return err
+			}
 		}
 		// In the order every reader shows them: by section, then seat.
 		slices.SortFunc(found, func(a, b row) int {
@@ -209,12 +249,20 @@ func transition(ctx context.Context, tx pgx.Tx, ids []int64, to string, now time
 	if receipt != nil {
 		provider, payID = &receipt.Provider, &receipt.ID
 	}
+	// A purchase ends the fan's turn in the event's waiting room, if they
+	// were let in through one: the next fan may come in.
 	_, err := tx.Exec(ctx, `
-		UPDATE bookings SET status = $2, updated_at = $3,
-			confirmed_at = CASE WHEN $2 = 'confirmed' THEN $3 ELSE confirmed_at END,
-			refunded = CASE WHEN $2 = 'refunded' THEN total ELSE refunded END,
-			payment_provider = coalesce($4, payment_provider), payment_id = coalesce($5, payment_id)
-		WHERE id = ANY ($1)`, ids, to, now, provider, payID)
+		WITH b AS (
+			UPDATE bookings SET status = $2, updated_at = $3,
+				confirmed_at = CASE WHEN $2 = 'confirmed' THEN $3 ELSE confirmed_at END,
+				refunded = CASE WHEN $2 = 'refunded' THEN total ELSE refunded END,
+				payment_provider = coalesce($4, payment_provider), payment_id = coalesce($5, payment_id)
+			WHERE id = ANY ($1)
+			RETURNING user_id, event_id
+		)
+		UPDATE queue_entries q SET left_at = $3
+		FROM b WHERE $2 = 'confirmed' AND q.event_id = b.event_id AND q.user_id = b.user_id
+		  AND q.admitted_at IS NOT NULL AND q.left_at IS NULL`, ids, to, now, provider, payID)
 	return err
 }
 

@@ -89,6 +89,8 @@ type Event struct {
 	Timezone    string
 	Currency    string
 	Status      string
+	OnSaleAt    *time.Time // nil: on sale now
+	Queue       string     // the waiting room: off, always or auto
 	Venue       Venue
 	Performers  []Performer
 	Sections    []Section

@@ -73,11 +73,13 @@ func findEvent(ctx context.Context, pool *pgxpool.Pool, id int64, now time.Time)
 	var stage pgtype.Polygon
 	batch.Queue(`
 		SELECT e.id, e.name, e.type, e.description, e.starts_at, e.ends_at, e.doors_at, e.timezone, e.currency, e.status,
+		       e.on_sale_at, e.queue,
 		       v.id, v.name, v.address, v.city, v.region, v.country, v.timezone, v.capacity,
 		       v.map_width, v.map_height, v.stage, v.stage_label
 		FROM events e JOIN venues v ON v.id = e.venue_id
 		WHERE e.id = $1`, id).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&e.ID, &e.Name, &e.Type, &e.Description, &e.StartsAt, &e.EndsAt, &e.DoorsAt, &e.Timezone, &e.Currency, &e.Status,
+			&e.OnSaleAt, &e.Queue,
 			&e.Venue.ID, &e.Venue.Name, &e.Venue.Address, &e.Venue.City, &e.Venue.Region, &e.Venue.Country, &e.Venue.Timezone, &e.Venue.Capacity,
 			&e.Venue.MapWidth, &e.Venue.MapHeight, &stage, &e.Venue.StageLabel)
 	})

@@ -1,0 +1,198 @@
+// Package queue is the waiting room of hot on-sales (migration 00017).
+//
+// Fans join an event's room with one row each: joining locks nothing
+// another join waits on. One process at a time, the admitter (chosen with
+// a PostgreSQL advisory lock held on its own connection, so that another
+// takes over when it dies), gives places and admits fans: at the open,
+// everyone who joined before it gets a place in a uniformly random order;
+// after it, places follow arrival. Fans are admitted at Config.Rate a
+// minute, each for a shopping window; booking checks admission in its
+// hold transaction. Everything is rows, so a restart loses no place.
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app"
+)
+
+// States of a fan's place.
+const (
+	StateWaiting  = "waiting"
+	StateAdmitted = "admitted"
+	StateExpired  = "expired" // the window ended, or the fan bought: join again to shop again
+)
+
+// Config tunes the room; zero values take the defaults.
+type Config struct {
+	Rate        float64       // fans admitted per minute per event (default 300)
+	Window      time.Duration // how long an admitted fan may shop (default 10 minutes)
+	OpensBefore time.Duration // how long before the on-sale fans may join (default 30 minutes)
+	Tick        time.Duration // how often the admitter works (default 250 ms)
+	// Shoppers caps the fans admitted and still shopping (window open, not
+	// bought) per event; a window that ends or a purchase lets the next
+	// one in. Default: a full window's worth at the rate.
+	Shoppers int
+}
+
+func (c *Config) defaults() {
+	if c.Rate <= 0 {
+		c.Rate = 300
+	}
+	if c.Window <= 0 {
+		c.Window = 10 * time.Minute
+	}
+	if c.OpensBefore <= 0 {
+		c.OpensBefore = 30 * time.Minute
+	}
+	if c.Tick <= 0 {
+		c.Tick = 250 * time.Millisecond
+	}
+	if c.Shoppers <= 0 {
+		c.Shoppers = max(int(c.Rate*c.Window.Minutes()), 1)
+	}
+}
+
+// Place is a fan's place in an event's room, as the API shows it.
+type Place struct {
+	EventID       int64
+	State         string
+	Position      int64 // 0 until places are given (at the open, or just after joining)
+	Ahead         int64 // fans before this one still waiting
+	EstimatedWait time.Duration
+	AdmittedUntil *time.Time
+	OnSaleAt      *time.Time
+}
+
+// Service joins fans and tells them where they stand.
+type Service struct {
+	pool *pgxpool.Pool
+	cfg  Config
+	now  func() time.Time
+	log  *slog.Logger
+}
+
+// New returns the room on pool.
+func New(pool *pgxpool.Pool, cfg Config, now func() time.Time, log *slog.Logger) *Service {
+	cfg.defaults()
+	return &Service{pool: pool, cfg: cfg, now: now, log: log}
+}
+
+// Config is the room's settings, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
+
+// roomOf reads whether event id has a room and when it goes on sale.
+func (s *Service) roomOf(ctx context.Context, id int64) (mode string, onSaleAt *time.Time, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT queue, on_sale_at FROM events WHERE id = $1`, id).Scan(&mode, &onSaleAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, app.Errorf(app.ENOTFOUND, "There is no event %d.", id)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("read event %d's room: %w", id, err)
+	}
+	return mode, onSaleAt, nil
+}
+
+// Join puts fan userID in event id's room and returns their place. Joining
+// again returns the same place, unless the last one is over (the window
+// ended, or they bought): then they go to the back of the line.
+func (s *Service) Join(ctx context.Context, id, userID int64) (*Place, error) {
+	mode, onSaleAt, err := s.roomOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	switch {
+	case mode == "off":
+		return nil, &app.Error{Code: app.ECONFLICT, Reason: "no_queue", Message: "This event has no waiting room: choose your seats on its page."}
+	case onSaleAt != nil && now.Before(onSaleAt.Add(-s.cfg.OpensBefore)):
+		opens := onSaleAt.Add(-s.cfg.OpensBefore)
+		return nil, &app.Error{Code: app.ECONFLICT, Reason: "queue_not_open",
+			Message: "The waiting room opens at " + opens.UTC().Format("15:04 MST on 2 January 2006") + ", " +
+				s.cfg.OpensBefore.String() + " before tickets go on sale.",
+			Detail: map[string]any{"opens_at": opens.UTC().Format(time.RFC3339)}}
+	}
+	// A random draw for the order at the open; a new arrival number when a
+	// fan whose place is over joins again.
+	_, err = s.pool.Exec(ctx, `
+		INSERT INTO queue_entries AS q (event_id, user_id, joined_at, draw)
+		VALUES ($1, $2, $3, (random() * 9.2e18)::bigint)
+		ON CONFLICT (event_id, user_id) DO UPDATE
+		SET joined_at = EXCLUDED.joined_at, draw = EXCLUDED.draw, arrival = nextval('queue_arrivals'),
+		    position = NULL, admitted_at = NULL, admitted_until = NULL, left_at = NULL
+		WHERE q.left_at IS NOT NULL OR q.admitted_until <= $3`, id, userID, now)
+	if err != nil {
+		return nil, fmt.Errorf("join event %d's room: %w", id, err)
+	}
+	return s.Place(ctx, id, userID)
+}
+
+// Place is where fan userID stands in event id's room: ENOTFOUND when they
+// have not joined.
+func (s *Service) Place(ctx context.Context, id, userID int64) (*Place, error) {
+	now := s.now()
+	p := &Place{EventID: id}
+	var position *int64
+	var admittedAt, leftAt *time.Time
+	var arrival, placed, admitted int64
+	var drawn bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT q.position, q.arrival, q.admitted_at, q.admitted_until, q.left_at, e.on_sale_at,
+		       coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false)
+		FROM queue_entries q
+		JOIN events e ON e.id = q.event_id
+		LEFT JOIN queue_state st ON st.event_id = q.event_id
+		WHERE q.event_id = $1 AND q.user_id = $2`, id, userID).
+		Scan(&position, &arrival, &admittedAt, &p.AdmittedUntil, &leftAt, &p.OnSaleAt, &placed, &admitted, &drawn)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, &app.Error{Code: app.ENOTFOUND, Reason: "not_in_queue", Message: "You are not in this event's waiting room: join it first."}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read a place in event %d's room: %w", id, err)
+	}
+	switch {
+	case leftAt != nil || admittedAt != nil && !p.AdmittedUntil.After(now):
+		p.State = StateExpired
+		return p, nil
+	case admittedAt != nil:
+		p.State = StateAdmitted
+		if position != nil {
+			p.Position = *position
+		}
+		return p, nil
+	}
+	p.State = StateWaiting
+	switch {
+	case position != nil:
+		p.Position = *position
+		p.Ahead = max(*position-admitted-1, 0)
+	case p.OnSaleAt != nil && !drawn:
+		// Before the open nobody has a place yet: everyone who joined by
+		// then is drawn at random when it opens.
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM queue_entries WHERE event_id = $1 AND position IS NULL`, id).Scan(&p.Ahead); err != nil {
+			return nil, fmt.Errorf("count a room: %w", err)
+		}
+		p.Ahead = max(p.Ahead-1, 0)
+	default:
+		// Joined a moment ago: the admitter gives the place within a tick.
+		var unplaced int64
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM queue_entries WHERE event_id = $1 AND position IS NULL AND arrival < $2`,
+			id, arrival).Scan(&unplaced); err != nil {
+			return nil, fmt.Errorf("count a room: %w", err)
+		}
+		p.Ahead = max(placed-admitted, 0) + unplaced
+	}
+	p.EstimatedWait = time.Duration(math.Ceil(float64(p.Ahead)/s.cfg.Rate*60)) * time.Second
+	if p.OnSaleAt != nil && p.OnSaleAt.After(now) {
+		p.EstimatedWait += p.OnSaleAt.Sub(now).Round(time.Second)
+	}
+	return p, nil
+}

@@ -1,0 +1,43 @@
+// The waiting room page follows the fan's place by itself: it asks the
+// API again after the Retry-After the server gives (more often near the
+// front), updates the figures, and shows the way in when the fan is
+// admitted. Without script the page reloads itself (a refresh in
+// <noscript>).
+(function () {
+  "use strict";
+  var room = document.querySelector("[data-testid=queue][data-poll]");
+  if (!room || !window.fetch) return;
+  var state = room.getAttribute("data-state");
+  if (state !== "waiting") return;
+  function set(id, text) {
+    var el = room.querySelector("[data-testid=" + id + "]");
+    if (el) el.textContent = text;
+  }
+  function wait(s) {
+    if (s < 60) return "less than a minute";
+    var m = Math.round(s / 60);
+    return m === 1 ? "a minute" : m + " minutes";
+  }
+  function look() {
+    fetch(room.getAttribute("data-poll"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (res) {
+        var again = Number(res.headers.get("Retry-After")) || 5;
+        return res.json().then(function (p) {
+          if (p.state !== "waiting") {
+            window.location.reload();
+            return;
+          }
+          if (p.position > 0 && !room.querySelector("[data-testid=queue-position]")) {
+            window.location.reload(); // the place was just given
+            return;
+          }
+          if (p.position > 0) set("queue-position", p.position.toLocaleString("en-GB"));
+          set("queue-ahead", p.ahead.toLocaleString("en-GB"));
+          set("queue-wait", "About " + wait(p.estimated_wait_s) + " to go.");
+          setTimeout(look, again * 1000);
+        });
+      })
+      .catch(function () { setTimeout(look, 10000); });
+  }
+  setTimeout(look, 2000);
+})();
