@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 	"time"
 
 	"github.com/boxoffice/boxoffice/app/search"
@@ -220,7 +222,8 @@ func typeLabel(t string) string {
 	case "theater":
 		return "Theatre"
 	}
-	return strings.ToUpper(t[:1]) + t[1:]
+	r, n := utf8.DecodeRuneInString(t)
+	return string(unicode.ToUpper(r)) + t[n:]
 }
 
 // typeTitle names an event type as a heading: "Concerts".
@@ -238,4 +241,12 @@ func eventCount(n int) string {
 		return "1 event"
 	}
 	return thousands(n) + " events"
+}
+
+// about marks a count that is an estimate.
+func about(estimate bool) string {
+	if estimate {
+		return "about "
+	}
+	return ""
 }

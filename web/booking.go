@@ -180,8 +180,11 @@ func (s *Server) mapOf(e *event.Event, b *booking.Booking) string {
 			section = 0
 		}
 	}
-	if e.Venue.Capacity <= s.seatMapLimit {
+	switch {
+	case e.Venue.Capacity <= s.seatMapLimit:
 		section = 0
+	case section == 0 && len(b.Tickets) > 0:
+		section = b.Tickets[0].SectionID // a large venue's seats show a section at a time
 	}
 	return mapURL(e.ID, section, ids)
 }

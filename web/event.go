@@ -23,9 +23,11 @@ func (s *Server) handleHome(c echo.Context) error {
 		return err
 	}
 	// What there is by type and city: the facets of a search for everything.
+	// The page stands without them.
 	all, err := s.search.Search(ctx, search.Query{Page: 1, PerPage: 1})
 	if err != nil {
-		return err
+		s.log.Warn("home page without browsing by type and city", "err", err)
+		all = &search.Result{}
 	}
 	return ok(c, templates.Home(events, all))
 }

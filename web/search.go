@@ -89,7 +89,7 @@ func (s *Server) handleAPISearch(c echo.Context) error {
 		Corrected:  r.Ran,
 		DidYouMean: r.Suggest,
 	}
-	if r.Asked != nil && r.Ran == "" {
+	if r.Asked != nil && (r.Query.Type != r.Asked.Type || r.Query.Location != r.Asked.Location || r.Query.Performer != r.Asked.Performer) {
 		u := r.Query
 		out.Understood = &understoodJSON{Q: u.Text, Type: u.Type, Location: u.Location, Performer: u.Performer}
 	}

@@ -128,7 +128,6 @@ type SectionAvailability struct {
 	MinPrice  int64 // of the available tickets; of all when none is left
 	MaxPrice  int64
 	Lowest    int64 // of all its tickets, whatever their state: what the section costs
-	Highest   int64
 }
 
 // Availability is what is left of an event, per section and in total.

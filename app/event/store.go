@@ -200,11 +200,11 @@ func availabilityOf(m *live.Event, now int64) (a *Availability, version, until i
 			for ; i < len(tickets) && tickets[i].SectionID == sec.SectionID; i++ {
 				t := &tickets[i]
 				sec.Total++
-				if minSec == 0 || t.Price < minSec {
+				if sec.Total == 1 || t.Price < minSec { // a free seat is a price too
 					minSec = t.Price
 				}
 				maxSec = max(maxSec, t.Price)
-				if t.Price != last && !slices.Contains(a.Prices, t.Price) {
+				if len(a.Prices) == 0 || t.Price != last && !slices.Contains(a.Prices, t.Price) {
 					a.Prices = append(a.Prices, t.Price)
 				}
 				last = t.Price
@@ -225,7 +225,7 @@ func availabilityOf(m *live.Event, now int64) (a *Availability, version, until i
 				}
 			}
 			sec.MinPrice, sec.MaxPrice = minSec, maxSec
-			sec.Lowest, sec.Highest = minSec, maxSec
+			sec.Lowest = minSec
 			if sec.Available > 0 {
 				sec.MinPrice, sec.MaxPrice = minAvail, maxAvail
 				if a.MinPrice == 0 || minAvail < a.MinPrice {

@@ -8,12 +8,13 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
-	"maps"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/cache"
@@ -194,7 +195,18 @@ func correct(ctx context.Context, pool *pgxpool.Pool, vocab *vocabulary, text st
 	if err != nil {
 		return "", err
 	}
-	maps.Copy(fixes, typos)
+	if len(typos) > 0 {
+		// A word in some name is meant as typed ("james" is not "games").
+		named, err := catalogueWords(ctx, pool, list)
+		if err != nil {
+			return "", err
+		}
+		for i, t := range typos {
+			if !named[i] {
+				fixes[i] = t
+			}
+		}
+	}
 	if len(fixes) == 0 {
 		return "", nil
 	}
@@ -211,4 +223,20 @@ func correct(ctx context.Context, pool *pgxpool.Pool, vocab *vocabulary, text st
 	}
 	b.WriteString(text[last:])
 	return b.String(), nil
+}
+
+// catalogueWords tells which of words appear in some name, by index.
+func catalogueWords(ctx context.Context, pool *pgxpool.Pool, words []string) (map[int]bool, error) {
+	rows, err := pool.Query(ctx, `
+		SELECT w.i::int FROM unnest($1::text[]) WITH ORDINALITY AS w(input, i)
+		WHERE EXISTS (SELECT 1 FROM search_words sw WHERE sw.word = search_fold(w.input))`, words)
+	if err != nil {
+		return nil, fmt.Errorf("look up words: %w", err)
+	}
+	named := map[int]bool{}
+	var i int
+	if _, err := pgx.ForEachRow(rows, []any{&i}, func() error { named[i-1] = true; return nil }); err != nil {
+		return nil, fmt.Errorf("look up words: %w", err)
+	}
+	return named, nil
 }

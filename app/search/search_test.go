@@ -242,6 +242,8 @@ func TestSearchUnderstandsFans(t *testing.T) {
 		{typed: "manchester thunder", where: `e.id IN (SELECT ep.event_id FROM event_performers ep JOIN performers p ON p.id = ep.performer_id
 			WHERE p.name = 'Manchester Thunder')`},
 		{typed: "comdy", where: "e.type = 'comedy'", ran: "comedy"},
+		{typed: "stand up comedy", where: "e.type = 'comedy'"},
+		{typed: "kids family shows", where: "e.type = 'family'"},
 		{typed: "aurora vale", top: []string{"Aurora Vale"}},
 		{typed: "jazz", top: []string{"Kasimir Holt Quartet"}},
 		{typed: "glass orchard", top: []string{"The Glass Orchard"}},

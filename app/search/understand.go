@@ -122,7 +122,7 @@ func loadVocabulary(ctx context.Context, pool *pgxpool.Pool) (*vocabulary, error
 		if len(words) == 0 {
 			return
 		}
-		if len(words) > 1 && words[0] == "the" && m.kind != kindType {
+		if len(words) > 2 && words[0] == "the" && m.kind != kindType { // not "The Who"
 			add(strings.Join(words[1:], " "), m) // "lantern club" is The Lantern Club
 		}
 		key := strings.Join(words, " ")
@@ -209,11 +209,11 @@ func (v *vocabulary) understand(q Query) (Query, bool) {
 	for i := 0; i < len(words); {
 		n, m := v.longest(words[i:])
 		switch {
-		case n > 0 && m.kind == kindType && out.Type == "":
-			out.Type = m.value
-		case n > 0 && (m.kind == kindCity || m.kind == kindVenue) && out.Location == "":
+		case n > 0 && m.kind == kindType && (out.Type == "" || out.Type == m.value):
+			out.Type = m.value // "stand up comedy" says comedy twice
+		case n > 0 && (m.kind == kindCity || m.kind == kindVenue) && (out.Location == "" || out.Location == m.value):
 			out.Location = m.value
-		case n > 0 && m.kind == kindPerformer && out.Performer == "":
+		case n > 0 && m.kind == kindPerformer && (out.Performer == "" || out.Performer == m.value):
 			out.Performer = m.value
 		default:
 			rest = append(rest, words[i])
@@ -248,9 +248,13 @@ func (v *vocabulary) longest(words []string) (int, meaning) {
 }
 
 // closeType returns the type word a misspelt word was meant to be ("comdy"
-// is comedy), or "": one letter off, or two for longer words.
+// is comedy), or "": one letter off, or two for longer words. Short words
+// are too close to too many ("kiss" is not "kids").
 func closeType(word string) string {
 	w := strings.Join(foldWords(word), " ")
+	if len([]rune(w)) < 5 {
+		return ""
+	}
 	best, bestD := "", 3
 	for t := range typeWords {
 		limit := 1

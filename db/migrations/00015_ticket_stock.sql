@@ -31,11 +31,16 @@ BEGIN
         GROUP BY event_id, price HAVING sum(d) <> 0 ORDER BY event_id, price
         ON CONFLICT (event_id, price) DO UPDATE SET available = s.available + EXCLUDED.available;
     ELSE
-        -- Tickets go with their event, whose counts go with it too.
-        UPDATE ticket_stock s SET available = s.available - c.n
-        FROM (SELECT event_id, price, count(*) AS n FROM old_tickets WHERE status = 'available'
-              GROUP BY event_id, price) c
-        WHERE s.event_id = c.event_id AND s.price = c.price;
+        -- Tickets go with their event, whose counts go with it too: only
+        -- rows still there change, locked in the same order as above.
+        WITH c AS (
+            SELECT event_id, price, count(*) AS n FROM old_tickets WHERE status = 'available' GROUP BY event_id, price
+        ), locked AS (
+            SELECT s.event_id, s.price, c.n FROM ticket_stock s JOIN c USING (event_id, price)
+            ORDER BY s.event_id, s.price FOR UPDATE OF s
+        )
+        UPDATE ticket_stock s SET available = s.available - locked.n
+        FROM locked WHERE s.event_id = locked.event_id AND s.price = locked.price;
     END IF;
     RETURN NULL;
 END
