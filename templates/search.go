@@ -5,9 +5,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
-	"time"
 
 	"github.com/boxoffice/boxoffice/app/search"
 )

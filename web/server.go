@@ -19,8 +19,8 @@ import (
 
 	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/booking"
-	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/search"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/live"
-	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/payment"
+	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/db"
 )
