@@ -5,6 +5,20 @@
 // <noscript>).
 (function () {
   "use strict";
+  // A countdown to the on-sale, on the event page: at zero the page
+  // reloads and the sale (or the draw) has begun.
+  var countdown = document.querySelector("[data-countdown]");
+  if (countdown) {
+    var at = Date.parse(countdown.getAttribute("data-countdown"));
+    var show = function () {
+      var s = Math.max(0, Math.round((at - Date.now()) / 1000));
+      var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
+      countdown.textContent = (h ? h + " h " : "") + (h || m ? m + " min " : "") + sec + " s";
+      if (s === 0) window.location.reload();
+      else setTimeout(show, 1000);
+    };
+    show();
+  }
   var room = document.querySelector("[data-testid=queue][data-poll]");
   if (!room || !window.fetch) return;
   var state = room.getAttribute("data-state");

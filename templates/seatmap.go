@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/queue"
 )
 
 // EventPage is what the event page and a section page show.
@@ -28,7 +30,31 @@ type EventPage struct {
 	// MaxTickets is the most seats one booking takes (best available
 	// offers up to it).
 	MaxTickets int
+	// Room is the event's on-sale and waiting room as this fan sees them;
+	// nil when the event is on sale to all.
+	Room *Room
 }
+
+// Room is an event's on-sale time and waiting room, for one fan.
+type Room struct {
+	OnSaleAt *time.Time // nil: on sale now
+	Queue    string     // off, always or auto
+	OpensAt  *time.Time // when fans may join, before the on-sale
+	Place    *queue.Place
+	Now      time.Time
+}
+
+// BeforeSale reports whether tickets are not on sale yet.
+func (r *Room) BeforeSale() bool { return r.OnSaleAt != nil && r.Now.Before(*r.OnSaleAt) }
+
+// CanJoin reports whether the fan may join the room now.
+func (r *Room) CanJoin() bool {
+	return r.Queue != "off" && (r.OpensAt == nil || !r.Now.Before(*r.OpensAt)) &&
+		(r.Place == nil || r.Place.State == queue.StateExpired)
+}
+
+// Admitted reports whether the fan may choose seats now.
+func (r *Room) Admitted() bool { return r.Place != nil && r.Place.State == queue.StateAdmitted }
 
 // priceLevels lists the event's distinct prices, lowest first, for "up
 // to" choices.

@@ -54,7 +54,7 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 		return &loginRedirect{next: back, why: "seats"}
 	}
 	b, err := s.bookings.HoldTickets(c.Request().Context(), u.ID, ids)
-	if code := app.ErrorCode(err); eventID > 0 && (code == app.ECONFLICT || code == app.EINVALID) {
+	if code := app.ErrorCode(err); eventID > 0 && (code == app.ECONFLICT || code == app.EINVALID || code == app.EFORBIDDEN) {
 		still := ids
 		if taken, ok := errors.AsType[*booking.UnavailableError](err); ok {
 			still = without(ids, taken.TicketIDs)
@@ -88,7 +88,7 @@ func (s *Server) holdTogether(c echo.Context, eventID, sectionID int64, form url
 		return &loginRedirect{next: mapURL(eventID, sectionID, nil), why: "seats"}
 	}
 	b, err := s.bookings.HoldTogether(c.Request().Context(), u.ID, req)
-	if code := app.ErrorCode(err); code == app.ECONFLICT || code == app.EINVALID {
+	if code := app.ErrorCode(err); code == app.ECONFLICT || code == app.EINVALID || code == app.EFORBIDDEN {
 		page := int64(0)
 		if sectionID != 0 && s.sectionPage(c.Request().Context(), eventID) {
 			page = sectionID

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/templates"
@@ -102,6 +103,9 @@ func (s *Server) eventPage(c echo.Context, id, sectionID int64) (templates.Event
 		return templates.EventPage{}, err
 	}
 	p := templates.EventPage{Event: e, MaxTickets: s.bookings.MaxTickets()}
+	if p.Room, err = s.room(c, e); err != nil {
+		return p, err
+	}
 	if sectionID != 0 {
 		if p.Section = e.Section(sectionID); p.Section == nil {
 			return p, app.Errorf(app.ENOTFOUND, "Event %d has no section %d.", id, sectionID)
@@ -287,4 +291,29 @@ func (s *Server) handleVenueView(c echo.Context) error {
 		return err
 	}
 	return ok(c, templates.VenueView(v, sections, events))
+}
+
+// room is event e's on-sale and waiting room as the fan sees them, or nil
+// when e is on sale to all.
+func (s *Server) room(c echo.Context, e *event.Event) (*templates.Room, error) {
+	now := s.now()
+	if e.Queue == booking.QueueOff && (e.OnSaleAt == nil || !now.Before(*e.OnSaleAt)) {
+		return nil, nil
+	}
+	r := &templates.Room{OnSaleAt: e.OnSaleAt, Queue: e.Queue, Now: now}
+	if e.OnSaleAt != nil {
+		opens := e.OnSaleAt.Add(-s.queue.Config().OpensBefore)
+		r.OpensAt = &opens
+	}
+	if u := currentUser(c); u != nil && e.Queue != booking.QueueOff {
+		p, err := s.queue.Place(c.Request().Context(), e.ID, u.ID)
+		switch {
+		case app.ErrorCode(err) == app.ENOTFOUND:
+		case err != nil:
+			return nil, err
+		default:
+			r.Place = p
+		}
+	}
+	return r, nil
 }

@@ -247,7 +247,7 @@ func TestSearchUnderstandsFans(t *testing.T) {
 		{typed: "aurora vale", top: []string{"Aurora Vale"}},
 		{typed: "jazz", top: []string{"Kasimir Holt Quartet"}},
 		{typed: "glass orchard", top: []string{"The Glass Orchard"}},
-		{typed: "musical", top: []string{"Moonlit Avenue: The Musical"}},
+		{typed: "musical", top: []string{"Moonlit Avenue: The Musical"}}, // a kind of theatre, searched as a word
 		{typed: "on ice", top: []string{"Frozen Fables on Ice"}},
 		{typed: "lantern club", where: "v.name = 'The Lantern Club'"},
 	} {

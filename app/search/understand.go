@@ -30,7 +30,6 @@ var typeWords = map[string]string{
 	"sport": event.TypeSports, "sports": event.TypeSports, "game": event.TypeSports, "games": event.TypeSports,
 	"match": event.TypeSports, "matches": event.TypeSports,
 	"theater": event.TypeTheater, "theatre": event.TypeTheater, "theaters": event.TypeTheater, "theatres": event.TypeTheater,
-	"play": event.TypeTheater, "plays": event.TypeTheater, "musical": event.TypeTheater, "musicals": event.TypeTheater,
 	"comedy": event.TypeComedy, "comedian": event.TypeComedy, "comedians": event.TypeComedy,
 	"stand up": event.TypeComedy, "standup": event.TypeComedy, "stand-up": event.TypeComedy,
 	"family": event.TypeFamily, "families": event.TypeFamily, "kids": event.TypeFamily, "children": event.TypeFamily,

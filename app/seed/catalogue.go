@@ -1,5 +1,7 @@
 package seed
 
+import "time"
+
 // The demo catalogue: fictional venues, performers and events that look
 // real on the pages. Everything is data; demo.go turns it into rows.
 
@@ -90,6 +92,10 @@ type engagement struct {
 	baseUSD     float64
 	description string
 	popularity  float64 // 0..1, share of seats already sold; 1 sells out
+	// onSaleIn puts the event on sale that long after seeding, nothing sold
+	// yet, with a waiting room in queue mode: a hot on-sale to try.
+	onSaleIn time.Duration
+	queue    string
 }
 
 var demoEngagements = []engagement{
@@ -186,4 +192,8 @@ var demoEngagements = []engagement{
 	{typ: "family", name: "The Great Bubble Show", performers: []string{"The Great Bubble Show"}, roles: []string{"headliner"},
 		venues: []string{"chicago-club", "paris-theatre"}, dates: 2, hour: 11, baseUSD: 25, popularity: 0.25,
 		description: "Giant bubbles, smoke bubbles and bubbles you can stand inside. Ages 2 and up."},
+	// An on-sale minutes after the first start, with a waiting room.
+	{typ: "concert", name: "Aurora Vale: Northern Lights, Added Date", performers: []string{"Aurora Vale", "Paper Lanterns"}, roles: []string{"headliner", "support"},
+		venues: []string{"manchester-arena"}, dates: 1, hour: 20, baseUSD: 165, onSaleIn: 5 * time.Minute, queue: "always",
+		description: "Demand for Aurora Vale's Northern Lights shows added a date in Manchester. It goes on sale with a waiting room: join before the on-sale and you get a place in a random order when it opens."},
 }

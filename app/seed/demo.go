@@ -244,8 +244,12 @@ func (b *builder) addEvent(e engagement, v *builtVenue, day int, name string, pe
 	b.c.events = append(b.c.events, eventRow{
 		id: id, venueID: v.id, name: name, typ: e.typ, description: e.description,
 		startsAt: starts, endsAt: starts.Add(dur.length), doorsAt: starts.Add(-dur.doors),
-		timezone: v.spec.timezone, currency: v.spec.currency,
+		timezone: v.spec.timezone, currency: v.spec.currency, queue: e.queue,
 	})
+	if e.onSaleIn > 0 {
+		at := b.now.Add(e.onSaleIn)
+		b.c.events[len(b.c.events)-1].onSaleAt = &at
+	}
 	for i, p := range performers {
 		pid, ok := b.perfID[p]
 		if !ok {
@@ -262,7 +266,10 @@ func (b *builder) addEvent(e engagement, v *builtVenue, day int, name string, pe
 	for si, s := range v.plan.sections {
 		price := localPrice(base*tierPrice(s.tier), v.spec.currency)
 		sold := 1.0
-		if popularity < 1 {
+		switch {
+		case e.onSaleIn > 0:
+			sold = 0 // not on sale yet
+		case popularity < 1:
 			sold = clamp(popularity*(1.35-0.25*float64(s.tier))+(b.rng.Float64()-0.5)*0.2, 0, 0.98)
 		}
 		b.addTickets(id, v, si, price, sold)

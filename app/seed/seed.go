@@ -7,6 +7,7 @@
 package seed
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -70,6 +71,8 @@ type eventRow struct {
 	name, typ, description    string
 	startsAt, endsAt, doorsAt time.Time
 	timezone, currency        string
+	onSaleAt                  *time.Time
+	queue                     string
 }
 
 type eventPerformerRow struct {
@@ -204,10 +207,11 @@ func (c *catalog) write(ctx context.Context, tx pgx.Tx) error {
 				p := c.performers[i]
 				return []any{p.id, p.name, p.kind, p.bio}
 			}},
-		{"events", []string{"id", "venue_id", "name", "type", "description", "starts_at", "ends_at", "doors_at", "timezone", "currency"},
+		{"events", []string{"id", "venue_id", "name", "type", "description", "starts_at", "ends_at", "doors_at", "timezone", "currency", "on_sale_at", "queue"},
 			len(c.events), func(i int) []any {
 				e := c.events[i]
-				return []any{e.id, e.venueID, e.name, e.typ, e.description, e.startsAt, e.endsAt, e.doorsAt, e.timezone, e.currency}
+				return []any{e.id, e.venueID, e.name, e.typ, e.description, e.startsAt, e.endsAt, e.doorsAt, e.timezone, e.currency,
+					e.onSaleAt, cmp.Or(e.queue, "off")}
 			}},
 		{"event_performers", []string{"event_id", "performer_id", "role", "billing"},
 			len(c.eventPerformers), func(i int) []any {

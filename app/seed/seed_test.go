@@ -76,6 +76,9 @@ func TestDemoCatalogue(t *testing.T) {
 		{"a West End theatre with stalls, dress circle and upper circle", `
 			SELECT count(*) FROM venues v WHERE city = 'London' AND (SELECT count(DISTINCT level) FROM sections s
 			WHERE s.venue_id = v.id AND level IN ('Stalls', 'Dress Circle', 'Upper Circle')) = 3`, 1},
+		{"an on-sale to come, with a waiting room and nothing sold", `
+			SELECT count(*) FROM events e WHERE queue = 'always' AND on_sale_at IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.event_id = e.id AND t.status <> 'available')`, 1},
 		{"seats already sold", `SELECT count(*) FROM tickets WHERE status = 'sold'`, 1000},
 		{"events with a mix of sold and available seats", `
 			SELECT count(*) FROM (SELECT event_id FROM tickets GROUP BY event_id
