@@ -503,3 +503,72 @@ func TestEmbeddedPostgresComesBack(t *testing.T) {
 		t.Errorf("PostgreSQL processes left behind: %v", left)
 	}
 }
+
+// TestCrashKeepsTheWaitingRoom kills Boxoffice with SIGKILL while fans
+// wait in an on-sale's room and some shop, starts it again on the same
+// database, and checks that every fan keeps their place and every admitted
+// fan their window, and that admission goes on.
+func TestCrashKeepsTheWaitingRoom(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t, false)
+	env := []string{"DATABASE_URL=" + url, "BOXOFFICE_BOOKING_RATE=off", "BOXOFFICE_SEARCH_RATE=off", "BOXOFFICE_QUEUE_RATE=60"}
+	first := start(t, nil, env...)
+	eventID, tickets := availableTickets(t, first.url, 20)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(context.Background(), `UPDATE events SET queue = 'always' WHERE id = $1`, eventID); err != nil {
+		t.Fatal(err)
+	}
+	const fans = 12
+	tokens := fanTokens(t, first.url, fans)
+	room := fmt.Sprintf("%s/api/v1/events/%d/queue", first.url, eventID)
+	for _, tok := range tokens {
+		if code, body, _ := call("POST", room, tok, nil); code != http.StatusOK {
+			t.Fatalf("join: %d %v", code, body)
+		}
+	}
+	// One fan a second comes in: crash with some in and most waiting.
+	places := make([]map[string]any, fans)
+	look := func(base string) (admitted int) {
+		for i, tok := range tokens {
+			_, places[i], _ = call("GET", fmt.Sprintf("%s/api/v1/events/%d/queue", base, eventID), tok, nil)
+			if places[i]["state"] == "admitted" {
+				admitted++
+			}
+		}
+		return admitted
+	}
+	if !waitFor(30*time.Second, func() bool { return look(first.url) >= 2 }) {
+		t.Fatalf("nobody let in: %v", places)
+	}
+	before := make([]map[string]any, fans)
+	copy(before, places)
+	first.kill()
+
+	second := start(t, nil, env...)
+	look(second.url)
+	for i := range fans {
+		was, now := before[i], places[i]
+		switch {
+		case now["position"] != was["position"]:
+			t.Errorf("fan %d was at %v, after the crash at %v", i, was["position"], now["position"])
+		case was["state"] == "admitted" && (now["state"] != "admitted" || now["admitted_until"] != was["admitted_until"]):
+			t.Errorf("fan %d was shopping until %v, after the crash %v until %v", i, was["admitted_until"], now["state"], now["admitted_until"])
+		}
+	}
+	// The admitted keep shopping, and the others still come in.
+	for i := range fans {
+		if before[i]["state"] == "admitted" {
+			if code, body, _ := call("POST", second.url+"/api/v1/bookings", tokens[i], map[string]any{"ticket_ids": tickets[i : i+1]}); code != http.StatusCreated {
+				t.Errorf("an admitted fan holds after the crash: %d %v", code, body)
+			}
+			break
+		}
+	}
+	if !waitFor(30*time.Second, func() bool { return look(second.url) == fans }) {
+		t.Errorf("after the crash admission stopped: %v", places)
+	}
+}
