@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,6 +11,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/boxoffice/boxoffice/app/queue"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+	"github.com/boxoffice/boxoffice/web"
 )
 
 // TestBrowserFindByWordsAndSort has a fan type plain words into the search
@@ -130,5 +136,53 @@ func TestBrowserLostSeatIsNamed(t *testing.T) {
 	}
 	if got := checkedIDs(t, ctx); len(got) != 1 || got[0] != seats[1] {
 		t.Errorf("ticked after the loss: %v, want %s", got, seats[1])
+	}
+}
+
+// TestBrowserWaitingRoom has a fan join an on-sale's waiting room before it
+// opens, wait while the page follows their place by itself, come in when
+// admitted, and buy.
+func TestBrowserWaitingRoom(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	pool := dbtest.New(t)
+	site := newSite(t, pool, func(c *web.SiteConfig) { c.Queue = queue.Config{Rate: 60, Tick: 100 * time.Millisecond} })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); site.Queue.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	ts := httptest.NewServer(site)
+	t.Cleanup(ts.Close)
+	eventID, tickets := smallEvent(t, pool, 10)
+	if _, err := pool.Exec(context.Background(), `UPDATE events SET queue = 'always', on_sale_at = now() + interval '8 seconds'`); err != nil {
+		t.Fatal(err)
+	}
+
+	tab := tab(t, 1000, 900, true)
+	email := fmt.Sprintf("waiting%d@example.com", time.Now().UnixNano())
+	run(t, tab, "sign up", chromedp.Navigate(ts.URL+"/signup"),
+		chromedp.SendKeys(css(`input[name="name"]`), "Wren Fan"),
+		chromedp.SendKeys(css(`input[name="email"]`), email),
+		chromedp.SendKeys(css(`input[name="password"]`), "correct horse battery"),
+		chromedp.Click(css(`[data-testid="auth-submit"]`)), chromedp.WaitNotPresent(css(`[data-testid="auth-submit"]`)))
+	run(t, tab, "open the event before its on-sale", chromedp.Navigate(fmt.Sprintf("%s/event/%d", ts.URL, eventID)),
+		chromedp.WaitVisible(css(`[data-testid="room-join"]`)))
+	shot(t, tab, "room-01-before-the-on-sale")
+	run(t, tab, "join the waiting room", chromedp.Click(css(`[data-testid="room-join"]`)),
+		chromedp.WaitVisible(css(`[data-testid="queue"][data-state="waiting"]`)))
+	shot(t, tab, "room-02-waiting")
+	// The page follows the place by itself: no reload by the fan.
+	run(t, tab, "wait to be let in", chromedp.WaitVisible(css(`[data-testid="queue-admitted"]`)))
+	shot(t, tab, "room-03-admitted")
+	run(t, tab, "go to the seats", chromedp.Click(css(`[data-testid="queue-shop"]`)), chromedp.WaitVisible(css(`[data-testid="room-admitted"]`)))
+	run(t, tab, "tick a seat", chromedp.Click(css(fmt.Sprintf(`input[name="ticket_ids"][value="%d"]`, tickets[0]))))
+	run(t, tab, "hold", chromedp.Click(css(`[data-testid="continue"]`)), chromedp.WaitVisible(css(`[data-testid="pay-form"]`)))
+	shot(t, tab, "room-04-checkout")
+	run(t, tab, "pay", chromedp.Click(css(`[data-testid="pay"]`)), chromedp.WaitVisible(css(`[data-testid="confirmed"]`)))
+	shot(t, tab, "room-05-bought")
+	var left int
+	dbtest.QueryRow(t, pool, `SELECT count(*) FROM queue_entries WHERE left_at IS NOT NULL`).Scan(&left)
+	if left != 1 {
+		t.Errorf("after buying, %d places are done, want the fan's", left)
 	}
 }
