@@ -103,7 +103,11 @@ func (s *Service) round(ctx context.Context, tx pgx.Tx, id int64, now time.Time)
 		return err
 	}
 	if onSaleAt != nil && now.Before(*onSaleAt) {
-		return nil // fans wait for the open, unplaced
+		// Fans wait for the open, unplaced; they see how many wait with
+		// them, counted here rather than at every look.
+		_, err := tx.Exec(ctx, `UPDATE queue_state SET joined = (SELECT count(*) FROM queue_entries WHERE event_id = $1), ticked_at = $2
+			WHERE event_id = $1`, id, now)
+		return err
 	}
 	if !drawn && onSaleAt != nil {
 		// The open: everyone who joined before it, in a random order.

@@ -142,16 +142,16 @@ func (s *Service) Place(ctx context.Context, id, userID int64) (*Place, error) {
 	p := &Place{EventID: id}
 	var position *int64
 	var admittedAt, leftAt *time.Time
-	var arrival, placed, admitted int64
+	var arrival, placed, admitted, joined int64
 	var drawn bool
 	err := s.pool.QueryRow(ctx, `
 		SELECT q.position, q.arrival, q.admitted_at, q.admitted_until, q.left_at, e.on_sale_at,
-		       coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false)
+		       coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false), coalesce(st.joined, 0)
 		FROM queue_entries q
 		JOIN events e ON e.id = q.event_id
 		LEFT JOIN queue_state st ON st.event_id = q.event_id
 		WHERE q.event_id = $1 AND q.user_id = $2`, id, userID).
-		Scan(&position, &arrival, &admittedAt, &p.AdmittedUntil, &leftAt, &p.OnSaleAt, &placed, &admitted, &drawn)
+		Scan(&position, &arrival, &admittedAt, &p.AdmittedUntil, &leftAt, &p.OnSaleAt, &placed, &admitted, &drawn, &joined)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, &app.Error{Code: app.ENOTFOUND, Reason: "not_in_queue", Message: "You are not in this event's waiting room: join it first."}
 	}
@@ -176,11 +176,10 @@ func (s *Service) Place(ctx context.Context, id, userID int64) (*Place, error) {
 		p.Ahead = max(*position-admitted-1, 0)
 	case p.OnSaleAt != nil && !drawn:
 		// Before the open nobody has a place yet: everyone who joined by
-		// then is drawn at random when it opens.
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM queue_entries WHERE event_id = $1 AND position IS NULL`, id).Scan(&p.Ahead); err != nil {
-			return nil, fmt.Errorf("count a room: %w", err)
-		}
-		p.Ahead = max(p.Ahead-1, 0)
+		// then is drawn at random when it opens. Ahead is the others in
+		// the room, as the admitter last counted them (a count per look
+		// would cost a flood of joins dearly).
+		p.Ahead = max(joined-1, 0)
 	default:
 		// Joined a moment ago: the admitter gives the place within a tick.
 		var unplaced int64

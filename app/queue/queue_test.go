@@ -42,7 +42,7 @@ type room struct {
 
 // newRoom is an event in queue mode 'always' going on sale in ten
 // minutes, with seats seats and fans fans.
-func newRoom(t *testing.T, seats, fans int, cfg queue.Config) *room {
+func newRoom(t testing.TB, seats, fans int, cfg queue.Config) *room {
 	t.Helper()
 	pool := dbtest.New(t)
 	r := &room{pool: pool, clock: &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}}

@@ -35,6 +35,7 @@ CREATE TABLE queue_state (
     drawn      boolean NOT NULL DEFAULT false, -- those who joined before the open have places
     placed     bigint NOT NULL DEFAULT 0,      -- places given: 1..placed
     admitted   bigint NOT NULL DEFAULT 0,      -- places admitted: 1..admitted
+    joined     bigint NOT NULL DEFAULT 0,      -- before the open: fans in the room, as last counted
     credit     double precision NOT NULL DEFAULT 0, -- admissions due but not made yet
     engaged    boolean NOT NULL DEFAULT false, -- in 'auto': the room is on
     ticked_at  timestamptz
