@@ -42,37 +42,19 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 	now := s.now()
 	var b *Booking
 	err := s.transact(ctx, func(tx pgx.Tx) error {
-		// One fan's holds go one at a time (two tabs at once): the lock is
-		// taken by its own statement, so that the next one, which counts
-		// what the fan already has, sees what a hold before it committed.
-		// Both go in one round trip.
-		batch := &pgx.Batch{}
-		batch.Queue(`SELECT pg_advisory_xact_lock(`+holdLock+`, $1::int)`, int32(userID))
-		batch.Queue(`
+		rows, err := tx.Query(ctx, `
 			SELECT t.id, t.event_id, t.price, t.currency,
 			       t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= $2) AS free,
 			       e.starts_at, e.status, t.section_id, s.name, st.row_label, st.seat_number, s.position, t.seat_id,
-			       e.on_sale_at, e.queue, coalesce(qs.engaged, false), qe.admitted_until,
-			       (SELECT count(*) FROM bookings b JOIN tickets o ON o.booking_id = b.id
-			        WHERE b.user_id = $3 AND b.event_id = e.id
-			          AND (o.status = 'sold' OR (o.status = 'reserved' AND o.reserved_until > $2)))
+			       e.on_sale_at, e.queue
 			FROM tickets t
 			JOIN events e ON e.id = t.event_id
 			JOIN seats st ON st.id = t.seat_id
 			JOIN sections s ON s.id = t.section_id
-			LEFT JOIN queue_state qs ON qs.event_id = e.id
-			LEFT JOIN queue_entries qe ON qe.event_id = e.id AND qe.user_id = $3 AND qe.left_at IS NULL
 			WHERE t.id = ANY ($1)
 			ORDER BY t.id
-			FOR UPDATE OF t`, ids, now, userID)
-		br := tx.SendBatch(ctx, batch)
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return err
-		}
-		rows, err := br.Query()
+			FOR UPDATE OF t`, ids, now)
 		if err != nil {
-			br.Close()
 			return err
 		}
 		type row struct {
@@ -84,19 +66,16 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 			sectionPosition int
 			onSaleAt        *time.Time
 			queue           string
-			engaged         bool
-			admittedUntil   *time.Time
-			owned           int
 		}
 		var found []row
 		var r row
 		_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.eventID, &r.Price, &r.Currency, &r.free, &r.startsAt, &r.eventStatus,
 			&r.SectionID, &r.Section, &r.Row, &r.Seat, &r.sectionPosition, &r.seatID,
-			&r.onSaleAt, &r.queue, &r.engaged, &r.admittedUntil, &r.owned}, func() error {
+			&r.onSaleAt, &r.queue}, func() error {
 			found = append(found, r)
 			return nil
 		})
-		if err := cmp.Or(err, br.Close()); err != nil {
+		if err != nil {
 			return err
 		}
 		if len(found) != len(ids) {
@@ -126,23 +105,48 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 			return app.Errorf(app.ECONFLICT, "This event has already started; its tickets are no longer on sale.")
 		case first.onSaleAt != nil && first.onSaleAt.After(now):
 			return notOnSaleYet(first.eventID, *first.onSaleAt)
-		case (first.queue == QueueAlways || first.queue == QueueAuto && first.engaged) &&
-			(first.admittedUntil == nil || !first.admittedUntil.After(now)):
-			return queueRequired(first.eventID)
-		case first.owned+len(ids) > s.cfg.MaxTickets:
-			return ticketLimit(s.cfg.MaxTickets, first.owned)
 		case len(taken) > 0:
 			return &UnavailableError{TicketIDs: taken}
+		}
+		// A queued event: only a fan the waiting room let in. Asked only
+		// here, so that the seats taken (most attempts at an on-sale) cost
+		// nothing more.
+		var admittedUntil *time.Time
+		if first.queue != QueueOff {
+			var engaged bool
+			if err := tx.QueryRow(ctx, `
+				SELECT coalesce((SELECT engaged FROM queue_state WHERE event_id = $1), false),
+				       (SELECT admitted_until FROM queue_entries WHERE event_id = $1 AND user_id = $2 AND left_at IS NULL)`,
+				first.eventID, userID).Scan(&engaged, &admittedUntil); err != nil {
+				return err
+			}
+			if (first.queue == QueueAlways || engaged) && (admittedUntil == nil || !admittedUntil.After(now)) {
+				return queueRequired(first.eventID)
+			}
 		}
 
 		b = &Booking{UserID: userID, EventID: found[0].eventID, Status: StatusPending, Total: total, Currency: found[0].Currency,
 			ExpiresAt: now.Add(s.cfg.HoldTTL), CreatedAt: now}
-		// The booking, its tickets and the hold, in one statement.
-		var touched int
-		err = tx.QueryRow(ctx, `
-			WITH b AS (
+		// The booking, its tickets and the hold, in one statement, unless
+		// the fan would have more than MaxTickets of the event. One fan's
+		// holds go one at a time (two tabs at once): the lock is taken by a
+		// statement of its own, so that the hold's, which counts what the
+		// fan has, sees what a hold before it committed. Both go in one
+		// round trip.
+		var touched, owned int
+		var id *int64
+		var key *string
+		batch := &pgx.Batch{}
+		batch.Queue(`SELECT pg_advisory_xact_lock(`+holdLock+`, $1::int)`, int32(userID))
+		batch.Queue(`
+			WITH owned AS (
+				SELECT count(*)::int AS n FROM bookings ob JOIN tickets o ON o.booking_id = ob.id
+				WHERE ob.user_id = $1 AND ob.event_id = $2
+				  AND (o.status = 'sold' OR (o.status = 'reserved' AND o.reserved_until > $6))
+			), b AS (
 				INSERT INTO bookings (user_id, event_id, status, total, currency, expires_at, created_at, updated_at)
-				VALUES ($1, $2, 'pending', $3, $4, $5, $6, $6) RETURNING id, payment_key
+				SELECT $1, $2, 'pending', $3, $4, $5, $6, $6 FROM owned WHERE owned.n + $8 <= $9
+				RETURNING id, payment_key
 			), bt AS (
 				INSERT INTO booking_tickets (booking_id, ticket_id, price)
 				SELECT b.id, t.id, t.price FROM b, tickets t WHERE t.id = ANY ($7)
@@ -151,15 +155,21 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 				FROM b WHERE t.id = ANY ($7)
 				RETURNING t.id
 			)
-			SELECT b.id, b.payment_key::text, (SELECT count(*) FROM held) FROM b`,
-			userID, b.EventID, total, b.Currency, b.ExpiresAt, now, ids).Scan(&b.ID, &b.PaymentKey, &touched)
-		if err != nil {
+			SELECT owned.n, b.id, b.payment_key::text, (SELECT count(*) FROM held) FROM owned LEFT JOIN b ON true`,
+			userID, b.EventID, total, b.Currency, b.ExpiresAt, now, ids, len(ids), s.cfg.MaxTickets).QueryRow(func(row pgx.Row) error {
+			return row.Scan(&owned, &id, &key, &touched)
+		})
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
 		}
+		if id == nil {
+			return ticketLimit(s.cfg.MaxTickets, owned)
+		}
+		b.ID, b.PaymentKey = *id, *key
 		if touched != len(ids) { // cannot happen: the rows are locked
 			return fmt.Errorf("hold touched %d of %d tickets", touched, len(ids))
 		}
-		if first.admittedUntil != nil && first.admittedUntil.Before(b.ExpiresAt) {
+		if admittedUntil != nil && admittedUntil.Before(b.ExpiresAt) {
 			// An admitted fan's window lasts while they hold unpaid seats.
 			if _, err := tx.Exec(ctx, `UPDATE queue_entries SET admitted_until = $3 WHERE event_id = $1 AND user_id = $2`,
 				b.EventID, userID, b.ExpiresAt); err != nil {
