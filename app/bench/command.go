@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -98,6 +99,8 @@ type onsaleCommand struct {
 	seats, buyers, concurrency int
 	ramp                       time.Duration
 	race                       bool
+	queue                      bool
+	lead, burst                time.Duration
 }
 
 func (c *onsaleCommand) Flags(fs *flag.FlagSet) {
@@ -108,6 +111,9 @@ func (c *onsaleCommand) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.buyers, "buyers", 2000, "buyers, each with an account and a session")
 	fs.DurationVar(&c.ramp, "ramp", 10*time.Second, "buyers arrive spread over this time")
 	fs.IntVar(&c.concurrency, "concurrency", 64, "buyers acting at once")
+	fs.BoolVar(&c.queue, "queue", false, "a queued on-sale: --buyers fans join the event's waiting room, half in the --lead before the open and half in the --burst after it, and shop when let in (the room admits at BOXOFFICE_QUEUE_RATE; try --buyers 20000 with BOXOFFICE_QUEUE_RATE=6000)")
+	fs.DurationVar(&c.lead, "lead", time.Minute, "with --queue: how long before the open the first half joins")
+	fs.DurationVar(&c.burst, "burst", 10*time.Second, "with --queue: how long after the open the second half joins")
 	fs.BoolVar(&c.race, "race", false, "the opening-second race: each buyer reads the seats once, retries at once on a 409 and pays at once (try --seats 600 --buyers 300 --concurrency 300 --ramp 0)")
 }
 
@@ -149,6 +155,9 @@ func (c *onsaleCommand) Run(ctx context.Context, site Site, databaseURL string, 
 	if err != nil {
 		return err
 	}
+	if c.queue {
+		return c.runQueue(ctx, target, eventID, stdout, stderr)
+	}
 	rep, err := Onsale(ctx, OnsaleConfig{URL: target.URL, EventID: eventID, Buyers: c.buyers, Ramp: c.ramp,
 		Concurrency: c.concurrency, Pool: target.Pool, Progress: stderr, Race: c.race})
 	if perr := stopProfile(); err == nil {
@@ -157,6 +166,35 @@ func (c *onsaleCommand) Run(ctx context.Context, site Site, databaseURL string, 
 	if err != nil {
 		return err
 	}
+	if c.asJSON {
+		err = writeJSON(stdout, rep)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		return err
+	}
+	if len(rep.Invariant) > 0 || rep.ServerErrors > 0 {
+		return fmt.Errorf("the on-sale broke the rules: %d server errors, invariant: %v", rep.ServerErrors, rep.Invariant)
+	}
+	return nil
+}
+
+// runQueue is --queue: the waiting room's on-sale.
+func (c *onsaleCommand) runQueue(ctx context.Context, target Target, eventID int64, stdout, stderr io.Writer) error {
+	if c.lead <= 0 || c.burst < 0 {
+		return errors.New("--lead must be above 0 and --burst not negative")
+	}
+	rep, err := Queue(ctx, QueueConfig{URL: target.URL, EventID: eventID, Fans: c.buyers, Lead: c.lead, Burst: c.burst,
+		Pool: target.Pool, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	rate := 300.0 // the site's default; the site reads BOXOFFICE_QUEUE_RATE as this does
+	if v, err := strconv.ParseFloat(os.Getenv("BOXOFFICE_QUEUE_RATE"), 64); err == nil {
+		rate = v
+	}
+	rep.Rate = rate / 60
 	if c.asJSON {
 		err = writeJSON(stdout, rep)
 	} else {
