@@ -20,11 +20,12 @@ type placeJSON struct {
 	EstimatedWaitS int64   `json:"estimated_wait_s"`
 	AdmittedUntil  *string `json:"admitted_until"`
 	OnSaleAt       *string `json:"on_sale_at"`
+	SeatsLeft      int     `json:"seats_left"` // on sale now; held seats may come back
 }
 
 func toPlaceJSON(p *queue.Place) placeJSON {
 	return placeJSON{State: p.State, Position: p.Position, Ahead: p.Ahead, EstimatedWaitS: int64(p.EstimatedWait / time.Second),
-		AdmittedUntil: rfc3339Ptr(p.AdmittedUntil), OnSaleAt: rfc3339Ptr(p.OnSaleAt)}
+		AdmittedUntil: rfc3339Ptr(p.AdmittedUntil), OnSaleAt: rfc3339Ptr(p.OnSaleAt), SeatsLeft: p.SeatsLeft}
 }
 
 // retryAfter is how soon a waiting fan should look again: often near the

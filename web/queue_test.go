@@ -50,6 +50,9 @@ func TestWaitingRoomOverHTTP(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("join: %d %v", code, place)
 	}
+	if place["seats_left"] != float64(10) {
+		t.Errorf("a place says %v seats left of 10", place["seats_left"])
+	}
 	for _, k := range []string{"state", "position", "ahead", "estimated_wait_s", "admitted_until"} {
 		if _, ok := place[k]; !ok {
 			t.Errorf("a place has no %q: %v", k, place)

@@ -191,7 +191,10 @@ func (c *client) waitTurn(ctx context.Context, eventID int64, state string, sold
 			atomic.AddInt64(&c.stats.OtherErrors, 1)
 			return false
 		}
-		var place struct{ State string }
+		var place struct {
+			State     string
+			SeatsLeft int `json:"seats_left"`
+		}
 		data, err := io.ReadAll(res.Body)
 		res.Body.Close()
 		if err == nil {
@@ -206,6 +209,9 @@ func (c *client) waitTurn(ctx context.Context, eventID int64, state string, sold
 		}
 		if state = place.State; state != "waiting" {
 			break
+		}
+		if place.SeatsLeft == 0 {
+			return false // sold out: a fan far back goes home
 		}
 		wait := 5 * time.Second
 		if s, err := time.ParseDuration(res.Header.Get("Retry-After") + "s"); err == nil {

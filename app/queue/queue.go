@@ -70,6 +70,9 @@ type Place struct {
 	EstimatedWait time.Duration
 	AdmittedUntil *time.Time
 	OnSaleAt      *time.Time
+	// SeatsLeft is how many seats are on sale now (held ones may come
+	// back), so that fans far back can tell when an event has sold out.
+	SeatsLeft int
 }
 
 // Service joins fans and tells them where they stand.
@@ -146,12 +149,13 @@ func (s *Service) Place(ctx context.Context, id, userID int64) (*Place, error) {
 	var drawn bool
 	err := s.pool.QueryRow(ctx, `
 		SELECT q.position, q.arrival, q.admitted_at, q.admitted_until, q.left_at, e.on_sale_at,
-		       coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false), coalesce(st.joined, 0)
+		       coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false), coalesce(st.joined, 0),
+		       (SELECT coalesce(sum(available), 0)::int FROM ticket_stock WHERE event_id = q.event_id)
 		FROM queue_entries q
 		JOIN events e ON e.id = q.event_id
 		LEFT JOIN queue_state st ON st.event_id = q.event_id
 		WHERE q.event_id = $1 AND q.user_id = $2`, id, userID).
-		Scan(&position, &arrival, &admittedAt, &p.AdmittedUntil, &leftAt, &p.OnSaleAt, &placed, &admitted, &drawn, &joined)
+		Scan(&position, &arrival, &admittedAt, &p.AdmittedUntil, &leftAt, &p.OnSaleAt, &placed, &admitted, &drawn, &joined, &p.SeatsLeft)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, &app.Error{Code: app.ENOTFOUND, Reason: "not_in_queue", Message: "You are not in this event's waiting room: join it first."}
 	}
