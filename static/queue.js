@@ -7,15 +7,18 @@
   "use strict";
   // A countdown to the on-sale, on the event page: at zero the page
   // reloads and the sale (or the draw) has begun.
+  // It counts from the seconds left on the server's clock (not the
+  // browser's), and reloads once, a moment after, spread over two seconds
+  // so that a crowd does not reload at one instant.
   var countdown = document.querySelector("[data-countdown]");
-  if (countdown) {
-    var at = Date.parse(countdown.getAttribute("data-countdown"));
+  if (countdown && window.performance) {
+    var end = performance.now() + Number(countdown.getAttribute("data-countdown")) * 1000;
     var show = function () {
-      var s = Math.max(0, Math.round((at - Date.now()) / 1000));
+      var s = Math.max(0, Math.ceil((end - performance.now()) / 1000));
       var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
       countdown.textContent = (h ? h + " h " : "") + (h || m ? m + " min " : "") + sec + " s";
-      if (s === 0) window.location.reload();
-      else setTimeout(show, 1000);
+      if (s > 0) setTimeout(show, 1000);
+      else setTimeout(function () { window.location.reload(); }, 500 + Math.random() * 2000);
     };
     show();
   }
@@ -36,6 +39,10 @@
     fetch(room.getAttribute("data-poll"), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (res) {
         var again = Number(res.headers.get("Retry-After")) || 5;
+        if (!res.ok) {
+          setTimeout(look, Math.max(again, 10) * 1000); // busy or signed out: look later, gently
+          return;
+        }
         return res.json().then(function (p) {
           if (p.state !== "waiting") {
             window.location.reload();

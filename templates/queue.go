@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -45,4 +46,10 @@ func waitText(d time.Duration) string {
 	default:
 		return duration(d)
 	}
+}
+
+// secondsUntil is whole seconds from now to t, rounded up: a countdown
+// that reaches zero only once t has come on the server's clock.
+func secondsUntil(t, now time.Time) int {
+	return int(math.Ceil(t.Sub(now).Seconds()))
 }

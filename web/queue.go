@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/templates"
 )
@@ -108,10 +110,18 @@ func (s *Server) handleQueueView(c echo.Context) error {
 		return err
 	}
 	p, err := s.queue.Place(c.Request().Context(), id, u.ID)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/event/%d", id)) // not in the room: its door is on the event page
+	}
 	if err != nil {
 		return err
 	}
 	wait := retryAfter(p)
 	c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
+	// The page's script asks the same address for JSON, with the fan's
+	// session cookie (the API takes bearer tokens only).
+	if strings.Contains(c.Request().Header.Get("Accept"), "application/json") {
+		return c.JSON(http.StatusOK, toPlaceJSON(p))
+	}
 	return ok(c, templates.QueueView(templates.QueuePage{Event: e, Place: p, Refresh: wait, Now: s.now()}))
 }

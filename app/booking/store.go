@@ -116,7 +116,8 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 			var engaged bool
 			if err := tx.QueryRow(ctx, `
 				SELECT coalesce((SELECT engaged FROM queue_state WHERE event_id = $1), false),
-				       (SELECT admitted_until FROM queue_entries WHERE event_id = $1 AND user_id = $2 AND left_at IS NULL)`,
+				       (SELECT admitted_until FROM queue_entries WHERE event_id = $1 AND user_id = $2
+				        AND admitted_at IS NOT NULL AND left_at IS NULL)`,
 				first.eventID, userID).Scan(&engaged, &admittedUntil); err != nil {
 				return err
 			}
@@ -171,7 +172,8 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 		}
 		if admittedUntil != nil && admittedUntil.Before(b.ExpiresAt) {
 			// An admitted fan's window lasts while they hold unpaid seats.
-			if _, err := tx.Exec(ctx, `UPDATE queue_entries SET admitted_until = $3 WHERE event_id = $1 AND user_id = $2`,
+			if _, err := tx.Exec(ctx, `UPDATE queue_entries SET admitted_until = greatest(admitted_until, $3)
+				WHERE event_id = $1 AND user_id = $2 AND admitted_at IS NOT NULL AND left_at IS NULL`,
 				b.EventID, userID, b.ExpiresAt); err != nil {
 				return err
 			}

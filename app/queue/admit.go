@@ -34,14 +34,15 @@ func (s *Service) lead(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The lock lives as long as the session: the connection is taken from
-	// the pool for good, and closed at the end.
-	conn := pooled.Hijack()
-	defer conn.Close(context.Background())
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, admitterLock).Scan(&got); err != nil || !got {
+	if err := pooled.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, admitterLock).Scan(&got); err != nil || !got {
+		pooled.Release()
 		return err
 	}
+	// The lock lives as long as the session: the connection that won it
+	// is taken from the pool for good, and closed at the end.
+	conn := pooled.Hijack()
+	defer conn.Close(context.Background())
 	s.log.Info("queue: this process admits fans")
 	tick := time.NewTicker(s.cfg.Tick)
 	defer tick.Stop()
@@ -77,8 +78,12 @@ func (s *Service) Tick(ctx context.Context, conn *pgx.Conn) error {
 		return fmt.Errorf("find rooms: %w", err)
 	}
 	for _, id := range ids {
+		// One room's trouble is that room's: the others go on.
 		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return s.round(ctx, tx, id, now) }); err != nil {
-			return fmt.Errorf("event %d's room: %w", id, err)
+			if conn.IsClosed() || ctx.Err() != nil {
+				return fmt.Errorf("event %d's room: %w", id, err)
+			}
+			s.log.Error("queue: a room's round failed", "event", id, "err", err)
 		}
 	}
 	return nil
@@ -121,7 +126,11 @@ func (s *Service) round(ctx context.Context, tx pgx.Tx, id int64, now time.Time)
 		}
 		placed += tag.RowsAffected()
 	}
-	// Later arrivals, in order.
+	// Later arrivals, in order, after the last place given (read from the
+	// places themselves, so that a place gone meanwhile leaves no clash).
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM queue_entries WHERE event_id = $1`, id).Scan(&placed); err != nil {
+		return err
+	}
 	tag, err := tx.Exec(ctx, `
 		UPDATE queue_entries q SET position = $2 + d.n
 		FROM (SELECT user_id, row_number() OVER (ORDER BY arrival) AS n
@@ -146,8 +155,9 @@ func (s *Service) round(ctx context.Context, tx pgx.Tx, id int64, now time.Time)
 		}
 	}
 	n := min(int64(math.Floor(credit)), placed-admitted)
-	if mode == "auto" && !engaged {
-		n = placed - admitted // the room is off: let everyone in
+	open := mode == "auto" && !engaged
+	if open {
+		n = placed - admitted // the room is off: let everyone in, owing nothing
 	}
 	if n > 0 {
 		// No more shoppers at once than the cap: a window that ends or a
@@ -167,11 +177,13 @@ func (s *Service) round(ctx context.Context, tx pgx.Tx, id int64, now time.Time)
 			return err
 		}
 		admitted += n
-		credit -= float64(n)
+		if !open {
+			credit -= float64(n)
+		}
 	}
-	if placed == admitted {
-		credit = min(credit, max(s.cfg.Rate/60, 1))
-	}
+	// Never save up more than a second's worth (while nobody waits, or the
+	// shoppers are at their cap), nor owe.
+	credit = max(min(credit, max(s.cfg.Rate/60, 1)), 0)
 	_, err = tx.Exec(ctx, `
 		UPDATE queue_state SET drawn = $2, placed = $3, admitted = $4, credit = $5, engaged = $6, ticked_at = $7
 		WHERE event_id = $1`, id, drawn || onSaleAt != nil, placed, admitted, credit, engaged, now)

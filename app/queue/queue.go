@@ -94,7 +94,12 @@ func (s *Service) Config() Config { return s.cfg }
 
 // roomOf reads whether event id has a room and when it goes on sale.
 func (s *Service) roomOf(ctx context.Context, id int64) (mode string, onSaleAt *time.Time, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT queue, on_sale_at FROM events WHERE id = $1`, id).Scan(&mode, &onSaleAt)
+	var onSale bool
+	err = s.pool.QueryRow(ctx, `SELECT queue, on_sale_at, status = 'on_sale' AND starts_at > $2 FROM events WHERE id = $1`, id, s.now()).
+		Scan(&mode, &onSaleAt, &onSale)
+	if err == nil && !onSale {
+		return "", nil, &app.Error{Code: app.ECONFLICT, Reason: "not_on_sale", Message: "This event is not on sale: it was cancelled or has started."}
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil, app.Errorf(app.ENOTFOUND, "There is no event %d.", id)
 	}
