@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/queue"
 )
 
 // metrics are what /metrics shows Prometheus: requests by status, the
@@ -19,7 +20,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 }
 
-func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat) *metrics {
+func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat, room *queue.Service) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -33,6 +34,9 @@ func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat) *metrics {
 	}
 	if pool != nil {
 		m.registry.MustRegister(poolCollector(pool))
+	}
+	if room != nil {
+		m.registry.MustRegister(holdCollector{room})
 	}
 	return m
 }
@@ -113,4 +117,23 @@ func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolAcquires, prometheus.CounterValue, float64(s.AcquireCount()))
 	ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
 	ch <- prometheus.MustNewConstMetric(poolWaitSeconds, prometheus.CounterValue, s.AcquireDuration().Seconds())
+}
+
+// holdCollector shows the holds of the last few seconds in this process,
+// as the waiting room's 'auto' rooms steer by them.
+type holdCollector struct{ room *queue.Service }
+
+var (
+	recentHolds = prometheus.NewDesc("boxoffice_recent_holds",
+		"Hold requests this process answered in the last few seconds.", nil, nil)
+	recentHoldP99 = prometheus.NewDesc("boxoffice_recent_hold_p99_seconds",
+		"Their 99th percentile (within 20%): a waiting room in auto mode admits fewer fans while it is over BOXOFFICE_QUEUE_BUDGET.", nil, nil)
+)
+
+func (holdCollector) Describe(ch chan<- *prometheus.Desc) { ch <- recentHolds; ch <- recentHoldP99 }
+
+func (c holdCollector) Collect(ch chan<- prometheus.Metric) {
+	n, p99 := c.room.RecentHolds()
+	ch <- prometheus.MustNewConstMetric(recentHolds, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(recentHoldP99, prometheus.GaugeValue, p99.Seconds())
 }

@@ -35,8 +35,15 @@ func TestMetrics(t *testing.T) {
 		}
 		return string(b)
 	}
-	if strings.Contains(scrape(), "boxoffice_invariant_violations{") {
+	first := scrape()
+	if strings.Contains(first, "boxoffice_invariant_violations{") {
 		t.Error("violation figures shown before the monitor has run")
+	}
+	// The hold a moment ago: the waiting room's auto rooms steer by these.
+	for _, want := range []string{"boxoffice_recent_holds 1", "boxoffice_recent_hold_p99_seconds "} {
+		if !strings.Contains(first, want) {
+			t.Errorf("/metrics just after a hold lacks %q", want)
+		}
 	}
 	if _, err := monitor.Check(context.Background()); err != nil {
 		t.Fatal(err)

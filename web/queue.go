@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,19 +31,19 @@ func toPlaceJSON(p *queue.Place) placeJSON {
 		AdmittedUntil: rfc3339Ptr(p.AdmittedUntil), OnSaleAt: rfc3339Ptr(p.OnSaleAt), SeatsLeft: p.SeatsLeft}
 }
 
-// retryAfter is how soon a waiting fan should look again: often near the
-// front, less often far back, so that a full room does not poll itself
-// into the ground.
-func retryAfter(p *queue.Place) int {
+// retryAfter is how soon a waiting fan should look again: a quarter of
+// their expected wait, from 2 seconds near the front to a minute far back,
+// so that a full room does not poll itself into the ground; before the
+// open, at the open, spread over 10 seconds so that the room does not
+// look all at one instant (the fans are let in over minutes anyway).
+func retryAfter(p *queue.Place, now time.Time) int {
 	switch {
 	case p.State != queue.StateWaiting:
 		return 30
-	case p.Ahead < 200:
-		return 2
-	case p.Ahead < 2000:
-		return 5
+	case p.OnSaleAt != nil && p.OnSaleAt.After(now):
+		return min(int(p.OnSaleAt.Sub(now).Seconds())+1+rand.IntN(10), 30)
 	}
-	return 10
+	return min(max(int(p.EstimatedWait.Seconds()/4), 2), 60)
 }
 
 func (s *Server) handleAPIQueueJoin(c echo.Context) error {
@@ -66,7 +67,7 @@ func (s *Server) apiPlace(c echo.Context, join bool) error {
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter(p)))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfter(p, s.now())))
 	return c.JSON(http.StatusOK, toPlaceJSON(p))
 }
 
@@ -116,7 +117,7 @@ func (s *Server) handleQueueView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	wait := retryAfter(p)
+	wait := retryAfter(p, s.now())
 	c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
 	// The page's script asks the same address for JSON, with the fan's
 	// session cookie (the API takes bearer tokens only).
@@ -124,4 +125,16 @@ func (s *Server) handleQueueView(c echo.Context) error {
 		return c.JSON(http.StatusOK, toPlaceJSON(p))
 	}
 	return ok(c, templates.QueueView(templates.QueuePage{Event: e, Place: p, Refresh: wait, Now: s.now()}))
+}
+
+// timeHolds tells the waiting room how long each hold took (refusals by
+// the rate limits, which come before it, are not holds): rooms in 'auto'
+// admit as many fans as keep these times inside the budget.
+func (s *Server) timeHolds(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		s.queue.ObserveHold(time.Since(start))
+		return err
+	}
 }

@@ -97,7 +97,7 @@ func newServer(cfg config) *Server {
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue,
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
-		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats),
+		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}
 	if s.now == nil {
 		s.now = time.Now
@@ -150,7 +150,7 @@ func (s *Server) routes() {
 	e.GET("/login", s.handleLoginForm)
 	e.POST("/login", s.handleLogin, signupLimit)
 	e.POST("/logout", s.handleLogout)
-	e.POST("/bookings", s.handleBookingCreate, addressLimit, bookingLimit)
+	e.POST("/bookings", s.handleBookingCreate, addressLimit, bookingLimit, s.timeHolds)
 	e.GET("/bookings/:id", s.handleBookingView, lookLimit)
 	e.POST("/bookings/:id/pay", s.handleBookingPay, bookingLimit)
 	e.POST("/bookings/:id/cancel", s.handleBookingCancel, bookingLimit)
@@ -173,7 +173,7 @@ func (s *Server) routes() {
 	api.POST("/users", s.handleAPISignup, signupLimit)
 	api.POST("/sessions", s.handleAPILogin, signupLimit)
 	api.DELETE("/sessions", s.handleAPILogout)
-	api.POST("/bookings", s.handleAPIBookingCreate, addressLimit, bookingLimit)
+	api.POST("/bookings", s.handleAPIBookingCreate, addressLimit, bookingLimit, s.timeHolds)
 	api.GET("/bookings", s.handleAPIBookings)
 	api.GET("/bookings/:id", s.handleAPIBooking, lookLimit)
 	api.POST("/bookings/:id/pay", s.handleAPIBookingPay, bookingLimit)

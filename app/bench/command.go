@@ -99,7 +99,7 @@ type onsaleCommand struct {
 	seats, buyers, concurrency int
 	ramp                       time.Duration
 	race                       bool
-	queue                      bool
+	queue, auto                bool
 	lead, burst                time.Duration
 }
 
@@ -113,6 +113,7 @@ func (c *onsaleCommand) Flags(fs *flag.FlagSet) {
 	fs.IntVar(&c.concurrency, "concurrency", 64, "buyers acting at once")
 	fs.BoolVar(&c.queue, "queue", false, "a queued on-sale: --buyers fans join the event's waiting room, half in the --lead before the open and half in the --burst after it, and shop when let in (the room admits at BOXOFFICE_QUEUE_RATE; try --buyers 20000 with BOXOFFICE_QUEUE_RATE=6000)")
 	fs.DurationVar(&c.lead, "lead", time.Minute, "with --queue: how long before the open the first half joins")
+	fs.BoolVar(&c.auto, "auto", false, "with --queue: the room in auto mode, admitting as many as keep holds inside BOXOFFICE_QUEUE_BUDGET (starting at BOXOFFICE_QUEUE_RATE)")
 	fs.DurationVar(&c.burst, "burst", 10*time.Second, "with --queue: how long after the open the second half joins")
 	fs.BoolVar(&c.race, "race", false, "the opening-second race: each buyer reads the seats once, retries at once on a 409 and pays at once (try --seats 600 --buyers 300 --concurrency 300 --ramp 0)")
 }
@@ -186,7 +187,7 @@ func (c *onsaleCommand) runQueue(ctx context.Context, target Target, eventID int
 		return errors.New("--lead must be above 0 and --burst not negative")
 	}
 	rep, err := Queue(ctx, QueueConfig{URL: target.URL, EventID: eventID, Fans: c.buyers, Lead: c.lead, Burst: c.burst,
-		Pool: target.Pool, Progress: stderr})
+		Auto: c.auto, Pool: target.Pool, Progress: stderr})
 	if err != nil {
 		return err
 	}

@@ -78,12 +78,16 @@ type Latency struct {
 type recorder struct {
 	mu    sync.Mutex
 	steps map[string][]time.Duration
+	also  *recorder // another that keeps the same times, if any
 }
 
 func (r *recorder) add(step string, d time.Duration) {
 	r.mu.Lock()
 	r.steps[step] = append(r.steps[step], d)
 	r.mu.Unlock()
+	if r.also != nil {
+		r.also.add(step, d)
+	}
 }
 
 func summarize(ds []time.Duration) Latency {

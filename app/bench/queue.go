@@ -24,18 +24,23 @@ type QueueConfig struct {
 	EventID     int64
 	Fans        int
 	Lead, Burst time.Duration
+	Auto        bool // the room in 'auto' rather than 'always'
 	Pool        *pgxpool.Pool
 	Progress    io.Writer
 }
 
 // QueueReport is what a queued on-sale measured.
 type QueueReport struct {
-	Fans         int     `json:"fans"`
-	Seats        int     `json:"seats"`
-	JoinsPerSec  float64 `json:"joins_per_sec"`  // in the burst after the open
-	Rate         float64 `json:"rate_per_sec"`   // the room's admission rate, as configured
-	AdmittedPerS float64 `json:"admitted_per_s"` // measured from the first admission to the last
-	Admitted     int     `json:"admitted"`
+	Fans        int     `json:"fans"`
+	Seats       int     `json:"seats"`
+	JoinsPerSec float64 `json:"joins_per_sec"` // in the burst after the open
+	Rate        float64 `json:"rate_per_sec"`  // the room's admission rate, as configured
+	Mode        string  `json:"mode"`
+	// RateSeen is the lowest and highest rate the room admitted at, per
+	// second, as read every 5 s (in 'auto' it follows the hold path).
+	RateSeen     [2]float64 `json:"rate_seen_per_sec"`
+	AdmittedPerS float64    `json:"admitted_per_s"` // measured from the first admission to the last
+	Admitted     int        `json:"admitted"`
 	// InversionsAfter counts pairs of fans who joined after the open and
 	// were placed out of their arrival order (0 is fair);
 	// EarlyInversions is the share of pairs of early fans out of join
@@ -47,13 +52,19 @@ type QueueReport struct {
 	ServerErrors    int64              `json:"server_errors"`
 	OtherErrors     int64              `json:"other_errors"`
 	Steps           map[string]Latency `json:"steps"`
-	Invariant       []string           `json:"invariant_violations"`
-	Duration        time.Duration      `json:"duration_ns"`
+	// CalmSteps are the steps of fans let in 10 s or more after the last
+	// join, when the room's only load is its polls and its shoppers.
+	CalmSteps map[string]Latency `json:"steps_after_the_joins"`
+	Invariant []string           `json:"invariant_violations"`
+	Duration  time.Duration      `json:"duration_ns"`
 }
 
 // Queue runs a queued on-sale.
 func Queue(ctx context.Context, cfg QueueConfig) (*QueueReport, error) {
-	rep := &QueueReport{Fans: cfg.Fans}
+	rep := &QueueReport{Fans: cfg.Fans, Mode: "always"}
+	if cfg.Auto {
+		rep.Mode = "auto"
+	}
 	progress := func(format string, args ...any) {
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, format+"\n", args...)
@@ -77,21 +88,27 @@ func Queue(ctx context.Context, cfg QueueConfig) (*QueueReport, error) {
 		return nil, fmt.Errorf("create fans: %w", err)
 	}
 	open := time.Now().Add(cfg.Lead)
-	if _, err := cfg.Pool.Exec(ctx, `UPDATE events SET queue = 'always', on_sale_at = $2 WHERE id = $1`, cfg.EventID, open); err != nil {
+	if _, err := cfg.Pool.Exec(ctx, `UPDATE events SET queue = $3, on_sale_at = $2 WHERE id = $1`, cfg.EventID, open, rep.Mode); err != nil {
 		return nil, err
 	}
 
 	httpc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
 	streamc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	rec := &recorder{steps: map[string][]time.Duration{}}
+	// Fans let in once the joins are over shop apart from the flood: their
+	// times are also kept on their own.
+	recCalm := &recorder{steps: map[string][]time.Duration{}, also: rec}
 	stats := &OnsaleReport{}
 	var joinedLate atomic.Int64
+	var inRoom atomic.Int64 // fans not yet gone home
 	var soldOut atomic.Bool // nothing left to buy: fans still waiting go home
 	var lateFirst, lateLast atomic.Int64
 	progress("%d fans join, half in the %v before the open, half in the %v after it…", cfg.Fans, cfg.Lead, cfg.Burst)
 	start := time.Now()
-	// The run ends when the room is empty and nothing has sold for 30 s:
-	// fans still shopping then go home, as they do when a sale is over.
+	// The run ends when every fan has gone home (a fan far back goes when
+	// the room says nothing is left), or once nothing has sold for 30 s
+	// after the joins: fans still shopping then go home, as they do when
+	// a sale is over.
 	shop, closeShop := context.WithCancel(ctx)
 	defer closeShop()
 	var wg sync.WaitGroup
@@ -106,6 +123,8 @@ func Queue(ctx context.Context, cfg QueueConfig) (*QueueReport, error) {
 		c := &client{base: cfg.URL, http: httpc, stream: streamc, rec: rec, stats: stats,
 			token: fmt.Sprintf("qb-queue%d.%d@bench.example.com", run, i+1)}
 		wg.Go(func() {
+			inRoom.Add(1)
+			defer inRoom.Add(-1)
 			select {
 			case <-time.After(time.Until(at)):
 			case <-ctx.Done():
@@ -123,8 +142,11 @@ func Queue(ctx context.Context, cfg QueueConfig) (*QueueReport, error) {
 				lateFirst.CompareAndSwap(0, now)
 				lateLast.Store(max(lateLast.Load(), now))
 			}
-			if !c.waitTurn(ctx, cfg.EventID, place.State, &soldOut) {
+			if !c.waitTurn(shop, cfg.EventID, place.State, &soldOut) { // the sale over, fans still waiting go home too
 				return
+			}
+			if time.Since(open) > cfg.Burst+10*time.Second {
+				c.rec = recCalm
 			}
 			// Let in, a fan buys once: a purchase ends their turn.
 			if _, err := c.get(shop, "event page", fmt.Sprintf("/event/%d", cfg.EventID)); err == nil {
@@ -132,12 +154,13 @@ func Queue(ctx context.Context, cfg QueueConfig) (*QueueReport, error) {
 			}
 		})
 	}
-	done := make(chan struct{})
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		tick := time.NewTicker(5 * time.Second)
 		defer tick.Stop()
 		var sold int64
-		lastSale := time.Now()
+		lastSale := open // nothing sells before the open
 		for {
 			select {
 			case <-done:
@@ -147,13 +170,23 @@ func Queue(ctx context.Context, cfg QueueConfig) (*QueueReport, error) {
 				cfg.Pool.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE event_id = $1 AND status <> 'sold'`, cfg.EventID).Scan(&left)
 				soldOut.Store(left == 0)
 				var waiting, admitted int
-				cfg.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE admitted_at IS NULL), count(*) FILTER (WHERE admitted_at IS NOT NULL)
-					FROM queue_entries WHERE event_id = $1`, cfg.EventID).Scan(&waiting, &admitted)
-				progress("%6s  waiting %6d  admitted %6d  held %5d  confirmed %5d  5xx %d", time.Since(start).Round(time.Second),
-					waiting, admitted, atomic.LoadInt64(&stats.Holds), atomic.LoadInt64(&stats.Confirmed), atomic.LoadInt64(&stats.ServerErrors))
+				var rate *float64
+				cfg.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE admitted_at IS NULL), count(*) FILTER (WHERE admitted_at IS NOT NULL),
+					(SELECT rate FROM queue_state WHERE event_id = $1)
+					FROM queue_entries WHERE event_id = $1`, cfg.EventID).Scan(&waiting, &admitted, &rate)
+				perSec := 0.0
+				if rate != nil && waiting > 0 {
+					perSec = *rate / 60
+					if rep.RateSeen[0] == 0 || perSec < rep.RateSeen[0] {
+						rep.RateSeen[0] = perSec
+					}
+					rep.RateSeen[1] = max(rep.RateSeen[1], perSec)
+				}
+				progress("%6s  waiting %6d  admitted %6d  rate %5.1f/s  held %5d  confirmed %5d  5xx %d", time.Since(start).Round(time.Second),
+					waiting, admitted, perSec, atomic.LoadInt64(&stats.Holds), atomic.LoadInt64(&stats.Confirmed), atomic.LoadInt64(&stats.ServerErrors))
 				if now := atomic.LoadInt64(&stats.Confirmed); now != sold {
 					sold, lastSale = now, time.Now()
-				} else if waiting == 0 && time.Since(start) > cfg.Lead+cfg.Burst && time.Since(lastSale) > 30*time.Second {
+				} else if inRoom.Load() == 0 || time.Since(start) > cfg.Lead+cfg.Burst && time.Since(lastSale) > 30*time.Second {
 					closeShop()
 				}
 			}
@@ -161,6 +194,7 @@ func Queue(ctx context.Context, cfg QueueConfig) (*QueueReport, error) {
 	}()
 	wg.Wait()
 	close(done)
+	<-stopped
 	rep.Duration = time.Since(start)
 	if span := time.Duration(lateLast.Load() - lateFirst.Load()); span > 0 {
 		rep.JoinsPerSec = float64(joinedLate.Load()) / max(span.Seconds(), cfg.Burst.Seconds())
@@ -170,6 +204,10 @@ func Queue(ctx context.Context, cfg QueueConfig) (*QueueReport, error) {
 	rep.Steps = map[string]Latency{}
 	for step, ds := range rec.steps {
 		rep.Steps[step] = summarize(ds)
+	}
+	rep.CalmSteps = map[string]Latency{}
+	for step, ds := range recCalm.steps {
+		rep.CalmSteps[step] = summarize(ds)
 	}
 	if err := rep.fairness(ctx, cfg.Pool, cfg.EventID, open); err != nil {
 		return rep, err
@@ -188,7 +226,9 @@ func (c *client) waitTurn(ctx context.Context, eventID int64, state string, sold
 		t0 := time.Now()
 		res, err := c.http.Do(req)
 		if err != nil {
-			atomic.AddInt64(&c.stats.OtherErrors, 1)
+			if ctx.Err() == nil { // not the sale ending
+				atomic.AddInt64(&c.stats.OtherErrors, 1)
+			}
 			return false
 		}
 		var place struct {
@@ -306,12 +346,12 @@ func inversions(a []int64) int {
 // WriteText prints the report for people.
 func (r *QueueReport) WriteText(out io.Writer) error {
 	_, err := fmt.Fprintf(out, `
-queued on-sale: %d fans, %d seats, %v
+queued on-sale (%s): %d fans, %d seats, %v
 joins after the open: %.0f/s
-admitted %d at %.1f/s (configured %.1f/s)
+admitted %d at %.1f/s (configured %.1f/s; while fans waited, %.1f–%.1f/s)
 fairness: %d inversions among fans who joined after the open; %.2f of early pairs out of join order (0.5 is random)
 holds %d, confirmed %d, 5xx %d, other errors %d
-`, r.Fans, r.Seats, r.Duration.Round(time.Second), r.JoinsPerSec, r.Admitted, r.AdmittedPerS, r.Rate,
+`, r.Mode, r.Fans, r.Seats, r.Duration.Round(time.Second), r.JoinsPerSec, r.Admitted, r.AdmittedPerS, r.Rate, r.RateSeen[0], r.RateSeen[1],
 		r.InversionsAfter, r.EarlyInversions, r.Holds, r.Confirmed, r.ServerErrors, r.OtherErrors)
 	if err != nil {
 		return err
@@ -320,6 +360,9 @@ holds %d, confirmed %d, 5xx %d, other errors %d
 	for _, step := range []string{"join", "place", "event json", "hold", "pay"} {
 		if l, ok := r.Steps[step]; ok {
 			fmt.Fprintf(out, "| %s | %d | %.1f ms | %.1f ms | %.1f ms |\n", step, l.Count, l.P50, l.P95, l.P99)
+		}
+		if l, ok := r.CalmSteps[step]; ok {
+			fmt.Fprintf(out, "| %s, fans let in 10 s after the last join | %d | %.1f ms | %.1f ms | %.1f ms |\n", step, l.Count, l.P50, l.P95, l.P99)
 		}
 	}
 	if len(r.Invariant) == 0 {

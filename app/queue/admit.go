@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +18,9 @@ const admitterLock = 7002
 // lock on a connection of its own and does its work on it, so that if that
 // connection dies, so does its claim, and another process takes over.
 func (s *Service) Run(ctx context.Context) {
+	var reporter sync.WaitGroup
+	reporter.Go(func() { s.report(ctx) }) // every process times its holds for whichever admits
+	defer reporter.Wait()
 	for ctx.Err() == nil {
 		if err := s.lead(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("queue: the admitter stopped; trying again", "err", err)
@@ -77,9 +81,16 @@ func (s *Service) Tick(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return fmt.Errorf("find rooms: %w", err)
 	}
+	if len(ids) == 0 {
+		return nil
+	}
+	load, err := s.readLoad(ctx, conn, now)
+	if err != nil {
+		return err
+	}
 	for _, id := range ids {
 		// One room's trouble is that room's: the others go on.
-		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return s.round(ctx, tx, id, now) }); err != nil {
+		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return s.round(ctx, tx, id, now, load) }); err != nil {
 			if conn.IsClosed() || ctx.Err() != nil {
 				return fmt.Errorf("event %d's room: %w", id, err)
 			}
@@ -90,20 +101,22 @@ func (s *Service) Tick(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // round is one room's work at now.
-func (s *Service) round(ctx context.Context, tx pgx.Tx, id int64, now time.Time) error {
+func (s *Service) round(ctx context.Context, tx pgx.Tx, id int64, now time.Time, load Load) error {
 	if _, err := tx.Exec(ctx, `INSERT INTO queue_state (event_id, ticked_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, now); err != nil {
 		return err
 	}
-	var onSaleAt, ticked *time.Time
+	var onSaleAt, ticked, ratedAt *time.Time
 	var mode string
 	var drawn, engaged bool
 	var placed, admitted int64
 	var credit float64
+	rate := s.cfg.Rate
 	err := tx.QueryRow(ctx, `
-		SELECT e.on_sale_at, e.queue, st.drawn, st.engaged, st.placed, st.admitted, st.credit, st.ticked_at
+		SELECT e.on_sale_at, e.queue, st.drawn, st.engaged, st.placed, st.admitted, st.credit, st.ticked_at,
+		       coalesce(st.rate, $2), st.rated_at
 		FROM queue_state st JOIN events e ON e.id = st.event_id
 		WHERE st.event_id = $1
-		FOR UPDATE OF st`, id).Scan(&onSaleAt, &mode, &drawn, &engaged, &placed, &admitted, &credit, &ticked)
+		FOR UPDATE OF st`, id, rate).Scan(&onSaleAt, &mode, &drawn, &engaged, &placed, &admitted, &credit, &ticked, &rate, &ratedAt)
 	if err != nil {
 		return err
 	}
@@ -146,13 +159,16 @@ func (s *Service) round(ctx context.Context, tx pgx.Tx, id int64, now time.Time)
 	if ticked != nil && onSaleAt != nil && ticked.Before(*onSaleAt) {
 		ticked = onSaleAt // nothing is due for the time before the open
 	}
-	if ticked != nil && now.After(*ticked) {
-		credit += s.cfg.Rate / 60 * now.Sub(*ticked).Seconds()
-	}
 	if mode == "auto" {
-		if engaged, err = s.rush(ctx, tx, id, now, placed > admitted, engaged); err != nil {
+		rate, ratedAt = s.steer(rate, ratedAt, load, placed > admitted, now)
+		if engaged, err = s.rush(ctx, tx, id, now, placed-admitted, engaged, rate, load); err != nil {
 			return err
 		}
+	} else {
+		rate, ratedAt = s.cfg.Rate, nil // a fixed rate: a room turned from 'auto' forgets its own
+	}
+	if ticked != nil && now.After(*ticked) {
+		credit += rate / 60 * now.Sub(*ticked).Seconds()
 	}
 	n := min(int64(math.Floor(credit)), placed-admitted)
 	open := mode == "auto" && !engaged
@@ -183,26 +199,30 @@ func (s *Service) round(ctx context.Context, tx pgx.Tx, id int64, now time.Time)
 	}
 	// Never save up more than a second's worth (while nobody waits, or the
 	// shoppers are at their cap), nor owe.
-	credit = max(min(credit, max(s.cfg.Rate/60, 1)), 0)
+	credit = max(min(credit, max(rate/60, 1)), 0)
 	_, err = tx.Exec(ctx, `
-		UPDATE queue_state SET drawn = $2, placed = $3, admitted = $4, credit = $5, engaged = $6, ticked_at = $7
-		WHERE event_id = $1`, id, drawn || onSaleAt != nil, placed, admitted, credit, engaged, now)
+		UPDATE queue_state SET drawn = $2, placed = $3, admitted = $4, credit = $5, engaged = $6, ticked_at = $7,
+		       rate = $8, rated_at = $9
+		WHERE event_id = $1`, id, drawn || onSaleAt != nil, placed, admitted, credit, engaged, now, rate, ratedAt)
 	return err
 }
 
-// rush tells whether an 'auto' room is on: it engages when more fans held
-// seats on the event in the last minute than the room would admit in one,
-// and lets go once nobody waits and the holds have calmed to half that.
-func (s *Service) rush(ctx context.Context, tx pgx.Tx, id int64, now time.Time, waiting, engaged bool) (bool, error) {
+// rush tells whether an 'auto' room is on: it engages when more fans
+// came than the room would admit in a minute at its rate (those who held
+// seats on the event in the last minute and those waiting, such as the
+// crowd drawn at an open), or when the hold path is over its budget; it
+// lets go once nobody waits, the holds have calmed to half that, and the
+// hold path is inside its budget.
+func (s *Service) rush(ctx context.Context, tx pgx.Tx, id int64, now time.Time, waiting int64, engaged bool, rate float64, load Load) (bool, error) {
 	var fans float64
 	if err := tx.QueryRow(ctx, `SELECT count(DISTINCT user_id) FROM bookings WHERE event_id = $1 AND created_at > $2`,
 		id, now.Add(-time.Minute)).Scan(&fans); err != nil {
 		return engaged, err
 	}
 	switch {
-	case fans > s.cfg.Rate:
+	case fans+float64(waiting) > rate || load.slow(s.cfg.Budget):
 		return true, nil
-	case engaged && !waiting && fans < s.cfg.Rate/2:
+	case engaged && waiting == 0 && fans < rate/2:
 		return false, nil
 	}
 	return engaged, nil

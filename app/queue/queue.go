@@ -33,7 +33,7 @@ const (
 
 // Config tunes the room; zero values take the defaults.
 type Config struct {
-	Rate        float64       // fans admitted per minute per event (default 300)
+	Rate        float64       // fans admitted per minute per event (default 300); where 'auto' starts
 	Window      time.Duration // how long an admitted fan may shop (default 10 minutes)
 	OpensBefore time.Duration // how long before the on-sale fans may join (default 30 minutes)
 	Tick        time.Duration // how often the admitter works (default 250 ms)
@@ -41,6 +41,10 @@ type Config struct {
 	// bought) per event; a window that ends or a purchase lets the next
 	// one in. Default: a full window's worth at the rate.
 	Shoppers int
+	// Budget is the hold path's p99 that rooms in 'auto' admit to (default
+	// 100 ms): their rate falls while holds are slower and climbs while
+	// they are well inside it.
+	Budget time.Duration
 }
 
 func (c *Config) defaults() {
@@ -55,6 +59,9 @@ func (c *Config) defaults() {
 	}
 	if c.Tick <= 0 {
 		c.Tick = 250 * time.Millisecond
+	}
+	if c.Budget <= 0 {
+		c.Budget = 100 * time.Millisecond
 	}
 	if c.Shoppers <= 0 {
 		c.Shoppers = max(int(c.Rate*c.Window.Minutes()), 1)
@@ -77,10 +84,11 @@ type Place struct {
 
 // Service joins fans and tells them where they stand.
 type Service struct {
-	pool *pgxpool.Pool
-	cfg  Config
-	now  func() time.Time
-	log  *slog.Logger
+	pool  *pgxpool.Pool
+	cfg   Config
+	now   func() time.Time
+	log   *slog.Logger
+	meter Meter // this process's recent holds
 }
 
 // New returns the room on pool.
@@ -92,81 +100,127 @@ func New(pool *pgxpool.Pool, cfg Config, now func() time.Time, log *slog.Logger)
 // Config is the room's settings, defaults filled in.
 func (s *Service) Config() Config { return s.cfg }
 
-// roomOf reads whether event id has a room and when it goes on sale.
-func (s *Service) roomOf(ctx context.Context, id int64) (mode string, onSaleAt *time.Time, err error) {
+// roomOf tells why event id has no room open to join: it does not exist,
+// is not on sale, queues nobody, or opens its room later; nil if it is open.
+func (s *Service) roomOf(ctx context.Context, id int64) error {
+	var mode string
+	var onSaleAt *time.Time
 	var onSale bool
-	err = s.pool.QueryRow(ctx, `SELECT queue, on_sale_at, status = 'on_sale' AND starts_at > $2 FROM events WHERE id = $1`, id, s.now()).
+	now := s.now()
+	err := s.pool.QueryRow(ctx, `SELECT queue, on_sale_at, status = 'on_sale' AND starts_at > $2 FROM events WHERE id = $1`, id, now).
 		Scan(&mode, &onSaleAt, &onSale)
-	if err == nil && !onSale {
-		return "", nil, &app.Error{Code: app.ECONFLICT, Reason: "not_on_sale", Message: "This event is not on sale: it was cancelled or has started."}
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return app.Errorf(app.ENOTFOUND, "There is no event %d.", id)
+	case err != nil:
+		return fmt.Errorf("read event %d's room: %w", id, err)
+	case !onSale:
+		return &app.Error{Code: app.ECONFLICT, Reason: "not_on_sale", Message: "This event is not on sale: it was cancelled or has started."}
+	case mode == "off":
+		return &app.Error{Code: app.ECONFLICT, Reason: "no_queue", Message: "This event has no waiting room: choose your seats on its page."}
+	case onSaleAt != nil && now.Before(onSaleAt.Add(-s.cfg.OpensBefore)):
+		opens := onSaleAt.Add(-s.cfg.OpensBefore)
+		return &app.Error{Code: app.ECONFLICT, Reason: "queue_not_open",
+			Message: "The waiting room opens at " + opens.UTC().Format("15:04 MST on 2 January 2006") + ", " +
+				s.cfg.OpensBefore.String() + " before tickets go on sale.",
+			Detail: map[string]any{"opens_at": opens.UTC().Format(time.RFC3339)}}
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil, app.Errorf(app.ENOTFOUND, "There is no event %d.", id)
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("read event %d's room: %w", id, err)
-	}
-	return mode, onSaleAt, nil
+	return nil
 }
 
 // Join puts fan userID in event id's room and returns their place. Joining
 // again returns the same place, unless the last one is over (the window
 // ended, or they bought): then they go to the back of the line.
+//
+// A join is one round trip (the insert and the look at the place, sent
+// together), since a flood of them comes at an open.
 func (s *Service) Join(ctx context.Context, id, userID int64) (*Place, error) {
-	mode, onSaleAt, err := s.roomOf(ctx, id)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	switch {
-	case mode == "off":
-		return nil, &app.Error{Code: app.ECONFLICT, Reason: "no_queue", Message: "This event has no waiting room: choose your seats on its page."}
-	case onSaleAt != nil && now.Before(onSaleAt.Add(-s.cfg.OpensBefore)):
-		opens := onSaleAt.Add(-s.cfg.OpensBefore)
-		return nil, &app.Error{Code: app.ECONFLICT, Reason: "queue_not_open",
-			Message: "The waiting room opens at " + opens.UTC().Format("15:04 MST on 2 January 2006") + ", " +
-				s.cfg.OpensBefore.String() + " before tickets go on sale.",
-			Detail: map[string]any{"opens_at": opens.UTC().Format(time.RFC3339)}}
-	}
+	var b pgx.Batch
 	// A random draw for the order at the open; a new arrival number when a
-	// fan whose place is over joins again.
-	_, err = s.pool.Exec(ctx, `
+	// fan whose place is over joins again. Only an event selling, with a
+	// room, whose room is open takes anyone: roomOf says why not.
+	b.Queue(`
 		INSERT INTO queue_entries AS q (event_id, user_id, joined_at, draw)
-		VALUES ($1, $2, $3, (random() * 9.2e18)::bigint)
+		SELECT e.id, $2, $3, (random() * 9.2e18)::bigint FROM events e
+		WHERE e.id = $1 AND e.queue <> 'off' AND e.status = 'on_sale' AND e.starts_at > $3
+		  AND (e.on_sale_at IS NULL OR e.on_sale_at <= $4)
 		ON CONFLICT (event_id, user_id) DO UPDATE
 		SET joined_at = EXCLUDED.joined_at, draw = EXCLUDED.draw, arrival = nextval('queue_arrivals'),
 		    position = NULL, admitted_at = NULL, admitted_until = NULL, left_at = NULL
-		WHERE q.left_at IS NOT NULL OR q.admitted_until <= $3`, id, userID, now)
+		WHERE q.left_at IS NOT NULL OR q.admitted_until <= $3`, id, userID, now, now.Add(s.cfg.OpensBefore))
+	b.Queue(placeSQL, id, userID, now)
+	results := s.pool.SendBatch(ctx, &b)
+	_, err := results.Exec()
+	var r placeRow
+	if err == nil {
+		err = r.scan(results.QueryRow(), id)
+	}
+	// Let the connection go before anything else asks the pool for one.
+	if cerr := results.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err == nil && !r.selling || app.ErrorCode(err) == app.ENOTFOUND {
+		if err := s.roomOf(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("join event %d's room: %w", id, err)
 	}
-	return s.Place(ctx, id, userID)
+	return s.place(ctx, &r, id, now)
 }
+
+// placeSQL reads a fan's place ($1 event, $2 fan, $3 now) for readPlace.
+const placeSQL = `
+	SELECT q.position, q.arrival, q.admitted_at, q.admitted_until, q.left_at, e.on_sale_at,
+	       e.status = 'on_sale' AND e.starts_at > $3,
+	       coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false), coalesce(st.joined, 0), st.rate,
+	       (SELECT coalesce(sum(available), 0)::int FROM ticket_stock WHERE event_id = q.event_id)
+	FROM queue_entries q
+	JOIN events e ON e.id = q.event_id
+	LEFT JOIN queue_state st ON st.event_id = q.event_id
+	WHERE q.event_id = $1 AND q.user_id = $2`
 
 // Place is where fan userID stands in event id's room: ENOTFOUND when they
 // have not joined.
 func (s *Service) Place(ctx context.Context, id, userID int64) (*Place, error) {
 	now := s.now()
-	p := &Place{EventID: id}
-	var position *int64
-	var admittedAt, leftAt *time.Time
-	var arrival, placed, admitted, joined int64
-	var drawn bool
-	err := s.pool.QueryRow(ctx, `
-		SELECT q.position, q.arrival, q.admitted_at, q.admitted_until, q.left_at, e.on_sale_at,
-		       coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false), coalesce(st.joined, 0),
-		       (SELECT coalesce(sum(available), 0)::int FROM ticket_stock WHERE event_id = q.event_id)
-		FROM queue_entries q
-		JOIN events e ON e.id = q.event_id
-		LEFT JOIN queue_state st ON st.event_id = q.event_id
-		WHERE q.event_id = $1 AND q.user_id = $2`, id, userID).
-		Scan(&position, &arrival, &admittedAt, &p.AdmittedUntil, &leftAt, &p.OnSaleAt, &placed, &admitted, &drawn, &joined, &p.SeatsLeft)
+	var r placeRow
+	if err := r.scan(s.pool.QueryRow(ctx, placeSQL, id, userID, now), id); err != nil {
+		return nil, err
+	}
+	return s.place(ctx, &r, id, now)
+}
+
+// placeRow is placeSQL's row.
+type placeRow struct {
+	position                  *int64
+	admittedAt, until, leftAt *time.Time
+	onSaleAt                  *time.Time
+	selling, drawn            bool
+	arrival, placed, admitted int64
+	joined                    int64
+	rate                      *float64
+	seatsLeft                 int
+}
+
+func (r *placeRow) scan(row pgx.Row, id int64) error {
+	err := row.Scan(&r.position, &r.arrival, &r.admittedAt, &r.until, &r.leftAt, &r.onSaleAt, &r.selling,
+		&r.placed, &r.admitted, &r.drawn, &r.joined, &r.rate, &r.seatsLeft)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, &app.Error{Code: app.ENOTFOUND, Reason: "not_in_queue", Message: "You are not in this event's waiting room: join it first."}
+		return &app.Error{Code: app.ENOTFOUND, Reason: "not_in_queue", Message: "You are not in this event's waiting room: join it first."}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read a place in event %d's room: %w", id, err)
+		return fmt.Errorf("read a place in event %d's room: %w", id, err)
 	}
+	return nil
+}
+
+// place makes a fan's Place of their row.
+func (s *Service) place(ctx context.Context, r *placeRow, id int64, now time.Time) (*Place, error) {
+	p := &Place{EventID: id, AdmittedUntil: r.until, OnSaleAt: r.onSaleAt, SeatsLeft: r.seatsLeft}
+	position, admittedAt, leftAt, arrival, placed, admitted := r.position, r.admittedAt, r.leftAt, r.arrival, r.placed, r.admitted
 	switch {
 	case leftAt != nil || admittedAt != nil && !p.AdmittedUntil.After(now):
 		p.State = StateExpired
@@ -183,12 +237,12 @@ func (s *Service) Place(ctx context.Context, id, userID int64) (*Place, error) {
 	case position != nil:
 		p.Position = *position
 		p.Ahead = max(*position-admitted-1, 0)
-	case p.OnSaleAt != nil && !drawn:
+	case p.OnSaleAt != nil && !r.drawn:
 		// Before the open nobody has a place yet: everyone who joined by
 		// then is drawn at random when it opens. Ahead is the others in
 		// the room, as the admitter last counted them (a count per look
 		// would cost a flood of joins dearly).
-		p.Ahead = max(joined-1, 0)
+		p.Ahead = max(r.joined-1, 0)
 	default:
 		// Joined a moment ago: the admitter gives the place within a tick.
 		var unplaced int64
@@ -198,7 +252,11 @@ func (s *Service) Place(ctx context.Context, id, userID int64) (*Place, error) {
 		}
 		p.Ahead = max(placed-admitted, 0) + unplaced
 	}
-	p.EstimatedWait = time.Duration(math.Ceil(float64(p.Ahead)/s.cfg.Rate*60)) * time.Second
+	perMinute := s.cfg.Rate
+	if r.rate != nil {
+		perMinute = *r.rate // an 'auto' room's rate of the moment
+	}
+	p.EstimatedWait = time.Duration(math.Ceil(float64(p.Ahead)/perMinute*60)) * time.Second
 	if p.OnSaleAt != nil && p.OnSaleAt.After(now) {
 		p.EstimatedWait += p.OnSaleAt.Sub(now).Round(time.Second)
 	}

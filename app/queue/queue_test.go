@@ -47,12 +47,7 @@ func newRoom(t testing.TB, seats, fans int, cfg queue.Config) *room {
 	pool := dbtest.New(t)
 	r := &room{pool: pool, clock: &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}}
 	r.open = r.clock.now().Add(10 * time.Minute)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
+	exec := func(sql string, args ...any) { t.Helper(); dbtest.Exec(t, pool, sql, args...) }
 	exec(`INSERT INTO venues (id, name, address, city, country, timezone, capacity, map_width, map_height)
 		VALUES (1, 'Hall', '1 Main St', 'Leeds', 'GB', 'Europe/London', $1, 100, 100)`, seats)
 	exec(`INSERT INTO sections (id, venue_id, name, position, outline) VALUES (1, 1, 'Stalls', 0, '((0,0),(100,0),(100,100))')`)
@@ -369,4 +364,129 @@ func reason(err error) string {
 		return e.Reason
 	}
 	return fmt.Sprint(err)
+}
+
+// A room in 'auto' lets everyone in while the hold path keeps inside its
+// budget; when holds grow slow it engages and admits fewer fans each
+// second they stay slow, and more again once they are fast.
+func TestAutoRoomFollowsTheHoldPath(t *testing.T) {
+	t.Parallel()
+	r := newRoom(t, 10, 200, queue.Config{Rate: 600, Budget: 100 * time.Millisecond})
+	dbtest.Exec(t, r.pool, `UPDATE events SET queue = 'auto', on_sale_at = NULL`)
+	report := func(holds int, p99 time.Duration) {
+		t.Helper()
+		dbtest.Exec(t, r.pool, `INSERT INTO queue_load (instance, seen_at, holds, p99_ms) VALUES ('a', $1, $2, $3)
+			ON CONFLICT (instance) DO UPDATE SET seen_at = EXCLUDED.seen_at, holds = EXCLUDED.holds, p99_ms = EXCLUDED.p99_ms`,
+			r.clock.now(), holds, float64(p99)/float64(time.Millisecond))
+	}
+	admitted := func() (n int) {
+		dbtest.QueryRow(t, r.pool, `SELECT count(*) FROM queue_entries WHERE admitted_at IS NOT NULL`).Scan(&n)
+		return n
+	}
+	rate := func() (perMinute float64) {
+		dbtest.QueryRow(t, r.pool, `SELECT rate FROM queue_state`).Scan(&perMinute)
+		return perMinute
+	}
+
+	// Fast holds: the room is off, and whoever comes is let in at once.
+	report(200, 20*time.Millisecond)
+	for _, f := range r.fans[:20] {
+		r.join(t, f)
+	}
+	r.tick(t)
+	if n := admitted(); n != 20 {
+		t.Fatalf("%d of 20 let in while holds are fast, want all", n)
+	}
+
+	// Slow holds (p99 300 ms), and a crowd: the room engages and slows
+	// down by a fifth each second.
+	report(200, 300*time.Millisecond)
+	for _, f := range r.fans[20:] {
+		r.join(t, f)
+	}
+	r.tick(t)
+	before := admitted()
+	for range 5 {
+		r.clock.add(time.Second)
+		report(200, 300*time.Millisecond)
+		r.tick(t)
+	}
+	// The first round, fast with fans waiting, raised the rate to 660 a
+	// minute; then 528, 422, 338, 270, 216: about 30 fans in 5 s, where
+	// 600 a minute would have let in 50.
+	if n := admitted() - before; n < 25 || n > 35 {
+		t.Errorf("%d let in over 5 slow seconds, want about 30 (the rate falling by a fifth a second)", n)
+	}
+	if got := rate(); got > 230 || got < 200 {
+		t.Errorf("rate after 5 slow seconds: %.0f/min, want about 216", got)
+	}
+	if p := r.place(t, r.fans[len(r.fans)-1]); p.State != queue.StateWaiting || p.EstimatedWait < time.Duration(float64(p.Ahead)/230*60)*time.Second {
+		t.Errorf("the last fan: %+v; want a wait at the slower rate", p)
+	}
+
+	// A report with too few holds is no percentile: it does not slow the room.
+	r.clock.add(time.Second)
+	report(3, 900*time.Millisecond)
+	r.tick(t)
+	if got := rate(); got < 200 {
+		t.Errorf("3 slow holds cut the rate to %.0f/min", got)
+	}
+
+	// Fast again: the rate climbs by a tenth of the configured one a second.
+	for range 10 {
+		r.clock.add(time.Second)
+		report(200, 20*time.Millisecond)
+		r.tick(t)
+	}
+	if got := rate(); got < 700 {
+		t.Errorf("rate after 10 fast seconds: %.0f/min, want back above 600", got)
+	}
+}
+
+// The meter's p99 is the slowest hundredth of the last seconds' holds.
+func TestMeterTakesTheRecentP99(t *testing.T) {
+	var m queue.Meter
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		d := 5 * time.Millisecond
+		if i%50 == 0 {
+			d = 400 * time.Millisecond // 20 slow holds in 1,000
+		}
+		m.Observe(at.Add(time.Duration(i)*time.Millisecond), d)
+	}
+	holds, p99 := m.Summary(at.Add(2 * time.Second))
+	if holds != 1000 || p99 < 400*time.Millisecond || p99 > 480*time.Millisecond {
+		t.Errorf("1,000 holds, 2%% at 400 ms: summary %d, p99 %v", holds, p99)
+	}
+	if holds, _ := m.Summary(at.Add(10 * time.Second)); holds != 0 {
+		t.Errorf("10 s later the meter still counts %d holds", holds)
+	}
+	for range 995 {
+		m.Observe(at.Add(20*time.Second), 5*time.Millisecond)
+	}
+	for range 5 {
+		m.Observe(at.Add(20*time.Second), 400*time.Millisecond)
+	}
+	if _, p99 := m.Summary(at.Add(20 * time.Second)); p99 > 6*time.Millisecond {
+		t.Errorf("0.5%% slow holds: p99 %v, want the fast ones' 5 ms bucket", p99)
+	}
+}
+
+// A crowd that joined an 'auto' room before the open is more than a
+// minute's worth: the room engages at the open and lets them in at the
+// rate, not all at once.
+func TestAutoRoomEngagesForTheCrowdAtTheOpen(t *testing.T) {
+	t.Parallel()
+	r := newRoom(t, 10, 100, queue.Config{Rate: 60})
+	dbtest.Exec(t, r.pool, `UPDATE events SET queue = 'auto'`)
+	for _, f := range r.fans {
+		r.join(t, f)
+	}
+	r.clock.add(10 * time.Minute) // the open
+	r.tick(t)
+	r.clock.add(2 * time.Second)
+	r.tick(t)
+	if n := dbtest.Int(t, r.pool, `SELECT count(*) FROM queue_entries WHERE admitted_at IS NOT NULL`); n != 2 {
+		t.Errorf("%d of 100 let in two seconds after the open at 60 a minute, want 2", n)
+	}
 }

@@ -320,3 +320,11 @@ func IDs(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) []int64 {
 	}
 	return ids
 }
+
+// Exec runs sql, which returns no rows; any error fails the test.
+func Exec(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) {
+	t.Helper()
+	if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
