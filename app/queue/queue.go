@@ -89,6 +89,7 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	meter Meter // this process's recent holds
+	joins joins // joins waiting to be written together
 }
 
 // New returns the room on pool.
@@ -128,55 +129,16 @@ func (s *Service) roomOf(ctx context.Context, id int64) error {
 	return nil
 }
 
-// Join puts fan userID in event id's room and returns their place. Joining
-// again returns the same place, unless the last one is over (the window
-// ended, or they bought): then they go to the back of the line.
-//
-// A join is one round trip (the insert and the look at the place, sent
-// together), since a flood of them comes at an open.
-func (s *Service) Join(ctx context.Context, id, userID int64) (*Place, error) {
-	now := s.now()
-	var b pgx.Batch
-	// A random draw for the order at the open; a new arrival number when a
-	// fan whose place is over joins again. Only an event selling, with a
-	// room, whose room is open takes anyone: roomOf says why not.
-	b.Queue(`
-		INSERT INTO queue_entries AS q (event_id, user_id, joined_at, draw)
-		SELECT e.id, $2, $3, (random() * 9.2e18)::bigint FROM events e
-		WHERE e.id = $1 AND e.queue <> 'off' AND e.status = 'on_sale' AND e.starts_at > $3
-		  AND (e.on_sale_at IS NULL OR e.on_sale_at <= $4)
-		ON CONFLICT (event_id, user_id) DO UPDATE
-		SET joined_at = EXCLUDED.joined_at, draw = EXCLUDED.draw, arrival = nextval('queue_arrivals'),
-		    position = NULL, admitted_at = NULL, admitted_until = NULL, left_at = NULL
-		WHERE q.left_at IS NOT NULL OR q.admitted_until <= $3`, id, userID, now, now.Add(s.cfg.OpensBefore))
-	b.Queue(placeSQL, id, userID, now)
-	results := s.pool.SendBatch(ctx, &b)
-	_, err := results.Exec()
-	var r placeRow
-	if err == nil {
-		err = r.scan(results.QueryRow(), id)
-	}
-	// Let the connection go before anything else asks the pool for one.
-	if cerr := results.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err == nil && !r.selling || app.ErrorCode(err) == app.ENOTFOUND {
-		if err := s.roomOf(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("join event %d's room: %w", id, err)
-	}
-	return s.place(ctx, &r, id, now)
-}
+// placeColumns read a fan's place ($3 is now) from queue_entries q,
+// events e and queue_state st, for placeRow.scan.
+const placeColumns = `
+	q.position, q.arrival, q.admitted_at, q.admitted_until, q.left_at, e.on_sale_at,
+	e.status = 'on_sale' AND e.starts_at > $3,
+	coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false), coalesce(st.joined, 0), st.rate,
+	(SELECT coalesce(sum(available), 0)::int FROM ticket_stock WHERE event_id = q.event_id)`
 
-// placeSQL reads a fan's place ($1 event, $2 fan, $3 now) for readPlace.
-const placeSQL = `
-	SELECT q.position, q.arrival, q.admitted_at, q.admitted_until, q.left_at, e.on_sale_at,
-	       e.status = 'on_sale' AND e.starts_at > $3,
-	       coalesce(st.placed, 0), coalesce(st.admitted, 0), coalesce(st.drawn, false), coalesce(st.joined, 0), st.rate,
-	       (SELECT coalesce(sum(available), 0)::int FROM ticket_stock WHERE event_id = q.event_id)
+// placeSQL reads one fan's place: $1 event, $2 fan, $3 now.
+const placeSQL = `SELECT ` + placeColumns + `
 	FROM queue_entries q
 	JOIN events e ON e.id = q.event_id
 	LEFT JOIN queue_state st ON st.event_id = q.event_id
@@ -206,16 +168,23 @@ type placeRow struct {
 }
 
 func (r *placeRow) scan(row pgx.Row, id int64) error {
-	err := row.Scan(&r.position, &r.arrival, &r.admittedAt, &r.until, &r.leftAt, &r.onSaleAt, &r.selling,
-		&r.placed, &r.admitted, &r.drawn, &r.joined, &r.rate, &r.seatsLeft)
+	err := r.scanFrom(row)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return &app.Error{Code: app.ENOTFOUND, Reason: "not_in_queue", Message: "You are not in this event's waiting room: join it first."}
+		return errNotInQueue
 	}
 	if err != nil {
 		return fmt.Errorf("read a place in event %d's room: %w", id, err)
 	}
 	return nil
 }
+
+// scanFrom scans placeColumns, after the columns that go in first.
+func (r *placeRow) scanFrom(row pgx.Row, first ...any) error {
+	return row.Scan(append(first, &r.position, &r.arrival, &r.admittedAt, &r.until, &r.leftAt, &r.onSaleAt, &r.selling,
+		&r.placed, &r.admitted, &r.drawn, &r.joined, &r.rate, &r.seatsLeft)...)
+}
+
+var errNotInQueue = &app.Error{Code: app.ENOTFOUND, Reason: "not_in_queue", Message: "You are not in this event's waiting room: join it first."}
 
 // place makes a fan's Place of their row.
 func (s *Service) place(ctx context.Context, r *placeRow, id int64, now time.Time) (*Place, error) {

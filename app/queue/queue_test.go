@@ -490,3 +490,45 @@ func TestAutoRoomEngagesForTheCrowdAtTheOpen(t *testing.T) {
 		t.Errorf("%d of 100 let in two seconds after the open at 60 a minute, want 2", n)
 	}
 }
+
+// Joins at once are written together: each fan gets one place however
+// many tabs join at the same instant, and a join refused in the same
+// batch (an event without a room) is told why without failing the rest.
+func TestJoinsAtOnce(t *testing.T) {
+	t.Parallel()
+	r := newRoom(t, 10, 300, queue.Config{})
+	r.clock.add(10 * time.Minute) // the open: places follow arrival
+	dbtest.Exec(t, r.pool, `INSERT INTO events (id, venue_id, name, type, starts_at, timezone, currency)
+		VALUES (2, 1, 'Quiet Night', 'concert', $1, 'Europe/London', 'GBP')`, r.open.Add(24*time.Hour))
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*len(r.fans))
+	for _, f := range r.fans {
+		for range 2 { // two tabs
+			wg.Go(func() {
+				if _, err := r.svc.Join(context.Background(), r.eventID, f); err != nil {
+					errs <- fmt.Errorf("fan %d joins: %w", f, err)
+				}
+			})
+		}
+		wg.Go(func() {
+			if _, err := r.svc.Join(context.Background(), 2, f); reason(err) != "no_queue" {
+				errs <- fmt.Errorf("fan %d joins an event without a room: %v, want no_queue", f, err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := dbtest.Int(t, r.pool, `SELECT count(DISTINCT user_id) FROM queue_entries WHERE event_id = 1`); n != 300 {
+		t.Errorf("%d fans in the room after 300 joined twice each, want 300", n)
+	}
+	if n := dbtest.Int(t, r.pool, `SELECT count(*) FROM queue_entries WHERE event_id = 2`); n != 0 {
+		t.Errorf("%d fans in a room that does not exist", n)
+	}
+	r.tick(t)
+	if n := dbtest.Int(t, r.pool, `SELECT count(DISTINCT position) FROM queue_entries WHERE event_id = 1`); n != 300 {
+		t.Errorf("%d distinct places for 300 fans", n)
+	}
+}
