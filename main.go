@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -24,6 +25,10 @@ import (
 	"time"
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
 
+	"golang.org/x/term"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/bench"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/seed"
@@ -182,6 +187,11 @@ Usage:
   boxoffice migrate up|down|status     apply, roll back one, or list schema migrations
   boxoffice seed [--events N] [flags]  load the demo catalogue into an empty database,
                                        then add N synthetic events (for benchmarks)
+  boxoffice users create --email E --role R [--name N]
+                                       make an account (fan, organiser or admin); the
+                                       password is read from stdin, or asked for
+  boxoffice users role --email E --role R
+                                       give an account another role
   boxoffice bench onsale [flags]       sell out an event with thousands of buyers and
                                        report holds/s, latencies and the invariant
   boxoffice bench browse [flags]       a fixed-rate read load (event pages, sections,
@@ -207,6 +217,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stop func
 		return runSeed(ctx, args, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args, stdout, stderr)
+	case "users":
+		return runUsers(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -417,6 +429,91 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return nil
 	}
+}
+
+// stdin is where `boxoffice users create` reads a password.
+var stdin io.Reader = os.Stdin
+
+// runUsers runs `boxoffice users create|role`: the first admin comes from
+// here, since nobody can make one in the browser before there is one.
+func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" && args[0] != "role" {
+		return errors.New("usage: boxoffice users create|role --email E --role fan|organiser|admin")
+	}
+	sub := args[0]
+	var email, role, name string
+	c, _, err := parse("users "+sub, args[1:], stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "the account's email address")
+		fs.StringVar(&role, "role", "", "fan, organiser or admin")
+		if sub == "create" {
+			fs.StringVar(&name, "name", "", "the account holder's name")
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if email == "" || role == "" {
+		return fmt.Errorf("boxoffice users %s needs --email and --role", sub)
+	}
+	var password string
+	if sub == "create" {
+		if password, err = readPassword(email, stderr); err != nil {
+			return err
+		}
+	}
+	d, err := openDB(ctx, c, c.logger(stderr), true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	accounts := account.NewService(d.Pool, time.Now)
+	var u account.User
+	if sub == "create" {
+		u, err = accounts.Create(ctx, 0, email, password, name, role)
+	} else {
+		u, err = accounts.SetRole(ctx, 0, email, role)
+	}
+	if err != nil {
+		return errors.New(app.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "%s (account %d) is %s\n", u.Email, u.ID, article(u.Role))
+	return nil
+}
+
+// readPassword asks for a password on a terminal (twice, unseen), or
+// reads the first line of stdin when it is not one, so that a script can
+// pipe it in; never a flag, which the process list would show.
+func readPassword(email string, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(stderr, "Password for %s: ", email)
+		p, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(p) != string(again) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(p), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && (err != io.EOF || line == "") {
+		return "", errors.New("give the password on stdin, for example: echo \"$PASSWORD\" | boxoffice users create …")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func article(role string) string {
+	if role == account.RoleOrganiser || role == account.RoleAdmin {
+		return "an " + role
+	}
+	return "a " + role
 }
 
 func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {

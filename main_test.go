@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/boxoffice/boxoffice/db/dbtest"
 	"github.com/boxoffice/boxoffice/db/embedded"
 )
@@ -434,5 +436,55 @@ func TestBadConfiguration(t *testing.T) {
 	cmd.Env = append(os.Environ(), "BOXOFFICE_HOLD_TTL=5s", "BOXOFFICE_DATA_DIR="+t.TempDir())
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "--hold-ttl must be at least 1m") {
 		t.Errorf("the binary with a bad setting: %v %q", err, out)
+	}
+}
+
+// The first admin comes from the command line, password on stdin (never
+// a flag); then organisers are made the same way, and the account can
+// sign in with its new role.
+func TestUsersCommands(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t, false)
+	users := func(stdin string, args ...string) (string, error) {
+		t.Helper()
+		cmd := exec.Command(binary, append([]string{"users"}, args...)...)
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := users("correct horse battery\n", "create", "--email", "boss@example.com", "--role", "admin", "--name", "The Boss"); err != nil || !strings.Contains(out, "boss@example.com (account 1) is an admin") {
+		t.Fatalf("users create: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"short\n", []string{"create", "--email", "a@example.com", "--role", "organiser"}, "at least 8 characters"},
+		{"", []string{"create", "--email", "a@example.com", "--role", "organiser"}, "give the password on stdin"},
+		{"correct horse battery\n", []string{"create", "--email", "boss@example.com", "--role", "fan"}, "already an account for boss@example.com"},
+		{"correct horse battery\n", []string{"create", "--email", "a@example.com", "--role", "king"}, `There is no role "king"`},
+		{"", []string{"role", "--email", "nobody@example.com", "--role", "organiser"}, "There is no account for nobody@example.com"},
+		{"", []string{"role", "--email", "boss@example.com"}, "needs --email and --role"},
+		{"", []string{"promote"}, "usage: boxoffice users create|role"},
+	} {
+		if out, err := users(c.stdin, c.args...); err == nil || !strings.Contains(out, c.want) {
+			t.Errorf("users %v: %v\n%s\nwant %q", c.args, err, out, c.want)
+		}
+	}
+	if out, err := users("", "role", "--email", "BOSS@example.com", "--role", "organiser"); err != nil || !strings.Contains(out, "is an organiser") {
+		t.Errorf("users role: %v\n%s", err, out)
+	}
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	var role string
+	var logged int
+	dbtest.QueryRow(t, pool, `SELECT role, (SELECT count(*) FROM audit_log WHERE action = 'user.role' AND subject = 'boss@example.com') FROM users WHERE email = 'boss@example.com'`).Scan(&role, &logged)
+	if role != "organiser" || logged != 2 {
+		t.Errorf("boss is %s with %d role changes logged, want organiser and 2 (admin, then organiser)", role, logged)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/search"
+	"github.com/boxoffice/boxoffice/app/venue"
 )
 
 // config is what the server is built from (NewSite fills it in).
@@ -32,6 +33,7 @@ type config struct {
 	Accounts *account.Service
 	Bookings *booking.Service
 	Queue    *queue.Service
+	Venues   *venue.Service
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
 	// StripePublishableKey lets checkout show Stripe's Payment Element.
@@ -75,6 +77,7 @@ type Server struct {
 	accounts        *account.Service
 	bookings        *booking.Service
 	queue           *queue.Service
+	venues          *venue.Service
 	paymentProvider string
 	webhooks        WebhookVerifier
 	stripeKey       string
@@ -95,7 +98,7 @@ func newServer(cfg config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue,
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues,
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
 		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}
@@ -121,7 +124,8 @@ func newServer(cfg config) *Server {
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: s.logPanic}),
 		securityHeaders(contentPolicy(s.stripeKey != "")),
 		deadline(RequestTimeout),
-		middleware.BodyLimit("1M"),
+		// Seat-map files of big venues are larger (bodyLimitSeatMap).
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: takesSeatMaps}),
 		csrf(),
 		s.authenticate,
 		pageContext,
@@ -178,6 +182,20 @@ func (s *Server) routes() {
 	api.GET("/bookings/:id", s.handleAPIBooking, lookLimit)
 	api.POST("/bookings/:id/pay", s.handleAPIBookingPay, bookingLimit)
 	api.DELETE("/bookings/:id", s.handleAPIBookingCancel, bookingLimit)
+
+	e.GET("/docs/seatmap.schema.json", handleSeatMapDocs(venue.Schema))
+	e.GET("/docs/seatmap-example.json", handleSeatMapDocs(venue.Example))
+	// The box office: organisers and admins only.
+	manage := e.Group("/manage", s.requireManager)
+	manage.GET("", s.handleManageHome)
+	manage.GET("/venues/new", s.handleVenueNew)
+	manage.POST("/venues", s.handleVenueCreate)
+	manage.GET("/venues/:id", s.handleManageVenue)
+	manage.GET("/venues/:id/seatmap.json", s.handleSeatMapDownload)
+	manageAPI := api.Group("/manage", s.requireManager)
+	manageAPI.POST("/venues", s.handleAPIVenueCreate)
+	manageAPI.GET("/venues", s.handleAPIVenues)
+	manageAPI.GET("/venues/:id/seatmap", s.handleAPISeatMap)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)

@@ -18,6 +18,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/search"
+	"github.com/boxoffice/boxoffice/app/venue"
 	"github.com/boxoffice/boxoffice/db"
 )
 
@@ -97,6 +98,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	room := queue.New(pool, cfg.Queue, cfg.Now, cfg.Log)
 	srv := newServer(config{
 		Queue:                room,
+		Venues:               venue.NewService(pool, cfg.Now),
 		Log:                  cfg.Log,
 		Events:               events,
 		Search:               search.NewService(pool, events, cfg.Now).WithLog(cfg.Log),

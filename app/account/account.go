@@ -22,13 +22,31 @@ import (
 	"github.com/boxoffice/boxoffice/app"
 )
 
-// User is a fan's account.
+// User is an account: a fan's, an organiser's or an admin's.
 type User struct {
 	ID        int64
 	Email     string
 	Name      string
+	Role      string
 	CreatedAt time.Time
 }
+
+// Roles. Fans buy; organisers manage their own venues and events; admins
+// manage everything and make organisers.
+const (
+	RoleFan       = "fan"
+	RoleOrganiser = "organiser"
+	RoleAdmin     = "admin"
+)
+
+// Roles lists them.
+var Roles = []string{RoleFan, RoleOrganiser, RoleAdmin}
+
+// Manages tells whether u may use the management pages at all.
+func (u *User) Manages() bool { return u.Role == RoleOrganiser || u.Role == RoleAdmin }
+
+// Admin tells whether u manages everything.
+func (u *User) Admin() bool { return u.Role == RoleAdmin }
 
 // Session is a signed-in session; Token is only known when it is created.
 type Session struct {
@@ -76,14 +94,8 @@ func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
 // the log-in form can be used to guess passwords.
 func (s *Service) SignUp(ctx context.Context, email, password, name, address string) (User, error) {
 	email, name = strings.TrimSpace(email), strings.TrimSpace(name)
-	if err := checkEmail(email); err != nil {
+	if err := checkAccount(email, password, name); err != nil {
 		return User{}, err
-	}
-	if err := checkPassword(password); err != nil {
-		return User{}, err
-	}
-	if utf8.RuneCountInString(name) > MaxName {
-		return User{}, invalid("name", "Your name can be at most %d characters long.", MaxName)
 	}
 	now := s.now()
 	try, err := s.reserve(ctx, now, byAddress(address))
@@ -104,8 +116,8 @@ func (s *Service) create(ctx context.Context, email, password, name string, now 
 		return User{}, err
 	}
 	u := User{Email: email, Name: name}
-	err = s.pool.QueryRow(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id, created_at`,
-		email, name, hash, now).Scan(&u.ID, &u.CreatedAt)
+	err = s.pool.QueryRow(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id, role, created_at`,
+		email, name, hash, now).Scan(&u.ID, &u.Role, &u.CreatedAt)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return User{}, &app.Error{Code: app.ECONFLICT, Reason: "signup_refused",
@@ -178,8 +190,8 @@ func (s *Service) logIn(ctx context.Context, email, password, address, device st
 func (s *Service) checkPassword(ctx context.Context, email, password string) (User, bool, error) {
 	var u User
 	var hash *string
-	err := s.pool.QueryRow(ctx, `SELECT id, email, name, created_at, password_hash FROM users WHERE lower(email) = lower($1)`, email).
-		Scan(&u.ID, &u.Email, &u.Name, &u.CreatedAt, &hash)
+	err := s.pool.QueryRow(ctx, `SELECT id, email, name, role, created_at, password_hash FROM users WHERE lower(email) = lower($1)`, email).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt, &hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return u, false, fmt.Errorf("log in: %w", err)
 	}
@@ -216,9 +228,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 		return u, errUnauthorized
 	}
 	err := s.pool.QueryRow(ctx, `
-		SELECT u.id, u.email, u.name, u.created_at
+		SELECT u.id, u.email, u.name, u.role, u.created_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), s.now()).Scan(&u.ID, &u.Email, &u.Name, &u.CreatedAt)
+		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), s.now()).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, errUnauthorized
 	}
@@ -257,6 +269,20 @@ func invalid(field, format string, args ...any) error {
 	e := app.Errorf(app.EINVALID, format, args...)
 	e.Detail = map[string]any{"field": field}
 	return e
+}
+
+// checkAccount checks what a new account is made of.
+func checkAccount(email, password, name string) error {
+	if err := checkEmail(email); err != nil {
+		return err
+	}
+	if err := checkPassword(password); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(name) > MaxName {
+		return invalid("name", "Your name can be at most %d characters long.", MaxName)
+	}
+	return nil
 }
 
 func checkEmail(email string) error {

@@ -328,3 +328,11 @@ func Exec(t testing.TB, pool *pgxpool.Pool, sql string, args ...any) {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
+
+// User adds an account (a fan) and returns its id.
+func User(t testing.TB, pool *pgxpool.Pool) int64 {
+	t.Helper()
+	var id int64
+	QueryRow(t, pool, `INSERT INTO users (email, name) VALUES ('user' || nextval(pg_get_serial_sequence('users', 'id')) || '@example.com', 'A User') RETURNING id`).Scan(&id)
+	return id
+}
