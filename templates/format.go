@@ -170,3 +170,12 @@ func duration(d time.Duration) string {
 	}
 	return strconv.Itoa(h) + " h " + strconv.Itoa(m) + " min"
 }
+
+// Exponent is how many digits of a currency's amounts follow the point
+// (2 for GBP, 0 for JPY), for reading prices typed in major units.
+func Exponent(currency string) int {
+	if c, known := currencies[currency]; known {
+		return c.exponent
+	}
+	return 2
+}

@@ -3,17 +3,97 @@ package templates
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/boxoffice/boxoffice/app/audit"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/organiser"
 	"github.com/boxoffice/boxoffice/app/venue"
 )
 
 // ManageHomePage is /manage: the organiser's venues.
 type ManageHomePage struct {
 	Venues []venue.Summary
+	Events []organiser.Summary
 	Admin  bool
+}
+
+// EventFormPage creates (ID 0) or edits an event; Problem is what to fix
+// in Field after a refused save.
+type EventFormPage struct {
+	ID             int64
+	Status         string
+	Event          organiser.Event
+	Venues         []venue.Summary
+	Map            *venue.SeatMap // the chosen venue's
+	Problem, Field string
+}
+
+// ManagedEventPage is an event's management page.
+type ManagedEventPage struct {
+	ID     int64
+	Status string
+	Event  organiser.Event
+	Log    []audit.Entry
+}
+
+// sectionPrice is what the form shows for a section: its price in major
+// units and its zone.
+func sectionPrice(e organiser.Event, m *venue.SeatMap, section string) (price, zone string) {
+	for _, p := range e.Prices {
+		for _, s := range p.Sections {
+			if s == section {
+				exp := Exponent(formCurrency(e, m))
+				return strconv.FormatFloat(float64(p.Price)/math.Pow10(exp), 'f', exp, 64), p.Zone
+			}
+		}
+	}
+	return "", ""
+}
+
+// formCurrency is the event's currency, or its venue's country's.
+func formCurrency(e organiser.Event, m *venue.SeatMap) string {
+	if e.Currency == "" && m != nil {
+		return organiser.DefaultCurrency(m.Venue.Country)
+	}
+	return e.Currency
+}
+
+// performerRows is the bill plus empty rows to add to it.
+func performerRows(e organiser.Event) []organiser.Performer {
+	rows := append([]organiser.Performer{}, e.Performers...)
+	for len(rows) < len(e.Performers)+2 || len(rows) < 3 {
+		rows = append(rows, organiser.Performer{Kind: "artist", Role: ternary(len(rows) == 0, "headliner", "support")})
+	}
+	return rows
+}
+
+func eventStatusLabel(status string) string {
+	switch status {
+	case organiser.Draft:
+		return "Draft: fans cannot see it"
+	case organiser.OnSale:
+		return "On sale"
+	case organiser.Cancelled:
+		return "Cancelled"
+	}
+	return status
+}
+
+func zoneSummary(e organiser.Event) string {
+	var parts []string
+	for _, p := range e.Prices {
+		name := p.Zone
+		if name == "" {
+			name = strings.Join(p.Sections, ", ")
+		} else {
+			name += " (" + strings.Join(p.Sections, ", ") + ")"
+		}
+		parts = append(parts, name+": "+Money(p.Price, e.Currency))
+	}
+	return strings.Join(parts, " · ")
 }
 
 // VenueNewPage is the page that adds a venue, with the problems of a
@@ -93,4 +173,15 @@ func ternary(cond bool, a, b string) string {
 		return a
 	}
 	return b
+}
+
+func first(a, _ string) string  { return a }
+func second(_, b string) string { return b }
+
+// loadLocation is a time zone by name, UTC if unknown.
+func loadLocation(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.UTC
 }

@@ -140,7 +140,11 @@ func (s *Server) handleManageHome(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return ok(c, templates.ManageHome(templates.ManageHomePage{Venues: list, Admin: actorOf(c).Admin}))
+	events, err := s.organiser.List(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	return ok(c, templates.ManageHome(templates.ManageHomePage{Venues: list, Events: events, Admin: actorOf(c).Admin}))
 }
 
 // handleVenueNew is the page to add a venue.

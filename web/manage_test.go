@@ -211,3 +211,108 @@ func TestVenuePages(t *testing.T) {
 		}
 	}
 }
+
+// An organiser creates an event from the API as a draft fans cannot see,
+// publishes it, and changes a price; another organiser and a fan reach
+// none of it.
+func TestEventAPI(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	alice := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	bob := withRole(t, pool, ts.URL, "bob@example.com", "organiser")
+	fan := signUp(t, ts.URL, "fan@example.com")
+	_, created := postSeatMap(t, ts.URL, alice, venue.Example)
+	venueID := created["id"]
+	draft := map[string]any{"venue_id": venueID, "name": "Lantern Sessions", "type": "concert",
+		"performers": []map[string]string{{"name": "The Wicks", "kind": "band", "role": "headliner"}},
+		"starts_at":  "2099-05-01T20:00", "prices": []map[string]any{{"zone": "Balcony", "price": 2200, "sections": []string{"Balcony"}}}}
+	code, ev := api(t, "POST", ts.URL+"/api/v1/manage/events", alice, draft)
+	if code != http.StatusCreated || ev["status"] != "draft" || ev["currency"] != "GBP" || ev["timezone"] != "Europe/London" {
+		t.Fatalf("create: %d %v", code, ev)
+	}
+	id := int64(ev["id"].(float64))
+	if code, _ := api(t, "GET", fmt.Sprintf("%s/api/v1/events/%d", ts.URL, id), fan, nil); code != http.StatusNotFound {
+		t.Errorf("a fan reads a draft: %d, want 404", code)
+	}
+	for _, c := range []struct{ method, path string }{
+		{"GET", fmt.Sprintf("/api/v1/manage/events/%d", id)},
+		{"PUT", fmt.Sprintf("/api/v1/manage/events/%d", id)},
+		{"POST", fmt.Sprintf("/api/v1/manage/events/%d/publish", id)},
+	} {
+		if code, _ := api(t, c.method, ts.URL+c.path, bob, draft); code != http.StatusNotFound {
+			t.Errorf("another organiser: %s %s = %d, want 404", c.method, c.path, code)
+		}
+		if code, _ := api(t, c.method, ts.URL+c.path, fan, draft); code != http.StatusForbidden {
+			t.Errorf("a fan: %s %s = %d, want 403", c.method, c.path, code)
+		}
+	}
+	code, pub := api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/publish", ts.URL, id), alice, nil)
+	if code != 200 || pub["tickets"] != float64(8) {
+		t.Fatalf("publish: %d %v", code, pub)
+	}
+	code, public := api(t, "GET", fmt.Sprintf("%s/api/v1/events/%d", ts.URL, id), fan, nil)
+	if code != 200 || public["name"] != "Lantern Sessions" {
+		t.Errorf("a fan reads it once published: %d %v", code, public)
+	}
+	draft["prices"] = []map[string]any{{"zone": "Balcony", "price": 2500, "sections": []string{"Balcony"}}}
+	if code, ev := api(t, "PUT", fmt.Sprintf("%s/api/v1/manage/events/%d", ts.URL, id), alice, draft); code != 200 || ev["prices"].([]any)[0].(map[string]any)["price"] != float64(2500) {
+		t.Errorf("a new price: %d %v", code, ev)
+	}
+	draft["starts_at"] = "yesterday"
+	if code, ev := api(t, "PUT", fmt.Sprintf("%s/api/v1/manage/events/%d", ts.URL, id), alice, draft); code != 400 || ev["error"].(map[string]any)["field"] != "starts_at" {
+		t.Errorf("a bad start: %d %v", code, ev)
+	}
+	_, list := api(t, "GET", ts.URL+"/api/v1/manage/events", alice, nil)
+	if events := list["events"].([]any); len(events) != 1 || events[0].(map[string]any)["available"] != float64(8) {
+		t.Errorf("alice's events: %v", list)
+	}
+}
+
+// The forms: a venue first, then the event with two prices; a mistake
+// comes back with what to fix; publishing puts it on the fans' side.
+func TestEventForms(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	token := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	_, created := postSeatMap(t, ts.URL, token, venue.Example)
+	org := browserWith(t, ts.URL, token)
+	_, pick := org.get("/manage/events/new")
+	if pick.Find(`[data-testid="event-venue"] option`).Length() != 1 {
+		t.Fatal("the venue list does not offer the organiser's venue")
+	}
+	_, form := org.get(fmt.Sprintf("/manage/events/new?venue=%v", created["id"]))
+	values := url.Values{"name": {"Lantern Late"}, "type": {"comedy"}, "starts_at": {"2099-06-01T21:00"},
+		"performer_name": {"Jo Ray", "", ""}, "performer_kind": {"comedian", "artist", "artist"}, "performer_role": {"headliner", "support", "support"},
+		"section": {"Floor", "Balcony"}, "price": {"", "12.50"}, "zone": {"", "Seats"}}
+	bad := url.Values{}
+	for k, v := range values {
+		bad[k] = v
+	}
+	bad["price"] = []string{"", "twelve"}
+	res, page := org.submit(form, `form[action="/manage/events"]`, bad)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page.Find(`[data-testid="form-problem"]`).Text(), `The price of Balcony is "twelve"`) {
+		t.Errorf("a bad price: %d %q", res.StatusCode, page.Find(`[data-testid="form-problem"]`).Text())
+	}
+	if page.Find(`[data-testid="event-name"]`).AttrOr("value", "") != "Lantern Late" {
+		t.Error("the refused form lost what was typed")
+	}
+	res, page = org.submit(form, `form[action="/manage/events"]`, values)
+	if res.StatusCode != 200 || page.Find(`[data-testid="event-status"]`).Text() != "Draft: fans cannot see it" ||
+		!strings.Contains(page.Find(`[data-testid="event-prices"]`).Text(), "Seats (Balcony): £12.50") {
+		t.Fatalf("after saving: %d %q %q", res.StatusCode, page.Find(`[data-testid="event-status"]`).Text(), page.Find(`[data-testid="event-prices"]`).Text())
+	}
+	res, page = org.submit(page, `form[action$="/publish"]`, nil)
+	link, _ := page.Find(`[data-testid="event-public"]`).Attr("href")
+	if res.StatusCode != 200 || link == "" {
+		t.Fatalf("publish: %d", res.StatusCode)
+	}
+	if res, fanPage := newBrowser(t, ts.URL).get(link); res.StatusCode != 200 || !strings.Contains(fanPage.Find("h1").Text(), "Lantern Late") {
+		t.Errorf("the fans' page: %d %q", res.StatusCode, fanPage.Find("h1").Text())
+	}
+	_, home := org.get("/manage")
+	if !strings.Contains(home.Find(`[data-testid="events"]`).Text(), "Lantern Late") {
+		t.Error("the box office does not list the event")
+	}
+}

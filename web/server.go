@@ -20,6 +20,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/organiser"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/venue"
@@ -34,6 +35,7 @@ type config struct {
 	Bookings *booking.Service
 	Queue    *queue.Service
 	Venues   *venue.Service
+	Organ    *organiser.Service
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
 	// StripePublishableKey lets checkout show Stripe's Payment Element.
@@ -78,6 +80,7 @@ type Server struct {
 	bookings        *booking.Service
 	queue           *queue.Service
 	venues          *venue.Service
+	organiser       *organiser.Service
 	paymentProvider string
 	webhooks        WebhookVerifier
 	stripeKey       string
@@ -98,7 +101,7 @@ func newServer(cfg config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues,
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ,
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
 		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}
@@ -192,10 +195,21 @@ func (s *Server) routes() {
 	manage.POST("/venues", s.handleVenueCreate)
 	manage.GET("/venues/:id", s.handleManageVenue)
 	manage.GET("/venues/:id/seatmap.json", s.handleSeatMapDownload)
+	manage.GET("/events/new", s.handleEventNew)
+	manage.POST("/events", s.handleEventCreate)
+	manage.GET("/events/:id", s.handleManagedEvent)
+	manage.GET("/events/:id/edit", s.handleEventEdit)
+	manage.POST("/events/:id", s.handleEventUpdate)
+	manage.POST("/events/:id/publish", s.handleEventPublish)
 	manageAPI := api.Group("/manage", s.requireManager)
 	manageAPI.POST("/venues", s.handleAPIVenueCreate)
 	manageAPI.GET("/venues", s.handleAPIVenues)
 	manageAPI.GET("/venues/:id/seatmap", s.handleAPISeatMap)
+	manageAPI.POST("/events", s.handleAPIEventCreate)
+	manageAPI.GET("/events", s.handleAPIManagedEvents)
+	manageAPI.GET("/events/:id", s.handleAPIManagedEvent)
+	manageAPI.PUT("/events/:id", s.handleAPIEventUpdate)
+	manageAPI.POST("/events/:id/publish", s.handleAPIEventPublish)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)

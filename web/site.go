@@ -15,6 +15,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/live"
+	"github.com/boxoffice/boxoffice/app/organiser"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/search"
@@ -99,6 +100,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	srv := newServer(config{
 		Queue:                room,
 		Venues:               venue.NewService(pool, cfg.Now),
+		Organ:                organiser.NewService(pool, cfg.Now),
 		Log:                  cfg.Log,
 		Events:               events,
 		Search:               search.NewService(pool, events, cfg.Now).WithLog(cfg.Log),

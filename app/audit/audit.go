@@ -15,6 +15,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// Actor is who manages: the account, and whether it may manage every
+// venue and event (an admin) or only its own (an organiser).
+type Actor struct {
+	UserID int64 // 0: the command line
+	Admin  bool
+}
+
+// Owns tells whether the actor may manage a thing owned by owner (nil:
+// the house's, which only admins manage).
+func (a Actor) Owns(owner *int64) bool { return a.Admin || owner != nil && *owner == a.UserID }
+
 // Entry is one action.
 type Entry struct {
 	At      time.Time

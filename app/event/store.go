@@ -77,7 +77,7 @@ func findEvent(ctx context.Context, pool *pgxpool.Pool, id int64, now time.Time)
 		       v.id, v.name, v.address, v.city, v.region, v.country, v.timezone, v.capacity,
 		       v.map_width, v.map_height, v.stage, v.stage_label
 		FROM events e JOIN venues v ON v.id = e.venue_id
-		WHERE e.id = $1`, id).QueryRow(func(row pgx.Row) error {
+		WHERE e.id = $1 AND e.status <> 'draft'`, id).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&e.ID, &e.Name, &e.Type, &e.Description, &e.StartsAt, &e.EndsAt, &e.DoorsAt, &e.Timezone, &e.Currency, &e.Status,
 			&e.OnSaleAt, &e.Queue,
 			&e.Venue.ID, &e.Venue.Name, &e.Venue.Address, &e.Venue.City, &e.Venue.Region, &e.Venue.Country, &e.Venue.Timezone, &e.Venue.Capacity,

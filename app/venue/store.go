@@ -26,12 +26,8 @@ func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
 	return &Service{pool: pool, now: now}
 }
 
-// Actor is who manages: the account, and whether it may manage every
-// venue (an admin) or only its own (an organiser).
-type Actor struct {
-	UserID int64 // 0: the command line
-	Admin  bool
-}
+// Actor is who manages (audit.Actor).
+type Actor = audit.Actor
 
 // Summary is a venue in a list.
 type Summary struct {
@@ -207,7 +203,7 @@ func (s *Service) List(ctx context.Context, by Actor) ([]Summary, error) {
 func (s *Service) canManage(ctx context.Context, by Actor, id int64) error {
 	var owner *int64
 	err := s.pool.QueryRow(ctx, `SELECT owner_id FROM venues WHERE id = $1`, id).Scan(&owner)
-	if errors.Is(err, pgx.ErrNoRows) || err == nil && !by.Admin && (owner == nil || *owner != by.UserID) {
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && !by.Owns(owner) {
 		return app.Errorf(app.ENOTFOUND, "You have no venue %d.", id)
 	}
 	if err != nil {

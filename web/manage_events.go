@@ -1,0 +1,266 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/audit"
+	"github.com/boxoffice/boxoffice/app/organiser"
+	"github.com/boxoffice/boxoffice/templates"
+)
+
+// Organisers' events: drafts, publishing and editing, by API and forms.
+
+type managedEventJSON struct {
+	ID     int64  `json:"id"`
+	Status string `json:"status"`
+	organiser.Event
+}
+
+type eventSummaryJSON struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	Venue     string `json:"venue"`
+	StartsAt  string `json:"starts_at"`
+	Status    string `json:"status"`
+	Sold      int    `json:"sold"`
+	Held      int    `json:"held"`
+	Available int    `json:"available"`
+}
+
+func (s *Server) handleAPIEventCreate(c echo.Context) error {
+	var in organiser.Event
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	id, err := s.organiser.Create(c.Request().Context(), actorOf(c), in)
+	if err != nil {
+		return err
+	}
+	return s.apiManagedEvent(c, http.StatusCreated, id)
+}
+
+func (s *Server) handleAPIManagedEvent(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	return s.apiManagedEvent(c, http.StatusOK, id)
+}
+
+func (s *Server) apiManagedEvent(c echo.Context, status int, id int64) error {
+	in, st, err := s.organiser.Get(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, managedEventJSON{ID: id, Status: st, Event: in})
+}
+
+func (s *Server) handleAPIEventUpdate(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	var in organiser.Event
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.organiser.Update(c.Request().Context(), actorOf(c), id, in); err != nil {
+		return err
+	}
+	return s.apiManagedEvent(c, http.StatusOK, id)
+}
+
+func (s *Server) handleAPIEventPublish(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	n, err := s.organiser.Publish(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": id, "status": organiser.OnSale, "tickets": n, "url": fmt.Sprintf("/event/%d", id)})
+}
+
+func (s *Server) handleAPIManagedEvents(c echo.Context) error {
+	list, err := s.organiser.List(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Events []eventSummaryJSON `json:"events"`
+	}{Events: []eventSummaryJSON{}}
+	for _, e := range list {
+		out.Events = append(out.Events, eventSummaryJSON{ID: e.ID, Name: e.Name, Venue: e.Venue, StartsAt: rfc3339(e.StartsAt),
+			Status: e.Status, Sold: e.Sold, Held: e.Held, Available: e.Available})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// eventForm is the page that creates or edits an event: the venue's
+// sections come from its seat map.
+func (s *Server) eventForm(c echo.Context, status int, p templates.EventFormPage) error {
+	venues, err := s.venues.List(c.Request().Context(), actorOf(c))
+	if err != nil {
+		return err
+	}
+	p.Venues = venues
+	if p.Event.VenueID != 0 {
+		m, err := s.venues.SeatMap(c.Request().Context(), actorOf(c), p.Event.VenueID)
+		if err != nil {
+			return err
+		}
+		p.Map = m
+	}
+	return render(c, status, templates.EventForm(p))
+}
+
+// handleEventNew is /manage/events/new: first the venue, then the event.
+func (s *Server) handleEventNew(c echo.Context) error {
+	var in organiser.Event
+	if v := c.QueryParam("venue"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return app.Errorf(app.EINVALID, "Choose a venue from the list.")
+		}
+		in.VenueID = id
+	}
+	return s.eventForm(c, http.StatusOK, templates.EventFormPage{Event: in})
+}
+
+// handleEventCreate takes the new-event form.
+func (s *Server) handleEventCreate(c echo.Context) error {
+	in, err := eventFromForm(c)
+	if err == nil {
+		var id int64
+		if id, err = s.organiser.Create(c.Request().Context(), actorOf(c), in); err == nil {
+			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/manage/events/%d", id))
+		}
+	}
+	return s.formProblem(c, templates.EventFormPage{Event: in}, err)
+}
+
+// handleEventEdit is the form of an event that exists.
+func (s *Server) handleEventEdit(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	in, status, err := s.organiser.Get(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	return s.eventForm(c, http.StatusOK, templates.EventFormPage{ID: id, Status: status, Event: in})
+}
+
+// handleEventUpdate takes the edit form.
+func (s *Server) handleEventUpdate(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	_, status, err := s.organiser.Get(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	in, err := eventFromForm(c)
+	if err == nil {
+		if err = s.organiser.Update(c.Request().Context(), actorOf(c), id, in); err == nil {
+			return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/manage/events/%d", id))
+		}
+	}
+	return s.formProblem(c, templates.EventFormPage{ID: id, Status: status, Event: in}, err)
+}
+
+// formProblem shows the form again with what to fix; nothing was saved.
+func (s *Server) formProblem(c echo.Context, p templates.EventFormPage, err error) error {
+	var e *app.Error
+	if !errors.As(err, &e) || e.Code != app.EINVALID {
+		return err
+	}
+	p.Problem = e.Message
+	p.Field, _ = e.Detail["field"].(string)
+	return s.eventForm(c, http.StatusBadRequest, p)
+}
+
+// handleEventPublish is the page's "Publish" button.
+func (s *Server) handleEventPublish(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	if _, err := s.organiser.Publish(c.Request().Context(), actorOf(c), id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/manage/events/%d", id))
+}
+
+// handleManagedEvent is an event's management page.
+func (s *Server) handleManagedEvent(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	in, status, err := s.organiser.Get(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	log, err := audit.Of(c.Request().Context(), s.venues.Pool(), 0, id, 50)
+	if err != nil {
+		return err
+	}
+	return ok(c, templates.ManagedEvent(templates.ManagedEventPage{ID: id, Status: status, Event: in, Log: log}))
+}
+
+// eventFromForm reads the event form. Prices are typed in major units
+// (45.50); sections with the same zone and price form one zone.
+func eventFromForm(c echo.Context) (organiser.Event, error) {
+	f, err := c.FormParams()
+	if err != nil {
+		return organiser.Event{}, app.Errorf(app.EINVALID, "The form could not be read.")
+	}
+	in := organiser.Event{Name: f.Get("name"), Description: f.Get("description"), Type: f.Get("type"),
+		StartsAt: f.Get("starts_at"), EndsAt: f.Get("ends_at"), DoorsAt: f.Get("doors_at"), OnSaleAt: f.Get("on_sale_at"),
+		Timezone: f.Get("timezone"), Currency: strings.ToUpper(strings.TrimSpace(f.Get("currency"))), Queue: f.Get("queue")}
+	in.VenueID, _ = strconv.ParseInt(f.Get("venue_id"), 10, 64)
+	names, kinds, roles := f["performer_name"], f["performer_kind"], f["performer_role"]
+	for i, name := range names {
+		if strings.TrimSpace(name) != "" && i < len(kinds) && i < len(roles) {
+			in.Performers = append(in.Performers, organiser.Performer{Name: name, Kind: kinds[i], Role: roles[i]})
+		}
+	}
+	sections, prices, zones := f["section"], f["price"], f["zone"]
+	exp := math.Pow10(templates.Exponent(in.Currency))
+	byZone := map[string]int{}
+	for i, section := range sections {
+		if i >= len(prices) || strings.TrimSpace(prices[i]) == "" {
+			continue // not sold
+		}
+		major, err := strconv.ParseFloat(strings.TrimSpace(prices[i]), 64)
+		if err != nil || major <= 0 || math.IsInf(major, 0) {
+			return in, &app.Error{Code: app.EINVALID, Message: fmt.Sprintf("The price of %s is %q: give an amount such as 45.50, or leave it empty to keep the section off sale.", section, prices[i]),
+				Detail: map[string]any{"field": "prices"}}
+		}
+		zone := ""
+		if i < len(zones) {
+			zone = strings.TrimSpace(zones[i])
+		}
+		minor := int64(math.Round(major * exp))
+		key := zone + "\x00" + strconv.FormatInt(minor, 10)
+		if j, ok := byZone[key]; ok {
+			in.Prices[j].Sections = append(in.Prices[j].Sections, section)
+			continue
+		}
+		byZone[key] = len(in.Prices)
+		in.Prices = append(in.Prices, organiser.Price{Zone: zone, Price: minor, Sections: []string{section}})
+	}
+	return in, nil
+}
