@@ -36,6 +36,7 @@ type ManagedEventPage struct {
 	ID     int64
 	Status string
 	Event  organiser.Event
+	Sales  *organiser.Sales
 	Log    []audit.Entry
 }
 
@@ -178,10 +179,72 @@ func ternary(cond bool, a, b string) string {
 func first(a, _ string) string  { return a }
 func second(_, b string) string { return b }
 
+// Location is a time zone by name, UTC if unknown.
+func Location(name string) *time.Location { return loadLocation(name) }
+
 // loadLocation is a time zone by name, UTC if unknown.
 func loadLocation(name string) *time.Location {
 	if loc, err := time.LoadLocation(name); err == nil {
 		return loc
 	}
 	return time.UTC
+}
+
+// chart is the sales-over-time chart, laid out for an SVG of chartW ×
+// chartH: a bar per period, and a line of the running total on its own
+// scale.
+type chart struct {
+	Bars     []chartBar
+	Line     string // SVG points of the running total
+	Max, Sum int
+	From, To string
+}
+
+type chartBar struct {
+	X, Y, W, H string
+	Title      string
+}
+
+const chartW, chartH = 600.0, 160.0
+
+func salesChart(s *organiser.Sales, loc *time.Location) chart {
+	var c chart
+	if len(s.Over) == 0 {
+		return c
+	}
+	for _, p := range s.Over {
+		c.Max = max(c.Max, p.Sold)
+		c.Sum += p.Sold
+	}
+	w := chartW / float64(len(s.Over))
+	layout := "2 Jan 15:04"
+	if s.Step >= 24*time.Hour {
+		layout = "2 Jan"
+	}
+	var line []string
+	run := 0
+	for i, p := range s.Over {
+		h := 0.0
+		if c.Max > 0 {
+			h = float64(p.Sold) / float64(c.Max) * (chartH - 10)
+		}
+		c.Bars = append(c.Bars, chartBar{X: num(float64(i)*w + w*0.1), Y: num(chartH - h), W: num(w * 0.8), H: num(h),
+			Title: p.At.In(loc).Format(layout) + ": " + thousands(p.Sold) + " sold"})
+		run += p.Sold
+		y := chartH
+		if c.Sum > 0 {
+			y = chartH - float64(run)/float64(c.Sum)*(chartH-10)
+		}
+		line = append(line, num(float64(i)*w+w/2)+","+num(y))
+	}
+	c.Line = strings.Join(line, " ")
+	c.From, c.To = s.Over[0].At.In(loc).Format(layout), s.Over[len(s.Over)-1].At.In(loc).Format(layout)
+	return c
+}
+
+func percent(part, whole int) string {
+	if whole == 0 {
+		return "0%"
+	}
+	return strconv.Itoa(int(math.Round(float64(part)*100/float64(whole)))) + "%"
 }

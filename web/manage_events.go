@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -213,11 +214,95 @@ func (s *Server) handleManagedEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	sales, err := s.organiser.Sales(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
 	log, err := audit.Of(c.Request().Context(), s.venues.Pool(), 0, id, 50)
 	if err != nil {
 		return err
 	}
-	return ok(c, templates.ManagedEvent(templates.ManagedEventPage{ID: id, Status: status, Event: in, Log: log}))
+	return ok(c, templates.ManagedEvent(templates.ManagedEventPage{ID: id, Status: status, Event: in, Sales: sales, Log: log}))
+}
+
+// handleSalesPanel is the sales panel alone, for the page's script.
+func (s *Server) handleSalesPanel(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	in, _, err := s.organiser.Get(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	sales, err := s.organiser.Sales(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return ok(c, templates.SalesPanel(id, sales, templates.Location(in.Timezone)))
+}
+
+// handleAttendees is the attendee list, as CSV.
+func (s *Server) handleAttendees(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	if _, _, err := s.organiser.Get(c.Request().Context(), actorOf(c), id); err != nil {
+		return err // before any byte of the file: a refusal is a page
+	}
+	c.Response().Header().Set("Content-Type", "text/csv; charset=utf-8")
+	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="event-%d-attendees.csv"`, id))
+	c.Response().WriteHeader(http.StatusOK)
+	return s.organiser.Attendees(c.Request().Context(), actorOf(c), id, c.Response())
+}
+
+type salesJSON struct {
+	Currency  string             `json:"currency"`
+	Sold      int                `json:"sold"`
+	Held      int                `json:"held"`
+	Available int                `json:"available"`
+	Revenue   int64              `json:"revenue"`
+	Refunded  int64              `json:"refunded"`
+	Bookings  int                `json:"bookings"`
+	Sections  []sectionSalesJSON `json:"sections"`
+	Over      []salesPointJSON   `json:"sold_over_time"`
+	StepS     int64              `json:"period_s"`
+}
+
+type sectionSalesJSON struct {
+	Name      string `json:"name"`
+	Sold      int    `json:"sold"`
+	Held      int    `json:"held"`
+	Available int    `json:"available"`
+}
+
+type salesPointJSON struct {
+	At   string `json:"at"`
+	Sold int    `json:"sold"`
+}
+
+// handleAPISales is GET /api/v1/manage/events/:id/sales.
+func (s *Server) handleAPISales(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	sales, err := s.organiser.Sales(c.Request().Context(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	out := salesJSON{Currency: sales.Currency, Sold: sales.Total.Sold, Held: sales.Total.Held, Available: sales.Total.Available,
+		Revenue: sales.Revenue, Refunded: sales.Refunded, Bookings: sales.Bookings, StepS: int64(sales.Step / time.Second),
+		Sections: []sectionSalesJSON{}, Over: []salesPointJSON{}}
+	for _, sec := range sales.Sections {
+		out.Sections = append(out.Sections, sectionSalesJSON(sec))
+	}
+	for _, p := range sales.Over {
+		out.Over = append(out.Over, salesPointJSON{At: rfc3339(p.At), Sold: p.Sold})
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // eventFromForm reads the event form. Prices are typed in major units

@@ -316,3 +316,56 @@ func TestEventForms(t *testing.T) {
 		t.Error("the box office does not list the event")
 	}
 }
+
+// The sales page counts what fans bought, and the attendee list names
+// them (a name that looks like a formula is kept from spreadsheets).
+func TestSalesAndAttendees(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	token := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	_, created := postSeatMap(t, ts.URL, token, venue.Example)
+	_, ev := api(t, "POST", ts.URL+"/api/v1/manage/events", token, map[string]any{"venue_id": created["id"], "name": "Sold Night",
+		"type": "concert", "starts_at": "2099-05-01T20:00", "prices": []map[string]any{{"price": 2000, "sections": []string{"Balcony"}}}})
+	id := int64(ev["id"].(float64))
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/publish", ts.URL, id), token, nil)
+	fan := signUp(t, ts.URL, "fan@example.com")
+	dbtest.Exec(t, pool, `UPDATE users SET name = '=HYPERLINK("x")' WHERE email = 'fan@example.com'`)
+	tickets := dbtest.IDs(t, pool, `SELECT id FROM tickets WHERE event_id = $1 ORDER BY id LIMIT 3`, id)
+	_, held := api(t, "POST", ts.URL+"/api/v1/bookings", fan, map[string]any{"ticket_ids": tickets[:2]})
+	if code, paid := api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%v/pay", ts.URL, held["id"]), fan, map[string]string{"payment_method": "pm_card_visa"}); code != 200 {
+		t.Fatalf("pay: %d %v", code, paid)
+	}
+	api(t, "POST", ts.URL+"/api/v1/bookings", fan, map[string]any{"ticket_ids": tickets[2:3]}) // held, not paid
+
+	code, sales := api(t, "GET", fmt.Sprintf("%s/api/v1/manage/events/%d/sales", ts.URL, id), token, nil)
+	if code != 200 || sales["sold"] != float64(2) || sales["held"] != float64(1) || sales["available"] != float64(5) || sales["revenue"] != float64(4000) {
+		t.Errorf("sales: %d %v", code, sales)
+	}
+	if over := sales["sold_over_time"].([]any); len(over) != 1 || over[0].(map[string]any)["sold"] != float64(2) {
+		t.Errorf("sold over time: %v", over)
+	}
+	org := browserWith(t, ts.URL, token)
+	_, page := org.get(fmt.Sprintf("/manage/events/%d", id))
+	if page.Find(`[data-testid="sold"]`).Text() != "2" || page.Find(`[data-testid="revenue"]`).Text() != "£40.00" || page.Find(`[data-testid="sales-chart"] rect`).Length() != 1 {
+		t.Errorf("the sales panel: sold %q, revenue %q, %d bars", page.Find(`[data-testid="sold"]`).Text(),
+			page.Find(`[data-testid="revenue"]`).Text(), page.Find(`[data-testid="sales-chart"] rect`).Length())
+	}
+	res, err := org.client.Get(fmt.Sprintf("%s/manage/events/%d/attendees.csv", ts.URL, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "booking,name,email,section,row,seat,price,currency,confirmed_at") ||
+		!strings.Contains(lines[1], `"'=HYPERLINK(""x"")",fan@example.com,Balcony,A,1,2000,GBP,`) {
+		t.Errorf("attendees:\n%s", csv)
+	}
+	stranger := browserWith(t, ts.URL, withRole(t, pool, ts.URL, "bob@example.com", "organiser"))
+	for _, path := range []string{"/manage/events/%d", "/manage/events/%d/attendees.csv", "/manage/events/%d/sales"} {
+		if res, _ := stranger.get(fmt.Sprintf(path, id)); res.StatusCode != http.StatusNotFound {
+			t.Errorf("another organiser: %s = %d", fmt.Sprintf(path, id), res.StatusCode)
+		}
+	}
+}

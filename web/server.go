@@ -201,6 +201,8 @@ func (s *Server) routes() {
 	manage.GET("/events/:id/edit", s.handleEventEdit)
 	manage.POST("/events/:id", s.handleEventUpdate)
 	manage.POST("/events/:id/publish", s.handleEventPublish)
+	manage.GET("/events/:id/sales", s.handleSalesPanel)
+	manage.GET("/events/:id/attendees.csv", s.handleAttendees)
 	manageAPI := api.Group("/manage", s.requireManager)
 	manageAPI.POST("/venues", s.handleAPIVenueCreate)
 	manageAPI.GET("/venues", s.handleAPIVenues)
@@ -210,6 +212,7 @@ func (s *Server) routes() {
 	manageAPI.GET("/events/:id", s.handleAPIManagedEvent)
 	manageAPI.PUT("/events/:id", s.handleAPIEventUpdate)
 	manageAPI.POST("/events/:id/publish", s.handleAPIEventPublish)
+	manageAPI.GET("/events/:id/sales", s.handleAPISales)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
