@@ -33,12 +33,17 @@ type EventFormPage struct {
 
 // ManagedEventPage is an event's management page.
 type ManagedEventPage struct {
-	ID     int64
-	Status string
-	Event  organiser.Event
-	Sales  *organiser.Sales
-	Log    []audit.Entry
+	ID       int64
+	Status   string
+	Event    organiser.Event
+	Sales    *organiser.Sales
+	Bookings []organiser.BookingRow
+	Query    string // the bookings search
+	Log      []audit.Entry
 }
+
+// refundable tells whether a booking can still give money back.
+func refundable(b organiser.BookingRow) bool { return b.Status == "confirmed" && b.Refunded < b.Total }
 
 // sectionPrice is what the form shows for a section: its price in major
 // units and its zone.

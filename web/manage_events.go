@@ -13,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/audit"
+	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/organiser"
 	"github.com/boxoffice/boxoffice/templates"
 )
@@ -218,11 +219,16 @@ func (s *Server) handleManagedEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	bookings, err := s.organiser.Bookings(c.Request().Context(), actorOf(c), id, c.QueryParam("q"))
+	if err != nil {
+		return err
+	}
 	log, err := audit.Of(c.Request().Context(), s.venues.Pool(), 0, id, 50)
 	if err != nil {
 		return err
 	}
-	return ok(c, templates.ManagedEvent(templates.ManagedEventPage{ID: id, Status: status, Event: in, Sales: sales, Log: log}))
+	return ok(c, templates.ManagedEvent(templates.ManagedEventPage{ID: id, Status: status, Event: in, Sales: sales,
+		Bookings: bookings, Query: c.QueryParam("q"), Log: log}))
 }
 
 // handleSalesPanel is the sales panel alone, for the page's script.
@@ -348,4 +354,128 @@ func eventFromForm(c echo.Context) (organiser.Event, error) {
 		in.Prices = append(in.Prices, organiser.Price{Zone: zone, Price: minor, Sections: []string{section}})
 	}
 	return in, nil
+}
+
+// cancelEvent cancels event id and settles its bookings; what a
+// processor outage leaves unsettled, the sweeper finishes.
+func (s *Server) cancelEvent(c echo.Context, id int64) (ended, refunded int, settled bool, err error) {
+	if err := s.organiser.Cancel(c.Request().Context(), actorOf(c), id); err != nil {
+		return 0, 0, false, err
+	}
+	ended, refunded, err = s.bookings.SettleCancelled(c.Request().Context(), id)
+	if err != nil {
+		s.log.Error("a cancelled event's refunds stopped; the sweeper will go on", "event", id, "err", err)
+	}
+	return ended, refunded, err == nil, nil
+}
+
+func (s *Server) handleAPIEventCancel(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	ended, refunded, settled, err := s.cancelEvent(c, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": id, "status": organiser.Cancelled, "holds_ended": ended, "refunded": refunded, "settled": settled})
+}
+
+func (s *Server) handleEventCancel(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "yes" {
+		return app.Errorf(app.EINVALID, "Tick the box to confirm: cancelling refunds every ticket and cannot be undone.")
+	}
+	if _, _, _, err := s.cancelEvent(c, id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/manage/events/%d", id))
+}
+
+type managedBookingJSON struct {
+	ID          int64   `json:"id"`
+	Name        string  `json:"name"`
+	Email       string  `json:"email"`
+	Status      string  `json:"status"`
+	Total       int64   `json:"total"`
+	Refunded    int64   `json:"refunded"`
+	Currency    string  `json:"currency"`
+	Seats       string  `json:"seats"`
+	ConfirmedAt *string `json:"confirmed_at"`
+}
+
+func (s *Server) handleAPIEventBookings(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	rows, err := s.organiser.Bookings(c.Request().Context(), actorOf(c), id, c.QueryParam("q"))
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Bookings []managedBookingJSON `json:"bookings"`
+	}{Bookings: []managedBookingJSON{}}
+	for _, b := range rows {
+		out.Bookings = append(out.Bookings, managedBookingJSON{ID: b.ID, Name: b.Name, Email: b.Email, Status: b.Status, Total: b.Total,
+			Refunded: b.Refunded, Currency: b.Currency, Seats: b.Seats, ConfirmedAt: rfc3339Ptr(b.ConfirmedAt)})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// refund gives back amount (0: all that is left) of booking id, if the
+// caller manages its event.
+func (s *Server) refund(c echo.Context, id, amount int64) (*booking.Booking, error) {
+	if _, err := s.organiser.EventOfBooking(c.Request().Context(), actorOf(c), id); err != nil {
+		return nil, err
+	}
+	return s.bookings.Refund(c.Request().Context(), currentUser(c).ID, id, amount)
+}
+
+// handleAPIRefund is POST /api/v1/manage/bookings/:id/refund, with
+// {"amount": N} for a part, or no body for all that is left.
+func (s *Server) handleAPIRefund(c echo.Context) error {
+	id, err := pathID(c, "id", "booking")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Amount int64 `json:"amount"`
+	}
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return err
+		}
+	}
+	b, err := s.refund(c, id, in.Amount)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, managedBookingJSON{ID: b.ID, Status: b.Status, Total: b.Total, Refunded: b.Refunded,
+		Currency: b.Currency, ConfirmedAt: rfc3339Ptr(b.ConfirmedAt)})
+}
+
+// handleRefund is a booking's refund form on the event's page: an amount
+// in major units, or empty for all that is left.
+func (s *Server) handleRefund(c echo.Context) error {
+	id, err := pathID(c, "id", "booking")
+	if err != nil {
+		return err
+	}
+	var amount int64
+	if raw := strings.TrimSpace(c.FormValue("amount")); raw != "" {
+		major, err := strconv.ParseFloat(raw, 64)
+		if err != nil || major <= 0 || math.IsInf(major, 0) {
+			return app.Errorf(app.EINVALID, "The amount %q is not one: give it such as 12.50, or leave it empty to refund all that is left.", raw)
+		}
+		amount = int64(math.Round(major * math.Pow10(templates.Exponent(c.FormValue("currency")))))
+	}
+	b, err := s.refund(c, id, amount)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/manage/events/%d?q=%d#bookings", b.EventID, id))
 }

@@ -369,3 +369,83 @@ func TestSalesAndAttendees(t *testing.T) {
 		}
 	}
 }
+
+// An organiser refunds part of a booking and then the rest: the seats go
+// back on sale only with the rest. Cancelling the event refunds everyone
+// and tells fans; nobody but the event's organiser may do either.
+func TestRefundsAndCancel(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	token := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	bob := withRole(t, pool, ts.URL, "bob@example.com", "organiser")
+	_, created := postSeatMap(t, ts.URL, token, venue.Example)
+	_, ev := api(t, "POST", ts.URL+"/api/v1/manage/events", token, map[string]any{"venue_id": created["id"], "name": "Refund Night",
+		"type": "concert", "starts_at": "2099-05-01T20:00", "prices": []map[string]any{{"price": 2000, "sections": []string{"Balcony"}}}})
+	id := int64(ev["id"].(float64))
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/publish", ts.URL, id), token, nil)
+	tickets := dbtest.IDs(t, pool, `SELECT id FROM tickets WHERE event_id = $1 ORDER BY id`, id)
+	buy := func(email string, ids []int64) int64 {
+		t.Helper()
+		fan := signUp(t, ts.URL, email)
+		_, held := api(t, "POST", ts.URL+"/api/v1/bookings", fan, map[string]any{"ticket_ids": ids})
+		if code, paid := api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%v/pay", ts.URL, held["id"]), fan, map[string]string{"payment_method": "pm_card_visa"}); code != 200 {
+			t.Fatalf("pay: %d %v", code, paid)
+		}
+		return int64(held["id"].(float64))
+	}
+	first := buy("one@example.com", tickets[:2])
+	second := buy("two@example.com", tickets[2:4])
+
+	refund := func(token string, booking int64, body any) (int, map[string]any) {
+		return api(t, "POST", fmt.Sprintf("%s/api/v1/manage/bookings/%d/refund", ts.URL, booking), token, body)
+	}
+	if code, _ := refund(bob, first, map[string]int{"amount": 500}); code != http.StatusNotFound {
+		t.Errorf("another organiser refunds: %d, want 404", code)
+	}
+	if code, b := refund(token, first, map[string]int{"amount": 500}); code != 200 || b["status"] != "confirmed" || b["refunded"] != float64(500) {
+		t.Errorf("a part refund: %d %v", code, b)
+	}
+	if code, b := refund(token, first, map[string]int{"amount": 9999}); code != http.StatusBadRequest || b["error"].(map[string]any)["left"] != float64(3500) {
+		t.Errorf("too much: %d %v", code, b)
+	}
+	// The rest, from the page: the form finds the booking by the fan's email.
+	org := browserWith(t, ts.URL, token)
+	_, page := org.get(fmt.Sprintf("/manage/events/%d?q=one@", id))
+	if page.Find(`[data-testid="bookings"] tbody tr`).Length() != 1 {
+		t.Fatalf("searching one@ finds %d bookings", page.Find(`[data-testid="bookings"] tbody tr`).Length())
+	}
+	res, page := org.submit(page, `form.refund-form`, url.Values{"amount": {""}})
+	if res.StatusCode != 200 || page.Find(`[data-testid="booking-refunded"]`).Text() != "£40.00" {
+		t.Errorf("the rest from the page: %d, refunded %q", res.StatusCode, page.Find(`[data-testid="booking-refunded"]`).Text())
+	}
+	if n := dbtest.Int(t, pool, `SELECT count(*) FROM tickets WHERE event_id = $1 AND status = 'available'`, id); n != 6 {
+		t.Errorf("%d seats on sale after a full refund, want 6", n)
+	}
+
+	// Cancel: the second booking is refunded, fans are told, holds refused.
+	code, out := api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/cancel", ts.URL, id), token, nil)
+	if code != 200 || out["refunded"] != float64(1) || out["settled"] != true {
+		t.Fatalf("cancel: %d %v", code, out)
+	}
+	var status string
+	dbtest.QueryRow(t, pool, `SELECT status FROM bookings WHERE id = $1`, second).Scan(&status)
+	if status != "refunded" {
+		t.Errorf("the second booking is %s after the cancel", status)
+	}
+	if _, fanPage := newBrowser(t, ts.URL).get(fmt.Sprintf("/event/%d", id)); fanPage.Find(`[data-testid="event-cancelled"]`).Length() != 1 {
+		t.Error("the fans' page does not say the event is cancelled")
+	}
+	late := signUp(t, ts.URL, "late@example.com")
+	if code, _ := api(t, "POST", ts.URL+"/api/v1/bookings", late, map[string]any{"ticket_ids": tickets[4:5]}); code < 400 || code >= 500 {
+		t.Errorf("holding a seat of a cancelled event: %d", code)
+	}
+	if code, _ := api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/cancel", ts.URL, id), token, nil); code != 200 {
+		t.Errorf("cancelling again: %d, want 200 (nothing more to do)", code)
+	}
+	var logged int
+	dbtest.QueryRow(t, pool, `SELECT count(*) FROM audit_log WHERE event_id = $1 AND action IN ('booking.refund', 'event.cancel')`, id).Scan(&logged)
+	if logged != 4 { // two refunds of the first, the second's, the cancel
+		t.Errorf("%d refunds and cancels in the audit log, want 4", logged)
+	}
+}

@@ -203,6 +203,8 @@ func (s *Server) routes() {
 	manage.POST("/events/:id/publish", s.handleEventPublish)
 	manage.GET("/events/:id/sales", s.handleSalesPanel)
 	manage.GET("/events/:id/attendees.csv", s.handleAttendees)
+	manage.POST("/events/:id/cancel", s.handleEventCancel)
+	manage.POST("/bookings/:id/refund", s.handleRefund)
 	manageAPI := api.Group("/manage", s.requireManager)
 	manageAPI.POST("/venues", s.handleAPIVenueCreate)
 	manageAPI.GET("/venues", s.handleAPIVenues)
@@ -213,6 +215,9 @@ func (s *Server) routes() {
 	manageAPI.PUT("/events/:id", s.handleAPIEventUpdate)
 	manageAPI.POST("/events/:id/publish", s.handleAPIEventPublish)
 	manageAPI.GET("/events/:id/sales", s.handleAPISales)
+	manageAPI.POST("/events/:id/cancel", s.handleAPIEventCancel)
+	manageAPI.GET("/events/:id/bookings", s.handleAPIEventBookings)
+	manageAPI.POST("/bookings/:id/refund", s.handleAPIRefund)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)

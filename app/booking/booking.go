@@ -140,7 +140,7 @@ type Payments interface {
 	GetIntent(ctx context.Context, id string) (payment.Intent, error)
 	CancelIntent(ctx context.Context, id string) error
 	Charge(ctx context.Context, r payment.Request) (payment.Receipt, error)
-	Refund(ctx context.Context, receipt payment.Receipt, idempotencyKey string) error
+	Refund(ctx context.Context, receipt payment.Receipt, amount int64, idempotencyKey string) error // amount 0: in full
 }
 
 // intentTTL is how long a look at a booking trusts what the processor last
@@ -274,7 +274,8 @@ func (s *Service) SweepExpired(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// RunSweeper sweeps every interval until ctx ends.
+// RunSweeper sweeps every interval until ctx ends: it releases expired
+// holds, and finishes the cancellations of events left half settled.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -288,6 +289,9 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 				s.log.Error("sweep expired holds", "err", err)
 			} else if n > 0 {
 				s.log.Info("expired holds released", "bookings", n)
+			}
+			if err := s.settleCancelledEvents(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("settle cancelled events; trying again at the next sweep", "err", err)
 			}
 		}
 	}

@@ -138,7 +138,7 @@ func (s *Service) confirmPayment(ctx context.Context, id int64, receipt payment.
 		if err != nil {
 			return nil, err
 		}
-		if err := s.payments.Refund(ctx, receipt, "boxoffice-refund-"+b.PaymentKey); err != nil {
+		if err := s.payments.Refund(ctx, receipt, 0, "boxoffice-refund-"+b.PaymentKey); err != nil {
 			return nil, s.unreachable(err)
 		}
 		if err := s.refund(ctx, id, receipt, receipt.Amount); err != nil {

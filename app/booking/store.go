@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/audit"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db"
 )
@@ -368,6 +369,11 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 // every seat it held or bought; a partial one is noted and the fan keeps
 // their tickets. A refund of any other payment changes nothing.
 func (s *Service) refund(ctx context.Context, id int64, receipt payment.Receipt, refunded int64) error {
+	return s.applyRefund(ctx, id, receipt, refunded, nil)
+}
+
+// applyRefund is refund, writing entry (if any) to the audit log with it.
+func (s *Service) applyRefund(ctx context.Context, id int64, receipt payment.Receipt, refunded int64, entry *audit.Entry) error {
 	var l locked
 	var freed bool
 	err := s.transact(ctx, func(tx pgx.Tx) error {
@@ -375,6 +381,11 @@ func (s *Service) refund(ctx context.Context, id int64, receipt payment.Receipt,
 		var err error
 		if l, err = lock(ctx, tx, id); err != nil {
 			return err
+		}
+		if entry != nil {
+			if err := audit.Write(ctx, tx, *entry); err != nil {
+				return err
+			}
 		}
 		switch {
 		case receipt.ID != l.payID || receipt.Provider != l.provider, l.status == StatusRefunded:
@@ -399,19 +410,29 @@ func (s *Service) refund(ctx context.Context, id int64, receipt payment.Receipt,
 // sweepExpired expires up to 500 pending bookings whose hold ran out at
 // now, and returns the payments that were made for them.
 func (s *Service) sweepExpired(ctx context.Context, now time.Time) (int, []string, error) {
-	var n int
+	n, payments, err := s.endPending(ctx, StatusExpired, now, `
+		SELECT id, coalesce(payment_id, '') FROM bookings WHERE status = 'pending' AND expires_at <= $1
+		ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now)
+	if err != nil {
+		return 0, nil, fmt.Errorf("sweep expired bookings: %w", err)
+	}
+	return n, payments, nil
+}
+
+// endPending ends the pending bookings that query (id, payment id; FOR
+// UPDATE) selects, as status at now, in one transaction, and returns how
+// many and the payments made for them.
+func (s *Service) endPending(ctx context.Context, status string, now time.Time, query string, args ...any) (int, []string, error) {
+	var ids []int64
 	var payments []string
 	err := s.transact(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
-			SELECT id, coalesce(payment_id, '') FROM bookings WHERE status = 'pending' AND expires_at <= $1
-			ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now)
+		rows, err := tx.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}
-		var ids []int64
 		var id int64
 		var payID string
-		payments = payments[:0]
+		ids, payments = ids[:0], payments[:0]
 		if _, err := pgx.ForEachRow(rows, []any{&id, &payID}, func() error {
 			ids = append(ids, id)
 			if payID != "" {
@@ -421,16 +442,12 @@ func (s *Service) sweepExpired(ctx context.Context, now time.Time) (int, []strin
 		}); err != nil {
 			return err
 		}
-		n = len(ids)
-		if n == 0 {
+		if len(ids) == 0 {
 			return nil
 		}
-		return transition(ctx, tx, ids, StatusExpired, now, nil)
+		return transition(ctx, tx, ids, status, now, nil)
 	})
-	if err != nil {
-		return 0, nil, fmt.Errorf("sweep expired bookings: %w", err)
-	}
-	return n, payments, nil
+	return len(ids), payments, err
 }
 
 // notePayment records on pending booking id the payment made for it,

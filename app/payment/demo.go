@@ -16,10 +16,11 @@ import (
 // Like Stripe, it makes one payment (intent) per booking, which is paid
 // once, can be cancelled, and answers a retry as it answered first.
 type Demo struct {
-	mu      sync.Mutex
-	intents map[string]Intent
-	charges map[string]result // by idempotency key: a retry gets the first answer
-	refunds map[string]bool
+	mu            sync.Mutex
+	intents       map[string]Intent
+	charges       map[string]result // by idempotency key: a retry gets the first answer
+	refunds       map[string]int64  // idempotency key → amount
+	refundedTotal map[string]int64  // payment → amount given back
 }
 
 type result struct {
@@ -29,7 +30,7 @@ type result struct {
 
 // NewDemo returns a demo processor.
 func NewDemo() *Demo {
-	return &Demo{intents: map[string]Intent{}, charges: map[string]result{}, refunds: map[string]bool{}}
+	return &Demo{intents: map[string]Intent{}, charges: map[string]result{}, refunds: map[string]int64{}, refundedTotal: map[string]int64{}}
 }
 
 // Name is what bookings record as their payment provider.
@@ -162,11 +163,19 @@ func DemoMethods() []string {
 	return []string{"pm_card_visa", "pm_card_mastercard", "pm_card_amex", "pm_card_chargeDeclined", "pm_card_chargeDeclinedInsufficientFunds"}
 }
 
-// Refund records the refund; the same key refunds once.
-func (d *Demo) Refund(ctx context.Context, receipt Receipt, idempotencyKey string) error {
+// Refund records the refund of amount (0: all of it); the same key
+// refunds once.
+func (d *Demo) Refund(ctx context.Context, receipt Receipt, amount int64, idempotencyKey string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.refunds[idempotencyKey] = true
+	if _, done := d.refunds[idempotencyKey]; done {
+		return nil
+	}
+	if amount == 0 {
+		amount = receipt.Amount
+	}
+	d.refunds[idempotencyKey] = amount
+	d.refundedTotal[receipt.ID] += amount
 	return nil
 }
 
@@ -174,5 +183,14 @@ func (d *Demo) Refund(ctx context.Context, receipt Receipt, idempotencyKey strin
 func (d *Demo) Refunded(idempotencyKey string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.refunds[idempotencyKey]
+	_, done := d.refunds[idempotencyKey]
+	return done
+}
+
+// RefundedOf is how much of payment id the demo has given back, for
+// tests: a refund asked twice counts once.
+func (d *Demo) RefundedOf(id string) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.refundedTotal[id]
 }

@@ -130,10 +130,14 @@ func stripeError(err error) error {
 	return fmt.Errorf("stripe: %w", err)
 }
 
-// Refund refunds a PaymentIntent in full; refunding one already refunded
-// is not an error.
-func (s *Stripe) Refund(ctx context.Context, receipt Receipt, idempotencyKey string) error {
+// Refund refunds amount (minor units) of a PaymentIntent, or all of it
+// when amount is 0; refunding one already refunded in full is not an
+// error.
+func (s *Stripe) Refund(ctx context.Context, receipt Receipt, amount int64, idempotencyKey string) error {
 	params := &stripe.RefundParams{PaymentIntent: stripe.String(receipt.ID)}
+	if amount > 0 {
+		params.Amount = stripe.Int64(amount)
+	}
 	params.Context = ctx
 	params.SetIdempotencyKey(idempotencyKey)
 	_, err := s.api.Refunds.New(params)

@@ -71,7 +71,7 @@ func TestStripeAgainstStripeMock(t *testing.T) {
 	if !errors.As(err, &declined) || declined.Message == "" {
 		t.Fatalf("Charge against stripe-mock: %v, want a request it accepts", err)
 	}
-	if err := s.Refund(ctx, payment.Receipt{Provider: "stripe", ID: "pi_123"}, "boxoffice-refund-42"); err != nil {
+	if err := s.Refund(ctx, payment.Receipt{Provider: "stripe", ID: "pi_123"}, 1000, "boxoffice-refund-42-1000"); err != nil {
 		t.Fatalf("Refund against stripe-mock: %v", err)
 	}
 }

@@ -1,0 +1,91 @@
+package organiser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/audit"
+)
+
+// Cancel marks event id cancelled: fans can no longer hold its seats, and
+// its page and search say so. Settling its bookings (ending holds,
+// refunding every ticket) is the booking service's, which finishes it even
+// after a crash; cancelling again is harmless.
+func (s *Service) Cancel(ctx context.Context, by audit.Actor, id int64) error {
+	return wrap("cancel the event", pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		before, status, err := s.lock(ctx, tx, by, id)
+		if err != nil || status == Cancelled {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE events SET status = 'cancelled', updated_at = now() WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return audit.Write(ctx, tx, audit.Entry{UserID: by.UserID, Action: "event.cancel", VenueID: before.VenueID, EventID: id,
+			Subject: before.Name, Before: map[string]string{"status": status}, After: map[string]string{"status": Cancelled}})
+	}))
+}
+
+// BookingRow is a booking as the box office finds it.
+type BookingRow struct {
+	ID          int64
+	Name, Email string
+	Status      string
+	Total       int64
+	Refunded    int64
+	Currency    string
+	Seats       string // "Stalls A1, A2"
+	ConfirmedAt *time.Time
+}
+
+// Bookings finds event id's bookings (paid, refunded, or being paid) by
+// booking number, or by the fan's email or name; an empty q lists the
+// latest. At most 50.
+func (s *Service) Bookings(ctx context.Context, by audit.Actor, id int64, q string) ([]BookingRow, error) {
+	var out []BookingRow
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, _, err := s.read(ctx, tx, by, id, false); err != nil {
+			return err
+		}
+		q = strings.TrimSpace(q)
+		number, _ := strconv.ParseInt(strings.TrimPrefix(q, "#"), 10, 64)
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+		rows, err := tx.Query(ctx, `
+			SELECT b.id, u.name, u.email, b.status, b.total, b.refunded, b.currency,
+			       coalesce((SELECT string_agg(s.name || ' ' || st.row_label || st.seat_number, ', ' ORDER BY s.position, st.row_label, st.seat_number)
+			                 FROM booking_tickets bt JOIN tickets t ON t.id = bt.ticket_id JOIN seats st ON st.id = t.seat_id
+			                 JOIN sections s ON s.id = st.section_id WHERE bt.booking_id = b.id), ''),
+			       b.confirmed_at
+			FROM bookings b JOIN users u ON u.id = b.user_id
+			WHERE b.event_id = $1 AND b.status IN ('confirmed', 'refunded', 'pending')
+			  AND ($2 = '' OR b.id = $3 OR u.email ILIKE $4 OR u.name ILIKE $4)
+			ORDER BY b.id DESC LIMIT 50`, id, q, number, like)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[BookingRow])
+		return err
+	})
+	return out, wrap("find bookings", err)
+}
+
+// EventOfBooking is the event of booking id, if the actor manages it.
+func (s *Service) EventOfBooking(ctx context.Context, by audit.Actor, bookingID int64) (int64, error) {
+	var eventID int64
+	var owner *int64
+	err := s.pool.QueryRow(ctx, `SELECT e.id, e.owner_id FROM bookings b JOIN events e ON e.id = b.event_id WHERE b.id = $1`, bookingID).
+		Scan(&eventID, &owner)
+	if errors.Is(err, pgx.ErrNoRows) || err == nil && !by.Owns(owner) {
+		return 0, app.Errorf(app.ENOTFOUND, "You have no booking %d.", bookingID)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find booking %d: %w", bookingID, err)
+	}
+	return eventID, nil
+}
