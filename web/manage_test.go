@@ -436,7 +436,11 @@ func TestRefundsAndCancel(t *testing.T) {
 	if _, fanPage := newBrowser(t, ts.URL).get(fmt.Sprintf("/event/%d", id)); fanPage.Find(`[data-testid="event-cancelled"]`).Length() != 1 {
 		t.Error("the fans' page does not say the event is cancelled")
 	}
+	if _, found := newBrowser(t, ts.URL).get("/search?q=Refund+Night"); found.Find(`[data-testid="cancelled"]`).Length() != 1 {
+		t.Error("search does not show the event as cancelled")
+	}
 	late := signUp(t, ts.URL, "late@example.com")
+
 	if code, _ := api(t, "POST", ts.URL+"/api/v1/bookings", late, map[string]any{"ticket_ids": tickets[4:5]}); code < 400 || code >= 500 {
 		t.Errorf("holding a seat of a cancelled event: %d", code)
 	}

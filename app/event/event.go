@@ -172,7 +172,11 @@ type Summary struct {
 	Currency  string
 	MinPrice  int64 // lowest price of an available ticket, minor units; 0 when sold out
 	Available int   // tickets on sale now
+	Status    string
 }
+
+// Cancelled reports whether the event was cancelled.
+func (s Summary) Cancelled() bool { return s.Status == "cancelled" }
 
 // SoldOut reports whether no ticket is left.
 func (s Summary) SoldOut() bool { return s.Available == 0 }

@@ -18,7 +18,7 @@ import (
 // summaryColumns are what listSummaries scans, from events e and venues v.
 const summaryColumns = `e.id, e.name, e.type, e.starts_at, e.timezone,
 	v.id AS venue_id, v.name AS venue_name, v.city, v.country, e.currency,
-	0::bigint AS min_price, 0 AS available`
+	0::bigint AS min_price, 0 AS available, e.status`
 
 // listSummaries lists the events on sale that start after $1 and meet
 // cond (which may use $3… for args), soonest first, at most $2.

@@ -84,7 +84,9 @@ func resolveNames(ctx context.Context, pool *pgxpool.Pool, q Query) (matches, er
 // location conditions are returned apart, for the facets to count without
 // them.
 func (f *filter) where(q Query, m matches, now time.Time) (base, typ, loc string) {
-	conds := []string{"es.status = 'on_sale'"}
+	// Cancelled events stay findable, marked, so that a fan looking for
+	// one learns what happened; drafts are the organisers' alone.
+	conds := []string{"es.status IN ('on_sale', 'cancelled')"}
 	if q.Text != "" {
 		f.tsq = "websearch_to_tsquery('boxoffice', " + f.arg(q.Text) + ")"
 		// A query of stop words only ("the") has no lexemes: it filters nothing.
@@ -158,7 +160,7 @@ func pageQuery(q Query, m matches, now time.Time) (string, []any) {
 			ORDER BY ` + order("m") + `
 			LIMIT ` + limit + ` OFFSET ` + offset + `
 		)
-		SELECT e.id, e.name, e.type, e.starts_at, e.timezone, v.id, v.name, v.city, v.country, e.currency,
+		SELECT e.id, e.name, e.type, e.starts_at, e.timezone, v.id, v.name, v.city, v.country, e.currency, e.status,
 		       coalesce(pf.names, '{}')
 		FROM page
 		JOIN events e ON e.id = page.event_id
@@ -363,7 +365,7 @@ func (s *Service) run(ctx context.Context, q Query, now time.Time) (*Result, err
 	batch.Queue(pageSQL, pageArgs...).Query(func(rows pgx.Rows) error {
 		var h Hit
 		_, err := pgx.ForEachRow(rows, []any{&h.ID, &h.Name, &h.Type, &h.StartsAt, &h.Timezone, &h.VenueID, &h.VenueName,
-			&h.City, &h.Country, &h.Currency, &h.Performers}, func() error {
+			&h.City, &h.Country, &h.Currency, &h.Status, &h.Performers}, func() error {
 			r.Hits = append(r.Hits, h)
 			h = Hit{}
 			return nil
