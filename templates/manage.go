@@ -7,11 +7,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/audit"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/organiser"
 	"github.com/boxoffice/boxoffice/app/venue"
 )
+
+// UsersPage is the admins' list of organisers and admins, with the form
+// that gives an account a role.
+type UsersPage struct {
+	Staff         []account.User
+	Problem, Done string
+}
 
 // ManageHomePage is /manage: the organiser's venues.
 type ManageHomePage struct {

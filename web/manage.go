@@ -217,3 +217,58 @@ func handleSeatMapDocs(file []byte) echo.HandlerFunc {
 		return c.Blob(http.StatusOK, "application/json", file)
 	}
 }
+
+// requireAdmin lets admins through: organisers get what fans get.
+func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !currentUser(c).Admin() {
+			if isAPI(c) {
+				return &app.Error{Code: app.EFORBIDDEN, Reason: "not_an_admin", Message: "Only admins can give accounts roles."}
+			}
+			return app.Errorf(app.ENOTFOUND, "There is no page at this address.")
+		}
+		return next(c)
+	}
+}
+
+// handleUsers is the admins' page of organisers and admins.
+func (s *Server) handleUsers(c echo.Context) error {
+	return s.usersPage(c, http.StatusOK, "", "")
+}
+
+func (s *Server) usersPage(c echo.Context, status int, problem, done string) error {
+	staff, err := s.accounts.Staff(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, status, templates.Users(templates.UsersPage{Staff: staff, Problem: problem, Done: done}))
+}
+
+// handleSetRole is the form that gives an account a role.
+func (s *Server) handleSetRole(c echo.Context) error {
+	u, err := s.accounts.SetRole(c.Request().Context(), currentUser(c).ID, c.FormValue("email"), c.FormValue("role"))
+	var e *app.Error
+	if errors.As(err, &e) && e.Code != app.EINTERNAL {
+		return s.usersPage(c, http.StatusBadRequest, e.Message, "")
+	}
+	if err != nil {
+		return err
+	}
+	return s.usersPage(c, http.StatusOK, "", u.Email+" is now "+u.Role+".")
+}
+
+// handleAPISetRole is PUT /api/v1/manage/users/role {"email", "role"}.
+func (s *Server) handleAPISetRole(c echo.Context) error {
+	var in struct {
+		Email string `json:"email"`
+		Role  string `json:"role"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.accounts.SetRole(c.Request().Context(), currentUser(c).ID, in.Email, in.Role)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": u.ID, "email": u.Email, "role": u.Role})
+}

@@ -453,3 +453,31 @@ func TestRefundsAndCancel(t *testing.T) {
 		t.Errorf("%d refunds and cancels in the audit log, want 4", logged)
 	}
 }
+
+// Admins make organisers in the browser; organisers cannot.
+func TestAdminMakesOrganisers(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	admin := browserWith(t, ts.URL, withRole(t, pool, ts.URL, "root@example.com", "admin"))
+	orgToken := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	fanToken := signUp(t, ts.URL, "newbie@example.com")
+	if res, _ := browserWith(t, ts.URL, orgToken).get("/manage/users"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("an organiser opens the roles page: %d, want 404", res.StatusCode)
+	}
+	if code, body := api(t, "PUT", ts.URL+"/api/v1/manage/users/role", orgToken, map[string]string{"email": "newbie@example.com", "role": "admin"}); code != http.StatusForbidden {
+		t.Errorf("an organiser makes an admin: %d %v", code, body)
+	}
+	_, page := admin.get("/manage/users")
+	res, page := admin.submit(page, `form[action="/manage/users"]`, url.Values{"email": {"nobody@example.com"}, "role": {"organiser"}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page.Find(`[data-testid="form-problem"]`).Text(), "There is no account for nobody@example.com") {
+		t.Errorf("a role for a missing account: %d %q", res.StatusCode, page.Find(`[data-testid="form-problem"]`).Text())
+	}
+	_, page = admin.submit(page, `form[action="/manage/users"]`, url.Values{"email": {"newbie@example.com"}, "role": {"organiser"}})
+	if !strings.Contains(page.Find(`[data-testid="staff"]`).Text(), "newbie@example.com") {
+		t.Error("the new organiser is not listed")
+	}
+	if res, _ := browserWith(t, ts.URL, fanToken).get("/manage"); res.StatusCode != 200 {
+		t.Errorf("the new organiser opens the box office: %d", res.StatusCode)
+	}
+}

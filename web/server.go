@@ -205,6 +205,8 @@ func (s *Server) routes() {
 	manage.GET("/events/:id/attendees.csv", s.handleAttendees)
 	manage.POST("/events/:id/cancel", s.handleEventCancel)
 	manage.POST("/bookings/:id/refund", s.handleRefund)
+	manage.GET("/users", s.handleUsers, s.requireAdmin)
+	manage.POST("/users", s.handleSetRole, s.requireAdmin)
 	manageAPI := api.Group("/manage", s.requireManager)
 	manageAPI.POST("/venues", s.handleAPIVenueCreate)
 	manageAPI.GET("/venues", s.handleAPIVenues)
@@ -218,6 +220,7 @@ func (s *Server) routes() {
 	manageAPI.POST("/events/:id/cancel", s.handleAPIEventCancel)
 	manageAPI.GET("/events/:id/bookings", s.handleAPIEventBookings)
 	manageAPI.POST("/bookings/:id/refund", s.handleAPIRefund)
+	manageAPI.PUT("/users/role", s.handleAPISetRole, s.requireAdmin)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)

@@ -73,3 +73,12 @@ func (s *Service) SetRole(ctx context.Context, byUserID int64, email, role strin
 	}
 	return u, err
 }
+
+// Staff lists the accounts that are not fans, by role and email.
+func (s *Service) Staff(ctx context.Context) ([]User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, email, name, role, created_at FROM users WHERE role <> 'fan' ORDER BY role, lower(email)`)
+	if err != nil {
+		return nil, fmt.Errorf("list staff: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[User])
+}
