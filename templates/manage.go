@@ -110,11 +110,70 @@ func zoneSummary(e organiser.Event) string {
 	return strings.Join(parts, " · ")
 }
 
-// VenueNewPage is the page that adds a venue, with the problems of a
-// file that was refused.
-type VenueNewPage struct {
+// BuilderPage is /manage/venues/new: the builder's design and its map as
+// drawn, or the problems that stop it; Refused says a save or import was
+// refused (nothing was saved), Import that the problems are the imported
+// file's.
+type BuilderPage struct {
+	Design   venue.Design
+	Map      *venue.SeatMap
 	Problems []string
+	Refused  bool
+	Import   bool
 	Pasted   string
+}
+
+// ftoa shows a number of the builder's form: empty for 0.
+func ftoa(v float64) string {
+	if v == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func shapeLabel(kind string) string {
+	switch kind {
+	case venue.ShapeBlock:
+		return "Block of rows"
+	case venue.ShapeCurve:
+		return "Curved block"
+	case venue.ShapeBowl:
+		return "Bowl of sections"
+	case venue.ShapeStanding:
+		return "Standing area"
+	}
+	return kind
+}
+
+// shows is which of a shape's fields its kind uses.
+func shows(kind string) map[string]bool {
+	switch kind {
+	case venue.ShapeStanding:
+		return map[string]bool{"w": true, "h": true, "capacity": true}
+	case venue.ShapeBowl:
+		return map[string]bool{"rows": true, "seats": true, "pitch": true, "first": true, "count": true, "rx": true, "ry": true}
+	case venue.ShapeCurve:
+		return map[string]bool{"rows": true, "seats": true, "pitch": true, "first": true, "curve": true}
+	}
+	return map[string]bool{"rows": true, "seats": true, "pitch": true, "first": true}
+}
+
+// shapeField is one number field of a shape: shown when its kind has it,
+// hidden (and kept) otherwise, so that every list lines up.
+type shapeField struct {
+	Key, Label, Value string
+	Shown             bool
+}
+
+func shapeFields(s venue.Shape) []shapeField {
+	show := shows(s.Kind)
+	f := func(key, label, value string) shapeField { return shapeField{key, label, value, show[key]} }
+	return []shapeField{
+		f("rows", "Rows", itoa(s.Rows)), f("seats", "Seats per row", itoa(s.Seats)), f("pitch", "Seat pitch", ftoa(s.Pitch)),
+		f("first", "First row", s.FirstRow), f("curve", "Curve", ftoa(s.Curve)), f("count", "Sections", itoa(s.Count)),
+		f("rx", "Radius across", ftoa(s.RX)), f("ry", "Radius down", ftoa(s.RY)),
+		f("w", "Width", ftoa(s.W)), f("h", "Height", ftoa(s.H)), f("capacity", "Capacity", itoa(s.Capacity)),
+	}
 }
 
 // ManageVenuePage is a venue's management page.

@@ -147,11 +147,6 @@ func (s *Server) handleManageHome(c echo.Context) error {
 	return ok(c, templates.ManageHome(templates.ManageHomePage{Venues: list, Events: events, Admin: actorOf(c).Admin}))
 }
 
-// handleVenueNew is the page to add a venue.
-func (s *Server) handleVenueNew(c echo.Context) error {
-	return ok(c, templates.VenueNew(templates.VenueNewPage{}))
-}
-
 // handleVenueCreate takes the page's file (or pasted text): a bad one
 // comes back with its problems listed, and nothing saved.
 func (s *Server) handleVenueCreate(c echo.Context) error {
@@ -165,8 +160,7 @@ func (s *Server) handleVenueCreate(c echo.Context) error {
 		defer f.Close()
 		src = f
 	} else if strings.TrimSpace(c.FormValue("seatmap")) == "" {
-		return render(c, http.StatusBadRequest, templates.VenueNew(templates.VenueNewPage{
-			Problems: []string{"Choose a seat-map file, or paste one."}}))
+		return s.builder(c, http.StatusBadRequest, templates.BuilderPage{Design: newDesign(), Problems: []string{"Choose a seat-map file, or paste one."}, Refused: true, Import: true})
 	}
 	m, err := readSeatMap(src)
 	if err == nil {
@@ -183,7 +177,7 @@ func (s *Server) handleVenueCreate(c echo.Context) error {
 	if len(problems) == 0 {
 		problems = []string{e.Message}
 	}
-	return render(c, http.StatusBadRequest, templates.VenueNew(templates.VenueNewPage{Problems: problems, Pasted: c.FormValue("seatmap")}))
+	return s.builder(c, http.StatusBadRequest, templates.BuilderPage{Design: newDesign(), Problems: problems, Refused: true, Import: true, Pasted: c.FormValue("seatmap")})
 }
 
 // handleManageVenue is a venue's management page: its map as fans will

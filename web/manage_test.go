@@ -481,3 +481,87 @@ func TestAdminMakesOrganisers(t *testing.T) {
 		t.Errorf("the new organiser opens the box office: %d", res.StatusCode)
 	}
 }
+
+// formValues is every field of a page's form, as a browser would send it
+// (the first option of each select; no button).
+func formValues(doc *goquery.Document, selector string) url.Values {
+	v := url.Values{}
+	form := doc.Find(selector)
+	form.Find("input, textarea").Each(func(_ int, in *goquery.Selection) {
+		if name, ok := in.Attr("name"); ok && in.AttrOr("type", "") != "file" && in.AttrOr("type", "") != "checkbox" {
+			v.Add(name, in.AttrOr("value", in.Text()))
+		}
+	})
+	form.Find("select").Each(func(_ int, sel *goquery.Selection) {
+		opt := sel.Find("option[selected]")
+		if opt.Length() == 0 {
+			opt = sel.Find("option").First()
+		}
+		v.Add(sel.AttrOr("name", ""), opt.AttrOr("value", ""))
+	})
+	return v
+}
+
+// The builder draws a venue from shapes in a plain form: add a bowl, move
+// a block, see the map, fix what is wrong, download the file, save.
+func TestVenueBuilder(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	org := browserWith(t, ts.URL, withRole(t, pool, ts.URL, "alice@example.com", "organiser"))
+	_, page := org.get("/manage/venues/new")
+	press := func(page *goquery.Document, do string, set map[string]string) (*http.Response, *goquery.Document) {
+		t.Helper()
+		v := formValues(page, `[data-testid="builder"]`)
+		for k, val := range set {
+			v.Set(k, val)
+		}
+		v.Set("do", do)
+		return org.post("/manage/venues/design", v)
+	}
+	details := map[string]string{"name": "Shape Hall", "city": "Hull", "country": "gb", "timezone": "Europe/London"}
+	_, page = press(page, "add:bowl", details)
+	if n := page.Find(`[data-testid="shape"]`).Length(); n != 2 {
+		t.Fatalf("after adding a bowl: %d shapes", n)
+	}
+	x := func(page *goquery.Document) string {
+		return page.Find(`[data-testid="shape"]`).First().Find(`input[name="x"]`).AttrOr("value", "")
+	}
+	before := x(page)
+	_, page = press(page, "move:20:0:0", nil)
+	if before != "300" || x(page) != "320" {
+		t.Errorf("moving the block right: x %s → %s, want 300 → 320", before, x(page))
+	}
+	// The bowl moved down to y 750 spills off the 1,000 × 800 map: the
+	// problem is named, and saving is refused.
+	v := formValues(page, `[data-testid="builder"]`)
+	v.Set("do", "save")
+	ys := v["y"]
+	ys[1] = "750"
+	v["y"] = ys
+	res, bad := org.post("/manage/venues/design", v)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(bad.Find(`[data-testid="seatmap-problems"]`).Text(), "outside the map") {
+		t.Errorf("saving a bowl off the map: %d %q", res.StatusCode, bad.Find(`[data-testid="seatmap-problems"]`).Text())
+	}
+	if n := dbtest.Int(t, pool, `SELECT count(*) FROM venues`); n != 0 {
+		t.Fatalf("%d venues saved from a refused design", n)
+	}
+	if n := page.Find(`[data-testid="plan-seats"] circle`).Length(); n != 6*16+8*5*8 {
+		t.Errorf("the preview draws %d seats, want %d", n, 6*16+8*5*8)
+	}
+	v = formValues(page, `[data-testid="builder"]`)
+	v.Set("do", "download")
+	res, err := org.client.PostForm(ts.URL+"/manage/venues/design", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if m, err := venue.Parse(file); err != nil || m.Venue.Country != "GB" || len(m.Sections) != 9 {
+		t.Errorf("the downloaded file: %v", err)
+	}
+	_, saved := press(page, "save", nil)
+	if saved.Find(`[data-testid="manage-venue"] h1`).Text() != "Shape Hall" || saved.Find(`[data-testid="venue-capacity"]`).Text() != "416 places" {
+		t.Errorf("after saving: %q, %q", saved.Find("h1").Text(), saved.Find(`[data-testid="venue-capacity"]`).Text())
+	}
+}

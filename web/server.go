@@ -193,6 +193,7 @@ func (s *Server) routes() {
 	manage.GET("", s.handleManageHome)
 	manage.GET("/venues/new", s.handleVenueNew)
 	manage.POST("/venues", s.handleVenueCreate)
+	manage.POST("/venues/design", s.handleDesign)
 	manage.GET("/venues/:id", s.handleManageVenue)
 	manage.GET("/venues/:id/seatmap.json", s.handleSeatMapDownload)
 	manage.GET("/events/new", s.handleEventNew)

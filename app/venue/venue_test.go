@@ -185,3 +185,13 @@ func TestBadSeatMaps(t *testing.T) {
 		})
 	}
 }
+
+// problems lists an invalid_seatmap error's problems.
+func problems(err error) []string {
+	var e *app.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	p, _ := e.Detail["problems"].([]string)
+	return p
+}
