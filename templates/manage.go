@@ -161,13 +161,18 @@ func shows(kind string) map[string]bool {
 // shapeField is one number field of a shape: shown when its kind has it,
 // hidden (and kept) otherwise, so that every list lines up.
 type shapeField struct {
-	Key, Label, Value string
-	Shown             bool
+	Key, Label, Value, Placeholder string
+	Shown                          bool
 }
+
+// placeholders say what an empty field means.
+var placeholders = map[string]string{"pitch": "10", "first": "A"}
 
 func shapeFields(s venue.Shape) []shapeField {
 	show := shows(s.Kind)
-	f := func(key, label, value string) shapeField { return shapeField{key, label, value, show[key]} }
+	f := func(key, label, value string) shapeField {
+		return shapeField{Key: key, Label: label, Value: value, Placeholder: placeholders[key], Shown: show[key]}
+	}
 	return []shapeField{
 		f("rows", "Rows", itoa(s.Rows)), f("seats", "Seats per row", itoa(s.Seats)), f("pitch", "Seat pitch", ftoa(s.Pitch)),
 		f("first", "First row", s.FirstRow), f("curve", "Curve", ftoa(s.Curve)), f("count", "Sections", itoa(s.Count)),
@@ -197,9 +202,22 @@ const planSeatLimit = 20_000
 
 func showSeats(m *venue.SeatMap) bool { return m.Seats() <= planSeatLimit }
 
-// seatRadius fits the dots to the map's scale.
+// seatRadius fits the dots to the seats' spacing: a third of the
+// distance between the first two seats of a row (10 units if no row has
+// two).
 func seatRadius(m *venue.SeatMap) string {
-	return num(math.Max(2, math.Min(float64(m.Width), float64(m.Height))/160))
+	pitch := 10.0
+	for _, s := range m.Sections {
+		for _, r := range s.Rows {
+			if len(r.Seats) > 1 {
+				a, b := r.Seats[0], r.Seats[1]
+				if d := math.Hypot(float64(a.X-b.X), float64(a.Y-b.Y)); d > 0 {
+					pitch = min(pitch, d)
+				}
+			}
+		}
+	}
+	return num(pitch / 3)
 }
 
 func mapLabelSize(m *venue.SeatMap) string { return num(math.Max(12, float64(m.Width)/64)) }
@@ -319,4 +337,33 @@ func percent(part, whole int) string {
 		return "0%"
 	}
 	return strconv.Itoa(int(math.Round(float64(part)*100/float64(whole)))) + "%"
+}
+
+// localWhen shows an event's start, kept as a local time in its zone.
+func localWhen(e organiser.Event) string {
+	loc := loadLocation(e.Timezone)
+	t, err := time.ParseInLocation("2006-01-02T15:04", e.StartsAt, loc)
+	if err != nil {
+		return e.StartsAt
+	}
+	return longDateTime(t, loc)
+}
+
+func maxY(o venue.Outline) float64 {
+	y := 0.0
+	for _, p := range o {
+		y = max(y, p[1])
+	}
+	return y
+}
+
+// placeLine is a venue's address, city and country, skipping what is empty.
+func placeLine(v venue.Place) string {
+	var parts []string
+	for _, p := range []string{v.Address, v.City, v.Region, v.Country} {
+		if strings.TrimSpace(p) != "" {
+			parts = append(parts, p)
+		}
+	}
+	return strings.Join(parts, ", ")
 }

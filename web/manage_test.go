@@ -342,12 +342,12 @@ func TestSalesAndAttendees(t *testing.T) {
 	if code != 200 || sales["sold"] != float64(2) || sales["held"] != float64(1) || sales["available"] != float64(5) || sales["revenue"] != float64(4000) {
 		t.Errorf("sales: %d %v", code, sales)
 	}
-	if over := sales["sold_over_time"].([]any); len(over) != 1 || over[0].(map[string]any)["sold"] != float64(2) {
+	if over := sales["sold_over_time"].([]any); len(over) != 24 || over[23].(map[string]any)["sold"] != float64(2) || over[0].(map[string]any)["sold"] != float64(0) {
 		t.Errorf("sold over time: %v", over)
 	}
 	org := browserWith(t, ts.URL, token)
 	_, page := org.get(fmt.Sprintf("/manage/events/%d", id))
-	if page.Find(`[data-testid="sold"]`).Text() != "2" || page.Find(`[data-testid="revenue"]`).Text() != "£40.00" || page.Find(`[data-testid="sales-chart"] rect`).Length() != 1 {
+	if page.Find(`[data-testid="sold"]`).Text() != "2" || page.Find(`[data-testid="revenue"]`).Text() != "£40.00" || page.Find(`[data-testid="sales-chart"] rect`).Length() != 24 {
 		t.Errorf("the sales panel: sold %q, revenue %q, %d bars", page.Find(`[data-testid="sold"]`).Text(),
 			page.Find(`[data-testid="revenue"]`).Text(), page.Find(`[data-testid="sales-chart"] rect`).Length())
 	}

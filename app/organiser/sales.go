@@ -77,7 +77,8 @@ func (s *Service) Sales(ctx context.Context, by audit.Actor, id int64) (*Sales, 
 }
 
 // salesOverTime buckets the tickets of confirmed bookings by when they
-// were confirmed: by hour over the first two days, then by day.
+// were confirmed: by hour when the sales span two days or less, else by
+// day; at least 24 buckets, ending with the latest sale.
 func (s *Service) salesOverTime(ctx context.Context, tx pgx.Tx, id int64, out *Sales) error {
 	var first, last *time.Time
 	if err := tx.QueryRow(ctx, `SELECT min(confirmed_at), max(confirmed_at) FROM bookings WHERE event_id = $1 AND status = 'confirmed'`,
@@ -90,6 +91,10 @@ func (s *Service) salesOverTime(ctx context.Context, tx pgx.Tx, id int64, out *S
 	}
 	start := first.Truncate(out.Step)
 	n := int(last.Sub(start)/out.Step) + 1
+	if n < 24 { // at least a day of hours (or 24 days): one sale is not one wall of a bar
+		start = start.Add(-time.Duration(24-n) * out.Step)
+		n = 24
+	}
 	out.Over = make([]Point, n)
 	for i := range out.Over {
 		out.Over[i].At = start.Add(time.Duration(i) * out.Step)
