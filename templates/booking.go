@@ -71,6 +71,9 @@ func statusLabel(status string) string {
 }
 
 func seatLabel(t booking.Ticket) string {
+	if t.Standing() {
+		return SectionName(t.Section) + ", standing"
+	}
 	return fmt.Sprintf("%s, row %s, seat %d", SectionName(t.Section), t.Row, t.Seat)
 }
 

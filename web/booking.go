@@ -355,7 +355,7 @@ func toBookingJSON(b *booking.Booking, provider string) bookingJSON {
 		out.Payment.Provider = b.PaymentProvider
 	}
 	for i, t := range b.Tickets {
-		out.Tickets[i] = ticketJSON{ID: t.ID, SectionID: t.SectionID, Section: t.Section, Row: t.Row, Seat: t.Seat,
+		out.Tickets[i] = ticketJSON{ID: t.ID, SectionID: t.SectionID, Section: t.Section, Row: t.Row, Seat: t.Seat, Standing: t.Standing(),
 			Price: t.Price, Currency: t.Currency, Status: t.Status}
 	}
 	return out

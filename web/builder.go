@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -143,8 +144,11 @@ func designFromForm(f url.Values) (venue.Design, string) {
 			return 0
 		}
 		v, err := strconv.ParseFloat(raw, 64)
-		if err != nil && problem == "" {
+		if (err != nil || math.IsNaN(v) || math.IsInf(v, 0)) && problem == "" {
 			problem = fmt.Sprintf("%s is %q: give a number.", label, raw)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1e9 {
+			return 0 // named above; nothing out of range reaches the drawing
 		}
 		return v
 	}

@@ -172,6 +172,9 @@ type sectionJSON struct {
 	Total     int    `json:"total"`
 	MinPrice  int64  `json:"min_price"`
 	MaxPrice  int64  `json:"max_price"`
+	// Standing sections sell places by quantity (POST /api/v1/bookings
+	// with event_id, section_id and quantity), not seats.
+	Standing bool `json:"standing,omitempty"`
 }
 
 type ticketJSON struct {
@@ -180,6 +183,7 @@ type ticketJSON struct {
 	Section   string `json:"section"`
 	Row       string `json:"row"`
 	Seat      int    `json:"seat"`
+	Standing  bool   `json:"standing,omitempty"` // a place in a standing section: no row or seat
 	Price     int64  `json:"price"`
 	Currency  string `json:"currency"`
 	Status    string `json:"status"`
@@ -214,7 +218,8 @@ func (s *Server) handleAPIEvent(c echo.Context) error {
 	}
 	for i, sec := range e.Sections {
 		sa := a.Sections[sec.ID]
-		out.Sections[i] = sectionJSON{ID: sec.ID, Name: sec.Name, Available: sa.Available, Total: sa.Total, MinPrice: sa.MinPrice, MaxPrice: sa.MaxPrice}
+		out.Sections[i] = sectionJSON{ID: sec.ID, Name: sec.Name, Available: sa.Available, Total: sa.Total, MinPrice: sa.MinPrice, MaxPrice: sa.MaxPrice,
+			Standing: sec.Standing}
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -427,30 +427,43 @@ func (s *Server) handleAPIEventBookings(c echo.Context) error {
 }
 
 // refund gives back amount (0: all that is left) of booking id, if the
-// caller manages its event.
-func (s *Server) refund(c echo.Context, id, amount int64) (*booking.Booking, error) {
-	if _, err := s.organiser.EventOfBooking(c.Request().Context(), actorOf(c), id); err != nil {
+// caller manages its event; seen is the refunded total the caller saw.
+func (s *Server) refund(c echo.Context, id, amount int64, seen *int64) (*booking.Booking, error) {
+	if _, _, err := s.organiser.EventOfBooking(c.Request().Context(), actorOf(c), id); err != nil {
 		return nil, err
 	}
-	return s.bookings.Refund(c.Request().Context(), currentUser(c).ID, id, amount)
+	return s.bookings.Refund(c.Request().Context(), currentUser(c).ID, id, amount, seen)
 }
 
-// handleAPIRefund is POST /api/v1/manage/bookings/:id/refund, with
-// {"amount": N} for a part, or no body for all that is left.
+// handleAPIRefund is POST /api/v1/manage/bookings/:id/refund: {"amount":
+// N} (minor units, at least 1) for a part, {"all": true} or no body for
+// all that is left; "refunded" (optional) is the refunded total the
+// caller saw, so that a repeated request refunds nothing more.
 func (s *Server) handleAPIRefund(c echo.Context) error {
 	id, err := pathID(c, "id", "booking")
 	if err != nil {
 		return err
 	}
 	var in struct {
-		Amount int64 `json:"amount"`
+		Amount   *int64 `json:"amount"`
+		All      bool   `json:"all"`
+		Refunded *int64 `json:"refunded"`
 	}
 	if c.Request().ContentLength != 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			return err
 		}
 	}
-	b, err := s.refund(c, id, in.Amount)
+	var amount int64
+	switch {
+	case in.Amount != nil && in.All:
+		return app.Errorf(app.EINVALID, "Give an amount, or all: not both.")
+	case in.Amount != nil && *in.Amount < 1:
+		return app.Errorf(app.EINVALID, "The amount is in minor units (pence, cents) and at least 1; for everything that is left send {\"all\": true}.")
+	case in.Amount != nil:
+		amount = *in.Amount
+	}
+	b, err := s.refund(c, id, amount, in.Refunded)
 	if err != nil {
 		return err
 	}
@@ -459,21 +472,30 @@ func (s *Server) handleAPIRefund(c echo.Context) error {
 }
 
 // handleRefund is a booking's refund form on the event's page: an amount
-// in major units, or empty for all that is left.
+// in major units, or empty for all that is left, with the refunded total
+// the page showed (a second click refunds nothing more).
 func (s *Server) handleRefund(c echo.Context) error {
 	id, err := pathID(c, "id", "booking")
+	if err != nil {
+		return err
+	}
+	_, currency, err := s.organiser.EventOfBooking(c.Request().Context(), actorOf(c), id)
 	if err != nil {
 		return err
 	}
 	var amount int64
 	if raw := strings.TrimSpace(c.FormValue("amount")); raw != "" {
 		major, err := strconv.ParseFloat(raw, 64)
-		if err != nil || major <= 0 || math.IsInf(major, 0) {
-			return app.Errorf(app.EINVALID, "The amount %q is not one: give it such as 12.50, or leave it empty to refund all that is left.", raw)
+		amount = int64(math.Round(major * math.Pow10(templates.Exponent(currency))))
+		if err != nil || math.IsNaN(major) || math.IsInf(major, 0) || amount < 1 {
+			return app.Errorf(app.EINVALID, "The amount %q is not one to refund: give it such as 12.50, or leave it empty to refund all that is left.", raw)
 		}
-		amount = int64(math.Round(major * math.Pow10(templates.Exponent(c.FormValue("currency")))))
 	}
-	b, err := s.refund(c, id, amount)
+	var seen *int64
+	if v, err := strconv.ParseInt(c.FormValue("refunded"), 10, 64); err == nil {
+		seen = &v
+	}
+	b, err := s.refund(c, id, amount, seen)
 	if err != nil {
 		return err
 	}

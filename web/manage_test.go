@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -255,9 +256,22 @@ func TestEventAPI(t *testing.T) {
 	if code != 200 || public["name"] != "Lantern Sessions" {
 		t.Errorf("a fan reads it once published: %d %v", code, public)
 	}
+	if public["min_price"] != float64(2200) {
+		t.Errorf("the fans' price before the change: %v", public["min_price"])
+	}
 	draft["prices"] = []map[string]any{{"zone": "Balcony", "price": 2500, "sections": []string{"Balcony"}}}
 	if code, ev := api(t, "PUT", fmt.Sprintf("%s/api/v1/manage/events/%d", ts.URL, id), alice, draft); code != 200 || ev["prices"].([]any)[0].(map[string]any)["price"] != float64(2500) {
 		t.Errorf("a new price: %d %v", code, ev)
+	}
+	// The live model the fans' pages read from reloads with the new price.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, public = api(t, "GET", fmt.Sprintf("%s/api/v1/events/%d", ts.URL, id), fan, nil)
+		if public["min_price"] == float64(2500) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fans' price after the change: %v, want 2500", public["min_price"])
+		}
 	}
 	draft["starts_at"] = "yesterday"
 	if code, ev := api(t, "PUT", fmt.Sprintf("%s/api/v1/manage/events/%d", ts.URL, id), alice, draft); code != 400 || ev["error"].(map[string]any)["field"] != "starts_at" {
@@ -563,5 +577,39 @@ func TestVenueBuilder(t *testing.T) {
 	_, saved := press(page, "save", nil)
 	if saved.Find(`[data-testid="manage-venue"] h1`).Text() != "Shape Hall" || saved.Find(`[data-testid="venue-capacity"]`).Text() != "416 places" {
 		t.Errorf("after saving: %q, %q", saved.Find("h1").Text(), saved.Find(`[data-testid="venue-capacity"]`).Text())
+	}
+}
+
+// A standing floor is priced and published like seats, and fans buy
+// places in it by quantity, on the page and through the API.
+func TestStandingSoldByQuantity(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	token := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	_, created := postSeatMap(t, ts.URL, token, venue.Example)
+	_, ev := api(t, "POST", ts.URL+"/api/v1/manage/events", token, map[string]any{"venue_id": created["id"], "name": "Floor Night",
+		"type": "concert", "starts_at": "2099-05-01T20:00", "prices": []map[string]any{
+			{"zone": "Floor", "price": 1500, "sections": []string{"Floor"}}, {"zone": "Seats", "price": 2200, "sections": []string{"Balcony"}}}})
+	id := int64(ev["id"].(float64))
+	if _, pub := api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/publish", ts.URL, id), token, nil); pub["tickets"] != float64(258) {
+		t.Fatalf("publish: %v, want 250 places and 8 seats", pub)
+	}
+	fan := browserWith(t, ts.URL, signUp(t, ts.URL, "fan@example.com"))
+	_, page := fan.get(fmt.Sprintf("/event/%d", id))
+	if left := page.Find(`[data-testid="standing-left"]`).Text(); left != "250" {
+		t.Fatalf("the floor shows %q places left", left)
+	}
+	_, booked := fan.submit(page, `form[data-testid="standing-form"]`, url.Values{"quantity": {"2"}})
+	if got := booked.Text(); strings.Count(got, "Floor, standing") != 2 {
+		t.Errorf("the booking page does not list two standing places:\n%s", got)
+	}
+	floor := dbtest.Int(t, pool, `SELECT id FROM sections WHERE name = 'Floor'`)
+	code, held := api(t, "POST", ts.URL+"/api/v1/bookings", signUp(t, ts.URL, "app@example.com"), map[string]any{"event_id": id, "section_id": floor, "quantity": 3})
+	if code != http.StatusCreated || len(held["tickets"].([]any)) != 3 || held["tickets"].([]any)[0].(map[string]any)["standing"] != true {
+		t.Errorf("three places through the API: %d %v", code, held)
+	}
+	if n := dbtest.Int(t, pool, `SELECT count(*) FROM tickets WHERE event_id = $1 AND seat_id IS NULL AND status = 'reserved'`, id); n != 5 {
+		t.Errorf("%d standing places held, want 5", n)
 	}
 }

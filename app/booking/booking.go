@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -86,6 +87,10 @@ type Ticket struct {
 	Currency  string
 	Status    string // as the ticket is now: available, reserved or sold
 }
+
+// Standing reports whether t is a place in a standing section: no row,
+// no seat.
+func (t Ticket) Standing() bool { return t.Seat == 0 }
 
 // Held reports whether b still holds its seats at now.
 func (b *Booking) Held(now time.Time) bool {
@@ -277,6 +282,9 @@ func (s *Service) SweepExpired(ctx context.Context) (int, error) {
 // RunSweeper sweeps every interval until ctx ends: it releases expired
 // holds, and finishes the cancellations of events left half settled.
 func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
+	var settling atomic.Bool
+	var settler sync.WaitGroup
+	defer settler.Wait()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -290,8 +298,15 @@ func (s *Service) RunSweeper(ctx context.Context, interval time.Duration) {
 			} else if n > 0 {
 				s.log.Info("expired holds released", "bookings", n)
 			}
-			if err := s.settleCancelledEvents(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("settle cancelled events; trying again at the next sweep", "err", err)
+			// Refunds call the processor one by one: a big cancellation
+			// runs beside the sweeps, not in their way.
+			if settling.CompareAndSwap(false, true) {
+				settler.Go(func() {
+					defer settling.Store(false)
+					if err := s.settleCancelledEvents(ctx); err != nil && ctx.Err() == nil {
+						s.log.Error("settle cancelled events; trying again at the next sweep", "err", err)
+					}
+				})
 			}
 		}
 	}

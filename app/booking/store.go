@@ -46,11 +46,11 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 		rows, err := tx.Query(ctx, `
 			SELECT t.id, t.event_id, t.price, t.currency,
 			       t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= $2) AS free,
-			       e.starts_at, e.status, t.section_id, s.name, st.row_label, st.seat_number, s.position, t.seat_id,
-			       e.on_sale_at, e.queue
+			       e.starts_at, e.status, t.section_id, s.name, coalesce(st.row_label, ''), coalesce(st.seat_number, 0),
+			       s.position, coalesce(t.seat_id, 0), e.on_sale_at, e.queue
 			FROM tickets t
 			JOIN events e ON e.id = t.event_id
-			JOIN seats st ON st.id = t.seat_id
+			LEFT JOIN seats st ON st.id = t.seat_id -- none for a standing place
 			JOIN sections s ON s.id = t.section_id
 			WHERE t.id = ANY ($1)
 			ORDER BY t.id
@@ -387,6 +387,12 @@ func (s *Service) applyRefund(ctx context.Context, id int64, receipt payment.Rec
 				return err
 			}
 		}
+		// The refund written down before the processor was asked is done
+		// once the booking has been refunded that much (by this answer, or
+		// a webhook's).
+		if _, err := tx.Exec(ctx, `UPDATE bookings SET refund_pending = NULL WHERE id = $1 AND refund_pending <= $2`, id, refunded); err != nil {
+			return err
+		}
 		switch {
 		case receipt.ID != l.payID || receipt.Provider != l.provider, l.status == StatusRefunded:
 			return nil
@@ -563,13 +569,13 @@ func loadTickets(ctx context.Context, pool *pgxpool.Pool, list []*Booking) error
 		b.Tickets = []Ticket{}
 	}
 	rows, err := pool.Query(ctx, `
-		SELECT bt.booking_id, t.id, t.section_id, s.name, st.row_label, st.seat_number, bt.price, t.currency, t.status
+		SELECT bt.booking_id, t.id, t.section_id, s.name, coalesce(st.row_label, ''), coalesce(st.seat_number, 0), bt.price, t.currency, t.status
 		FROM booking_tickets bt
 		JOIN tickets t ON t.id = bt.ticket_id
-		JOIN seats st ON st.id = t.seat_id
+		LEFT JOIN seats st ON st.id = t.seat_id -- none for a standing place
 		JOIN sections s ON s.id = t.section_id
 		WHERE bt.booking_id = ANY ($1)
-		ORDER BY bt.booking_id, s.position, st.id`, ids)
+		ORDER BY bt.booking_id, s.position, st.id, t.id`, ids)
 	if err != nil {
 		return fmt.Errorf("booking tickets: %w", err)
 	}

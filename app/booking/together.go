@@ -59,7 +59,14 @@ func (s *Service) HoldTogether(ctx context.Context, userID int64, req Together) 
 		return nil, app.Errorf(app.EINVALID, "quantity must be from 1 to %d, not %d.", s.cfg.MaxTickets, req.Quantity)
 	case req.SectionID < 0 || req.MaxPrice < 0:
 		return nil, app.Errorf(app.EINVALID, "section_id and max_price cannot be negative.")
-	case s.cfg.Inventory == nil:
+	}
+	if req.SectionID > 0 { // a standing area sells places, not seats
+		var standing bool
+		if err := s.pool.QueryRow(ctx, `SELECT kind = 'standing' FROM sections WHERE id = $1`, req.SectionID).Scan(&standing); err == nil && standing {
+			return s.HoldStanding(ctx, userID, req.EventID, req.SectionID, req.Quantity)
+		}
+	}
+	if s.cfg.Inventory == nil {
 		return nil, app.Errorf(app.EUNAVAILABLE, "Best available is not offered here: tick the seats you want.")
 	}
 	taken := map[int64]bool{} // seats this request lost to others

@@ -74,6 +74,10 @@ type Section struct {
 	Level    string
 	Position int
 	Outline  []Point
+	// Standing is a general-admission area: its places are sold by
+	// quantity, up to Capacity, and have no seats on the map.
+	Standing bool
+	Capacity int
 }
 
 // Event is everything about an event that rarely changes: safe to cache

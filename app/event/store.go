@@ -127,13 +127,13 @@ const venueColumns = `v.id, v.name, v.address, v.city, v.region, v.country, v.ti
 	v.map_width, v.map_height, v.stage, v.stage_label`
 
 // sectionsOf selects sections s for collectSections.
-const sectionsOf = `SELECT s.id, s.name, s.level, s.position, s.outline FROM sections s`
+const sectionsOf = `SELECT s.id, s.name, s.level, s.position, s.outline, s.kind = 'standing', coalesce(s.capacity, 0) FROM sections s`
 
 func collectSections(rows pgx.Rows) ([]Section, error) {
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Section, error) {
 		var s Section
 		var outline pgtype.Polygon
-		err := row.Scan(&s.ID, &s.Name, &s.Level, &s.Position, &outline)
+		err := row.Scan(&s.ID, &s.Name, &s.Level, &s.Position, &outline, &s.Standing, &s.Capacity)
 		s.Outline = points(outline)
 		return s, err
 	})
@@ -258,13 +258,16 @@ func seatsOf(m *live.Event, sectionID int64, now int64, places map[int64]place) 
 		version = v
 		out = make([]Seat, 0, len(tickets))
 		for _, t := range tickets {
+			if t.Held(now) && (until == 0 || t.Until() < until) {
+				until = t.Until()
+			}
+			if t.SeatID == 0 {
+				continue // a standing place: counted, not drawn
+			}
 			p, ok := places[t.SeatID]
 			if !ok {
 				err = fmt.Errorf("ticket %d: seat %d is not in the event's venue", t.ID, t.SeatID)
 				return
-			}
-			if t.Held(now) && (until == 0 || t.Until() < until) {
-				until = t.Until()
 			}
 			out = append(out, Seat{TicketID: t.ID, SeatID: t.SeatID, SectionID: t.SectionID, Row: p.row, Number: p.number,
 				X: p.x, Y: p.y, Price: t.Price, Status: t.Status(now)})

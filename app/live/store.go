@@ -10,15 +10,16 @@ import (
 
 // loadTickets reads every ticket of an event with the event's version, in
 // one statement and so from one snapshot: the version says exactly which
-// changes the tickets include. Map order: section, then seat.
+// changes the tickets include. Map order: section, then seat (standing
+// places, which have none, last by id).
 func loadTickets(ctx context.Context, pool *pgxpool.Pool, id int64) (int64, []Ticket, error) {
 	rows, err := pool.Query(ctx, `
 		SELECT coalesce((SELECT version FROM ticket_versions WHERE event_id = $1), 0),
-		       t.id, t.seat_id, t.section_id, t.price, left(t.status, 1),
+		       t.id, coalesce(t.seat_id, 0), t.section_id, t.price, left(t.status, 1),
 		       coalesce((extract(epoch FROM t.reserved_until) * 1000)::bigint, 0)
 		FROM tickets t
 		WHERE t.event_id = $1
-		ORDER BY t.section_id, t.seat_id`, id)
+		ORDER BY t.section_id, t.seat_id, t.id`, id)
 	if err != nil {
 		return 0, nil, fmt.Errorf("load tickets of event %d: %w", id, err)
 	}

@@ -58,9 +58,9 @@ func (s *Service) Bookings(ctx context.Context, by audit.Actor, id int64, q stri
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 		rows, err := tx.Query(ctx, `
 			SELECT b.id, u.name, u.email, b.status, b.total, b.refunded, b.currency,
-			       coalesce((SELECT string_agg(s.name || ' ' || st.row_label || st.seat_number, ', ' ORDER BY s.position, st.row_label, st.seat_number)
-			                 FROM booking_tickets bt JOIN tickets t ON t.id = bt.ticket_id JOIN seats st ON st.id = t.seat_id
-			                 JOIN sections s ON s.id = st.section_id WHERE bt.booking_id = b.id), ''),
+			       coalesce((SELECT string_agg(s.name || ' ' || coalesce(st.row_label || st.seat_number, 'standing'), ', ' ORDER BY s.position, st.row_label, st.seat_number)
+			                 FROM booking_tickets bt JOIN tickets t ON t.id = bt.ticket_id LEFT JOIN seats st ON st.id = t.seat_id
+			                 JOIN sections s ON s.id = t.section_id WHERE bt.booking_id = b.id), ''),
 			       b.confirmed_at
 			FROM bookings b JOIN users u ON u.id = b.user_id
 			WHERE b.event_id = $1 AND b.status IN ('confirmed', 'refunded', 'pending')
@@ -75,17 +75,17 @@ func (s *Service) Bookings(ctx context.Context, by audit.Actor, id int64, q stri
 	return out, wrap("find bookings", err)
 }
 
-// EventOfBooking is the event of booking id, if the actor manages it.
-func (s *Service) EventOfBooking(ctx context.Context, by audit.Actor, bookingID int64) (int64, error) {
-	var eventID int64
+// EventOfBooking is the event of booking id, and the booking's currency,
+// if the actor manages the event.
+func (s *Service) EventOfBooking(ctx context.Context, by audit.Actor, bookingID int64) (eventID int64, currency string, err error) {
 	var owner *int64
-	err := s.pool.QueryRow(ctx, `SELECT e.id, e.owner_id FROM bookings b JOIN events e ON e.id = b.event_id WHERE b.id = $1`, bookingID).
-		Scan(&eventID, &owner)
+	err = s.pool.QueryRow(ctx, `SELECT e.id, e.owner_id, b.currency FROM bookings b JOIN events e ON e.id = b.event_id WHERE b.id = $1`, bookingID).
+		Scan(&eventID, &owner, &currency)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && !by.Owns(owner) {
-		return 0, app.Errorf(app.ENOTFOUND, "You have no booking %d.", bookingID)
+		return 0, "", app.Errorf(app.ENOTFOUND, "You have no booking %d.", bookingID)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("find booking %d: %w", bookingID, err)
+		return 0, "", fmt.Errorf("find booking %d: %w", bookingID, err)
 	}
-	return eventID, nil
+	return eventID, currency, nil
 }

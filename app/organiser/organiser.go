@@ -20,6 +20,7 @@ import (
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/audit"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/venue"
 )
 
 // Service manages organisers' events.
@@ -119,7 +120,7 @@ type venueInfo struct {
 
 // readVenue reads venue id as the actor may use it.
 func (s *Service) readVenue(ctx context.Context, q pgx.Tx, by audit.Actor, id int64) (*venueInfo, error) {
-	v := &venueInfo{sections: map[string]int64{}, standing: map[string]bool{}}
+	v := &venueInfo{sections: map[string]int64{}}
 	err := q.QueryRow(ctx, `SELECT owner_id, timezone, country FROM venues WHERE id = $1`, id).Scan(&v.owner, &v.timezone, &v.country)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && !by.Owns(v.owner) {
 		return nil, invalid("venue_id", "You have no venue %d: add it first, or choose one of yours.", id)
@@ -127,18 +128,18 @@ func (s *Service) readVenue(ctx context.Context, q pgx.Tx, by audit.Actor, id in
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.Query(ctx, `SELECT id, name, kind FROM sections WHERE venue_id = $1`, id)
+	rows, err := q.Query(ctx, `SELECT id, name FROM sections WHERE venue_id = $1`, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var sid int64
-		var name, kind string
-		if err := rows.Scan(&sid, &name, &kind); err != nil {
+		var name string
+		if err := rows.Scan(&sid, &name); err != nil {
 			return nil, err
 		}
-		v.sections[name], v.standing[name] = sid, kind == "standing"
+		v.sections[name] = sid
 	}
 	return v, rows.Err()
 }
@@ -148,6 +149,21 @@ func (s *Service) check(in Event, v *venueInfo) (*checked, error) {
 	c := &checked{in: in, sections: map[int64]zonePrice{}}
 	in.Name, in.Description = strings.TrimSpace(in.Name), strings.TrimSpace(in.Description)
 	c.in = in
+	texts := []string{in.Name, in.Description}
+	for _, p := range in.Performers {
+		texts = append(texts, p.Name)
+	}
+	for _, p := range in.Prices {
+		texts = append(texts, p.Zone)
+		if utf8.RuneCountInString(p.Zone) > MaxName {
+			return nil, invalid("prices", "A zone's name can be at most %d characters long.", MaxName)
+		}
+	}
+	for _, t := range texts {
+		if !venue.Printable(t) {
+			return nil, invalid("name", "%q has characters that cannot be shown (control characters, or bytes that are not UTF-8).", t)
+		}
+	}
 	switch {
 	case in.Name == "":
 		return nil, invalid("name", "Give the event a name.")
@@ -219,11 +235,8 @@ func (s *Service) check(in Event, v *venueInfo) (*checked, error) {
 		}
 		for _, name := range p.Sections {
 			id, ok := v.sections[name]
-			switch {
-			case !ok:
+			if !ok {
 				return nil, invalid("prices", "%s: the venue has no section %q.", zone, name)
-			case v.standing[name]:
-				return nil, invalid("prices", "%s: %q is a standing section, and standing tickets cannot be sold yet.", zone, name)
 			}
 			if _, twice := c.sections[id]; twice {
 				return nil, invalid("prices", "Section %q has two prices: give each section one.", name)

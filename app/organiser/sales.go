@@ -126,17 +126,18 @@ func (s *Service) Attendees(ctx context.Context, by audit.Actor, id int64, w io.
 		// COPY quotes names with commas and quotes as CSV must; the id is
 		// a number, since COPY takes no parameters.
 		_, err := tx.Conn().PgConn().CopyTo(ctx, w, fmt.Sprintf(`COPY (
-			SELECT b.id AS booking, `+spreadsheetSafe("u.name")+` AS name, `+spreadsheetSafe("u.email")+` AS email, s.name AS section, st.row_label AS row, st.seat_number AS seat,
+			SELECT b.id AS booking, `+spreadsheetSafe("u.name")+` AS name, `+spreadsheetSafe("u.email")+` AS email, s.name AS section,
+			       coalesce(st.row_label, 'standing') AS row, st.seat_number AS seat,
 			       bt.price, e.currency, to_char(b.confirmed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS confirmed_at
 			FROM bookings b
 			JOIN users u ON u.id = b.user_id
 			JOIN events e ON e.id = b.event_id
 			JOIN booking_tickets bt ON bt.booking_id = b.id
 			JOIN tickets t ON t.id = bt.ticket_id
-			JOIN seats st ON st.id = t.seat_id
-			JOIN sections s ON s.id = st.section_id
+			LEFT JOIN seats st ON st.id = t.seat_id
+			JOIN sections s ON s.id = t.section_id
 			WHERE b.event_id = %d AND b.status = 'confirmed'
-			ORDER BY s.position, st.row_label, st.seat_number
+			ORDER BY s.position, st.row_label, st.seat_number, b.id
 		) TO STDOUT WITH (FORMAT csv, HEADER)`, id))
 		return err
 	}))

@@ -115,13 +115,19 @@ func (s *Service) Update(ctx context.Context, by audit.Actor, id int64, in Event
 			return err
 		}
 		if status == OnSale {
-			// Unsold tickets take the new prices; new sections go on sale.
+			// Tickets take the new prices, whatever their state: what a fan
+			// who holds or bought one pays is their booking's, and a seat
+			// that comes back on sale sells at the new price. New sections
+			// go on sale.
 			if _, err := tx.Exec(ctx, `
 				UPDATE tickets t SET price = p.price FROM event_prices p
-				WHERE t.event_id = $1 AND p.event_id = $1 AND p.section_id = t.section_id AND t.status = 'available' AND t.price <> p.price`, id); err != nil {
+				WHERE t.event_id = $1 AND p.event_id = $1 AND p.section_id = t.section_id AND t.price <> p.price`, id); err != nil {
 				return err
 			}
 			if err := createTickets(ctx, tx, id); err != nil {
+				return err
+			}
+			if err := reloadMaps(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -280,8 +286,9 @@ func writeDetails(ctx context.Context, tx pgx.Tx, id int64, c *checked) error {
 	return nil
 }
 
-// createTickets makes the missing tickets of every priced section, one
-// per seat, in seat order.
+// createTickets makes the missing tickets of every priced section: one
+// per seat, in seat order, and for a standing section one per place of
+// its capacity, without a seat.
 func createTickets(ctx context.Context, tx pgx.Tx, id int64) error {
 	_, err := tx.Exec(ctx, `
 		INSERT INTO tickets (event_id, seat_id, section_id, price, currency)
@@ -289,6 +296,29 @@ func createTickets(ctx context.Context, tx pgx.Tx, id int64) error {
 		FROM event_prices p JOIN events e ON e.id = p.event_id JOIN seats st ON st.section_id = p.section_id
 		WHERE p.event_id = $1 AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.event_id = $1 AND t.seat_id = st.id)
 		ORDER BY st.id`, id)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+		INSERT INTO tickets (event_id, seat_id, section_id, price, currency)
+		SELECT $1, NULL, s.id, p.price, e.currency
+		FROM event_prices p JOIN events e ON e.id = p.event_id JOIN sections s ON s.id = p.section_id
+		CROSS JOIN LATERAL generate_series(1, s.capacity - (SELECT count(*) FROM tickets t WHERE t.event_id = $1 AND t.section_id = s.id)::int)
+		WHERE p.event_id = $1 AND s.kind = 'standing'`, id)
+	return err
+}
+
+// reloadMaps tells every live seat map of event id to load it afresh:
+// prices and new tickets are not changes the feed sends seat by seat, so
+// the event's version skips one, and each model, seeing the gap, reloads.
+func reloadMaps(ctx context.Context, tx pgx.Tx, id int64) error {
+	_, err := tx.Exec(ctx, `
+		WITH v AS (
+			INSERT INTO ticket_versions AS tv (event_id, version) VALUES ($1, 2)
+			ON CONFLICT (event_id) DO UPDATE SET version = tv.version + 2
+			RETURNING version
+		)
+		SELECT pg_notify('ticket_changes', json_build_object('e', $1::bigint, 'v', v.version, 't', '[]'::json)::text) FROM v`, id)
 	return err
 }
 

@@ -67,6 +67,20 @@ func (d Design) SeatMap() (*SeatMap, error) {
 	if strings.TrimSpace(d.Stage.Label) != "" {
 		m.Stage = &Stage{Label: strings.TrimSpace(d.Stage.Label), Outline: rect(d.Stage.X, d.Stage.Y, d.Stage.X+d.Stage.W, d.Stage.Y+d.Stage.H)}
 	}
+	// Counted before anything is drawn: a slip of the keyboard must not
+	// make millions of seats.
+	seats := 0.0 // in floating point: huge counts must not wrap around
+	for _, s := range d.Shapes {
+		if s.Kind != ShapeStanding {
+			seats += float64(max(s.Rows, 0)) * float64(max(s.Seats, 0)) * float64(max(ternaryInt(s.Kind == ShapeBowl, s.Count, 1), 0))
+		}
+	}
+	switch {
+	case len(d.Shapes) > MaxSections:
+		return nil, invalid([]string{fmt.Sprintf("The design has %d shapes: at most %d.", len(d.Shapes), MaxSections)})
+	case seats > MaxSeats:
+		return nil, invalid([]string{fmt.Sprintf("The design has %.0f seats: at most %d.", seats, MaxSeats)})
+	}
 	var problems []string
 	for i, s := range d.Shapes {
 		where := fmt.Sprintf("Shape %d (%s %q)", i+1, s.Kind, s.Name)
@@ -90,6 +104,11 @@ func (s Shape) pitch() float64 {
 }
 
 func (s Shape) check() string {
+	for _, v := range []float64{s.X, s.Y, s.Pitch, s.Curve, s.RX, s.RY, s.W, s.H} {
+		if math.IsNaN(v) || math.Abs(v) > MaxCanvas {
+			return fmt.Sprintf("its numbers must lie within ±%d map units.", MaxCanvas)
+		}
+	}
 	switch s.Kind {
 	case ShapeStanding:
 		switch {
@@ -245,3 +264,10 @@ func reverse(o Outline) Outline {
 
 func round1(v float64) float64  { return math.Round(v*10) / 10 }
 func round1f(v float64) float32 { return float32(round1(v)) }
+
+func ternaryInt(cond bool, a, b int) int {
+	if cond {
+		return a
+	}
+	return b
+}

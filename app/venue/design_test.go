@@ -89,3 +89,18 @@ func TestDesignProblems(t *testing.T) {
 		t.Errorf("a block off the map: %q", problems(err))
 	}
 }
+
+// A design too big to draw is refused before it is drawn.
+func TestDesignTooBig(t *testing.T) {
+	t.Parallel()
+	d := design()
+	d.Shapes[2].Count, d.Shapes[2].Rows, d.Shapes[2].Seats = 200, 200, 500
+	if _, err := d.SeatMap(); !strings.Contains(strings.Join(problems(err), "\n"), "The design has 20000022 seats: at most 200000") {
+		t.Errorf("20 million seats: %v", problems(err))
+	}
+	d = design()
+	d.Shapes[0].Rows, d.Shapes[0].Seats = 1<<40, 1<<40
+	if _, err := d.SeatMap(); err == nil {
+		t.Error("rows and seats of 2^40 each were drawn")
+	}
+}

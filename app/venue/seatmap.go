@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -194,6 +195,8 @@ func (m *SeatMap) Check() error {
 	}
 	text := func(where, value string, required bool) {
 		switch {
+		case !Printable(value):
+			bad("%s has characters that cannot be shown (control characters, or bytes that are not UTF-8).", where)
 		case required && strings.TrimSpace(value) == "":
 			bad("%s is missing.", where)
 		case utf8.RuneCountInString(value) > maxText:
@@ -326,4 +329,18 @@ func (m *SeatMap) Levels() []string {
 		}
 	}
 	return out
+}
+
+// Printable tells whether text is valid UTF-8 without control characters
+// (tabs and line breaks aside): what a name or a description may hold.
+func Printable(text string) bool {
+	if !utf8.ValidString(text) {
+		return false
+	}
+	for _, r := range text {
+		if unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' {
+			return false
+		}
+	}
+	return true
 }
