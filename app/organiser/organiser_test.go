@@ -81,12 +81,19 @@ func TestEventFromDraftToSale(t *testing.T) {
 	if _, err := events.FindEventByID(ctx, id); app.ErrorCode(err) != app.ENOTFOUND {
 		t.Errorf("a fan looks at a draft: %v, want not found", err)
 	}
+	words := func() int { return dbtest.Int(t, pool, `SELECT count(*) FROM search_words WHERE word = 'recital'`) }
+	if words() != 0 {
+		t.Error("a draft's name is among the words search suggests")
+	}
 	if _, err := svc.Publish(ctx, bob, id); app.ErrorCode(err) != app.ENOTFOUND {
 		t.Errorf("another organiser publishes it: %v, want not found", err)
 	}
 	n, err := svc.Publish(ctx, alice, id)
 	if err != nil || n != 6 {
 		t.Fatalf("publish: %d tickets, %v; want the 6 stalls seats", n, err)
+	}
+	if words() != 1 {
+		t.Error("a published event's name is not among the words search suggests")
 	}
 	if _, err := svc.Publish(ctx, alice, id); app.ErrorCode(err) != app.ECONFLICT {
 		t.Errorf("publishing twice: %v", err)
