@@ -3265,7 +3265,7 @@ func bookingsPanel(p ManagedEventPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 288, "\" class=\"search-bookings\" role=\"search\"><label for=\"booking-q\">Find a booking by its number, or the fan's email or name</label> <input id=\"booking-q\" type=\"search\" name=\"q\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 288, "\" class=\"search-bookings\" role=\"search\"><label for=\"booking-q\">Find a booking by its number, a ticket's code, or the fan's email or name</label> <input id=\"booking-q\" type=\"search\" name=\"q\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/venue"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 )
@@ -411,6 +412,14 @@ func TestRefundsAndCancel(t *testing.T) {
 	first := buy("one@example.com", tickets[:2])
 	second := buy("two@example.com", tickets[2:4])
 
+	// The box office finds a booking by a ticket's code, as printed.
+	var confirmedAt time.Time
+	dbtest.QueryRow(t, pool, `SELECT confirmed_at FROM bookings WHERE id = $1`, second).Scan(&confirmedAt)
+	ticketCode := booking.TicketCode(second, tickets[3], confirmedAt)
+	if _, found := api(t, "GET", fmt.Sprintf("%s/api/v1/manage/events/%d/bookings?q=%s", ts.URL, id, strings.ToLower(ticketCode)), token, nil); len(found["bookings"].([]any)) != 1 ||
+		found["bookings"].([]any)[0].(map[string]any)["id"] != float64(second) {
+		t.Errorf("finding booking %d by its ticket's code %s: %v", second, ticketCode, found)
+	}
 	refund := func(token string, booking int64, body any) (int, map[string]any) {
 		return api(t, "POST", fmt.Sprintf("%s/api/v1/manage/bookings/%d/refund", ts.URL, booking), token, body)
 	}
@@ -611,5 +620,23 @@ func TestStandingSoldByQuantity(t *testing.T) {
 	}
 	if n := dbtest.Int(t, pool, `SELECT count(*) FROM tickets WHERE event_id = $1 AND seat_id IS NULL AND status = 'reserved'`, id); n != 5 {
 		t.Errorf("%d standing places held, want 5", n)
+	}
+}
+
+// Every form of the box office refuses a post without its form token,
+// even from a signed-in admin.
+func TestManagementFormsNeedTheirToken(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	admin := browserWith(t, ts.URL, withRole(t, pool, ts.URL, "root@example.com", "admin"))
+	for _, path := range []string{"/manage/venues", "/manage/venues/design", "/manage/events", "/manage/events/1",
+		"/manage/events/1/publish", "/manage/events/1/cancel", "/manage/bookings/1/refund", "/manage/users"} {
+		if res, _ := admin.post(path, url.Values{"do": {"save"}, "confirm": {"yes"}, "email": {"root@example.com"}, "role": {"fan"}}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("POST %s without the form token: %d, want 403", path, res.StatusCode)
+		}
+	}
+	if role := dbtest.Int(t, pool, `SELECT count(*) FROM users WHERE role = 'admin'`); role != 1 {
+		t.Error("a post without the form token changed a role")
 	}
 }

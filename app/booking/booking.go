@@ -109,11 +109,21 @@ func (b *Booking) TicketIDs() []int64 {
 // Code is the code printed on a confirmed ticket: derived from the booking
 // and the ticket, so it needs no storage, and not guessable from ids alone.
 func (b *Booking) Code(t Ticket) string {
-	confirmed := int64(0)
+	var confirmed time.Time
 	if b.ConfirmedAt != nil {
-		confirmed = b.ConfirmedAt.UnixNano()
+		confirmed = *b.ConfirmedAt
 	}
-	sum := sha256.Sum256([]byte(fmt.Sprintf("boxoffice:%d:%d:%d", b.ID, t.ID, confirmed)))
+	return TicketCode(b.ID, t.ID, confirmed)
+}
+
+// TicketCode is the code of ticket ticketID in booking bookingID,
+// confirmed at confirmedAt (zero: not confirmed), as Code prints it.
+func TicketCode(bookingID, ticketID int64, confirmedAt time.Time) string {
+	confirmed := int64(0)
+	if !confirmedAt.IsZero() {
+		confirmed = confirmedAt.UnixNano()
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("boxoffice:%d:%d:%d", bookingID, ticketID, confirmed)))
 	c := base32.StdEncoding.EncodeToString(sum[:])[:10]
 	return c[:5] + "-" + c[5:]
 }

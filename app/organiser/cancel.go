@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/audit"
+	"github.com/boxoffice/boxoffice/app/booking"
 )
 
 // Cancel marks event id cancelled: fans can no longer hold its seats, and
@@ -45,8 +47,8 @@ type BookingRow struct {
 }
 
 // Bookings finds event id's bookings (paid, refunded, or being paid) by
-// booking number, or by the fan's email or name; an empty q lists the
-// latest. At most 50.
+// booking number, a ticket's code, or the fan's email or name; an empty q
+// lists the latest. At most 50.
 func (s *Service) Bookings(ctx context.Context, by audit.Actor, id int64, q string) ([]BookingRow, error) {
 	var out []BookingRow
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -55,6 +57,13 @@ func (s *Service) Bookings(ctx context.Context, by audit.Actor, id int64, q stri
 		}
 		q = strings.TrimSpace(q)
 		number, _ := strconv.ParseInt(strings.TrimPrefix(q, "#"), 10, 64)
+		var coded []int64 // the booking whose ticket has code q
+		if ticketCode.MatchString(strings.ToUpper(q)) {
+			var err error
+			if coded, err = bookingsWithCode(ctx, tx, id, strings.ToUpper(q)); err != nil {
+				return err
+			}
+		}
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
 		rows, err := tx.Query(ctx, `
 			SELECT b.id, u.name, u.email, b.status, b.total, b.refunded, b.currency,
@@ -64,8 +73,8 @@ func (s *Service) Bookings(ctx context.Context, by audit.Actor, id int64, q stri
 			       b.confirmed_at
 			FROM bookings b JOIN users u ON u.id = b.user_id
 			WHERE b.event_id = $1 AND b.status IN ('confirmed', 'refunded', 'pending')
-			  AND ($2 = '' OR b.id = $3 OR u.email ILIKE $4 OR u.name ILIKE $4)
-			ORDER BY b.id DESC LIMIT 50`, id, q, number, like)
+			  AND ($2 = '' OR b.id = $3 OR u.email ILIKE $4 OR u.name ILIKE $4 OR b.id = ANY ($5))
+			ORDER BY b.id DESC LIMIT 50`, id, q, number, like, coded)
 		if err != nil {
 			return err
 		}
@@ -88,4 +97,30 @@ func (s *Service) EventOfBooking(ctx context.Context, by audit.Actor, bookingID 
 		return 0, "", fmt.Errorf("find booking %d: %w", bookingID, err)
 	}
 	return eventID, currency, nil
+}
+
+// ticketCode is how a ticket's code looks (booking.TicketCode).
+var ticketCode = regexp.MustCompile(`^[A-Z2-7]{5}-[A-Z2-7]{5}$`)
+
+// bookingsWithCode finds the confirmed booking of event id holding the
+// ticket whose code is code. Codes are derived, not stored, so each of
+// the event's sold tickets is tried: a few milliseconds for a hall, about
+// a tenth of a second for a stadium.
+func bookingsWithCode(ctx context.Context, tx pgx.Tx, id int64, code string) ([]int64, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT b.id, bt.ticket_id, b.confirmed_at FROM bookings b JOIN booking_tickets bt ON bt.booking_id = b.id
+		WHERE b.event_id = $1 AND b.confirmed_at IS NOT NULL`, id)
+	if err != nil {
+		return nil, err
+	}
+	var found []int64
+	var bookingID, ticketID int64
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&bookingID, &ticketID, &at}, func() error {
+		if booking.TicketCode(bookingID, ticketID, at) == code {
+			found = append(found, bookingID)
+		}
+		return nil
+	})
+	return found, err
 }
