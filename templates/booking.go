@@ -15,7 +15,12 @@ type BookingView struct {
 	Booking *booking.Booking
 	Event   *event.Event
 	Now     time.Time
-	Error   string // why the last payment failed
+	// QR is each ticket's QR code (SVG) for the present window, by ticket
+	// id, when the booking is paid and the event to come; QRFor is how many
+	// seconds the codes have left before they turn.
+	QR    map[int64]string
+	QRFor int
+	Error string // why the last payment failed
 	// Provider is the payment processor: "demo" moves no money, "stripe"
 	// takes cards through Stripe.
 	Provider string
@@ -69,6 +74,9 @@ func statusLabel(status string) string {
 	}
 	return status
 }
+
+// SeatLabel names a ticket's place: "Stalls, row A, seat 12".
+func SeatLabel(t booking.Ticket) string { return seatLabel(t) }
 
 func seatLabel(t booking.Ticket) string {
 	if t.Standing() {
@@ -131,4 +139,11 @@ func amountLine(b *booking.Booking, now time.Time) string {
 		return total + " refunded in full"
 	}
 	return "nothing charged"
+}
+
+func ternaryInt(cond bool, a, b int) int {
+	if cond {
+		return a
+	}
+	return b
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -17,6 +19,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/payment"
+	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/templates"
 )
 
@@ -162,8 +165,54 @@ func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.Book
 	if err != nil {
 		return templates.BookingView{}, err
 	}
-	return templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider, TestMode: !s.livePayments,
-		MapURL: s.mapOf(e, b)}, nil
+	v := templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider, TestMode: !s.livePayments,
+		MapURL: s.mapOf(e, b)}
+	v.QR, v.QRFor, err = s.ticketCodes(b, e)
+	return v, err
+}
+
+// ticketCodes draws the QR code of each of b's tickets for the present
+// window, and says how many seconds it has left; none unless the booking
+// is paid and the event still to come.
+func (s *Server) ticketCodes(b *booking.Booking, e *event.Event) (map[int64]string, int, error) {
+	now := s.now()
+	if b.Status != booking.StatusConfirmed || e.Status != "on_sale" || now.After(e.StartsAt.Add(12*time.Hour)) {
+		return nil, 0, nil
+	}
+	window := ticket.WindowAt(now)
+	codes := make(map[int64]string, len(b.Tickets))
+	for _, t := range b.Tickets {
+		svg, err := ticket.QRSVG(s.tickets.Code(t.ID, e.ID, window), "Ticket code for "+templates.SeatLabel(t))
+		if err != nil {
+			return nil, 0, err
+		}
+		codes[t.ID] = svg
+	}
+	next := time.Unix(int64(window+1)*int64(ticket.Window/time.Second), 0)
+	return codes, int(math.Ceil(next.Sub(now).Seconds())), nil
+}
+
+// handleTicketCodes is a paid booking's codes of the moment, for the
+// booking page's script to turn: {"codes": {ticket id: SVG}, "next_s": N}.
+func (s *Server) handleTicketCodes(c echo.Context) error {
+	b, err := s.userBooking(c)
+	if err != nil {
+		return err
+	}
+	e, err := s.events.FindEventByID(c.Request().Context(), b.EventID)
+	if err != nil {
+		return err
+	}
+	codes, next, err := s.ticketCodes(b, e)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"codes": map[string]string{}, "next_s": next}
+	for id, svg := range codes {
+		out["codes"].(map[string]string)[strconv.FormatInt(id, 10)] = svg
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, out)
 }
 
 // mapOf is the seat map with b's seats ticked again (those still free): the

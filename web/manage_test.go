@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/app/venue"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 )
@@ -638,5 +640,67 @@ func TestManagementFormsNeedTheirToken(t *testing.T) {
 	}
 	if role := dbtest.Int(t, pool, `SELECT count(*) FROM users WHERE role = 'admin'`); role != 1 {
 		t.Error("a post without the form token changed a role")
+	}
+}
+
+// A paid booking shows each ticket as the QR code of a code signed for
+// the present window, which turns: the page asks for the new codes, or
+// reloads itself without script.
+func TestTicketQRCodes(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	eventID, tickets := smallEvent(t, pool, 4)
+	token := signUp(t, ts.URL, "fan@example.com")
+	_, held := api(t, "POST", ts.URL+"/api/v1/bookings", token, map[string]any{"ticket_ids": tickets[:2]})
+	id := int64(held["id"].(float64))
+	fan := browserWith(t, ts.URL, token)
+	if _, page := fan.get(fmt.Sprintf("/bookings/%d", id)); page.Find(`[data-testid="ticket-qr"]`).Length() != 0 {
+		t.Error("an unpaid hold shows ticket codes")
+	}
+	api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", ts.URL, id), token, map[string]string{"payment_method": "pm_card_visa"})
+	keys, err := ticket.Load(context.Background(), pool, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 0; ; attempt++ { // a turn of the window between the page and the check: look again
+		window := ticket.WindowAt(time.Now())
+		res, page := fan.get(fmt.Sprintf("/bookings/%d", id))
+		qr := page.Find(`[data-testid="ticket-qr"]`)
+		want, _ := ticket.QRSVG(keys.Code(tickets[0], eventID, window), "")
+		got, _ := qr.First().Html()
+		if qr.Length() != 2 {
+			t.Fatalf("%d QR codes on a paid booking of 2 tickets", qr.Length())
+		}
+		if ticket.WindowAt(time.Now()) != window && attempt < 3 {
+			continue
+		}
+		pathOf := func(svg string) string { // the modules, however the markup is written
+			i := strings.Index(svg, ` d="`)
+			return svg[i : i+strings.Index(svg[i+4:], `"`)+4]
+		}
+		if pathOf(got) != pathOf(want) {
+			t.Errorf("the first ticket's QR code is not the code signed for this window")
+		}
+		if html, _ := page.Html(); res.StatusCode != 200 || !strings.Contains(html, `http-equiv="refresh"`) {
+			t.Error("without script the page does not reload itself at the turn")
+		}
+		break
+	}
+	res, err := fan.client.Get(fmt.Sprintf("%s/bookings/%d/codes", ts.URL, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes struct {
+		Codes map[string]string `json:"codes"`
+		Next  int               `json:"next_s"`
+	}
+	json.NewDecoder(res.Body).Decode(&codes)
+	res.Body.Close()
+	if len(codes.Codes) != 2 || codes.Next < 1 || codes.Next > 30 {
+		t.Errorf("the codes of the moment: %d codes, next in %d s", len(codes.Codes), codes.Next)
+	}
+	if res, _ := newBrowser(t, ts.URL).get(fmt.Sprintf("/bookings/%d/codes", id)); res.StatusCode == 200 {
+		t.Error("a stranger reads the codes")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/organiser"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/search"
+	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/app/venue"
 )
 
@@ -36,6 +37,7 @@ type config struct {
 	Queue    *queue.Service
 	Venues   *venue.Service
 	Organ    *organiser.Service
+	Tickets  *ticket.Keys // signs the codes gates scan
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
 	// StripePublishableKey lets checkout show Stripe's Payment Element.
@@ -81,6 +83,7 @@ type Server struct {
 	queue           *queue.Service
 	venues          *venue.Service
 	organiser       *organiser.Service
+	tickets         *ticket.Keys
 	paymentProvider string
 	webhooks        WebhookVerifier
 	stripeKey       string
@@ -101,7 +104,7 @@ func newServer(cfg config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ,
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ, tickets: cfg.Tickets,
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
 		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}
@@ -159,6 +162,7 @@ func (s *Server) routes() {
 	e.POST("/logout", s.handleLogout)
 	e.POST("/bookings", s.handleBookingCreate, addressLimit, bookingLimit, s.timeHolds)
 	e.GET("/bookings/:id", s.handleBookingView, lookLimit)
+	e.GET("/bookings/:id/codes", s.handleTicketCodes, lookLimit)
 	e.POST("/bookings/:id/pay", s.handleBookingPay, bookingLimit)
 	e.POST("/bookings/:id/cancel", s.handleBookingCancel, bookingLimit)
 	e.GET("/account/bookings", s.handleMyBookings)

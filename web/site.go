@@ -19,6 +19,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/search"
+	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/app/venue"
 	"github.com/boxoffice/boxoffice/db"
 )
@@ -28,6 +29,10 @@ import (
 type SiteConfig struct {
 	Log *slog.Logger
 	Now func() time.Time // nil: time.Now
+
+	// SigningKey is the base64 seed of the Ed25519 key that signs ticket
+	// codes (BOXOFFICE_SIGNING_KEY); empty: the one kept in the database.
+	SigningKey string
 
 	HoldTTL      time.Duration // 0: 10 minutes
 	MaxTickets   int           // 0: 8
@@ -91,6 +96,10 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	if cfg.Payments != nil {
 		processor = cfg.Payments
 	}
+	keys, err := ticket.Load(context.Background(), pool, cfg.SigningKey)
+	if err != nil {
+		return nil, err
+	}
 	feed := live.New(pool, live.Config{}, cfg.Now, cfg.Log)
 	events := event.NewService(pool, feed, cfg.Now)
 	bookings := booking.NewService(pool, processor, booking.Config{HoldTTL: cfg.HoldTTL, MaxTickets: cfg.MaxTickets,
@@ -101,6 +110,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 		Queue:                room,
 		Venues:               venue.NewService(pool, cfg.Now),
 		Organ:                organiser.NewService(pool, cfg.Now),
+		Tickets:              keys,
 		Log:                  cfg.Log,
 		Events:               events,
 		Search:               search.NewService(pool, events, cfg.Now).WithLog(cfg.Log),
