@@ -13,6 +13,7 @@ import (
 const (
 	ENOTFOUND     = "not_found"    // the thing asked for does not exist (or is not yours)
 	EINVALID      = "invalid"      // bad input: the message says what to change
+	EUNREADABLE   = "unreadable"   // well-formed, but not something we can act on (a forged ticket code)
 	ECONFLICT     = "conflict"     // the request clashes with current state
 	EUNAUTHORIZED = "unauthorized" // sign in first
 	EFORBIDDEN    = "forbidden"    // signed in, but not allowed

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/audit"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/organiser"
+	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/app/venue"
 )
 
@@ -366,4 +368,37 @@ func placeLine(v venue.Place) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// DoorPage is an event's door: the scanner, the last answer, and how many
+// are in.
+type DoorPage struct {
+	Event  *event.Event
+	Gate   string
+	Result *DoorResult
+	Counts []ticket.Counts
+}
+
+// DoorResult is the answer to the last scan: green with the ticket, or
+// red with why not.
+type DoorResult struct {
+	OK       bool
+	Admitted *ticket.Admitted
+	Reason   string
+	Message  string
+}
+
+func admittedPlace(a *ticket.Admitted) string {
+	if a.Seat == 0 {
+		return SectionName(a.Section) + ", standing"
+	}
+	return fmt.Sprintf("%s, row %s, seat %d", SectionName(a.Section), a.Row, a.Seat)
+}
+
+func totalCounts(cs []ticket.Counts) (sold, in int) {
+	for _, c := range cs {
+		sold += c.Sold
+		in += c.CheckedIn
+	}
+	return sold, in
 }

@@ -22,6 +22,7 @@ const statusClientClosed = 499
 var statusOf = map[string]int{
 	app.ENOTFOUND:     http.StatusNotFound,
 	app.EINVALID:      http.StatusBadRequest,
+	app.EUNREADABLE:   http.StatusUnprocessableEntity,
 	app.ECONFLICT:     http.StatusConflict,
 	app.EUNAUTHORIZED: http.StatusUnauthorized,
 	app.EFORBIDDEN:    http.StatusForbidden,

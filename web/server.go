@@ -38,6 +38,7 @@ type config struct {
 	Venues   *venue.Service
 	Organ    *organiser.Service
 	Tickets  *ticket.Keys // signs the codes gates scan
+	Door     *ticket.Door
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
 	// StripePublishableKey lets checkout show Stripe's Payment Element.
@@ -84,6 +85,7 @@ type Server struct {
 	venues          *venue.Service
 	organiser       *organiser.Service
 	tickets         *ticket.Keys
+	door            *ticket.Door
 	paymentProvider string
 	webhooks        WebhookVerifier
 	stripeKey       string
@@ -104,7 +106,7 @@ func newServer(cfg config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ, tickets: cfg.Tickets,
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ, tickets: cfg.Tickets, door: cfg.Door,
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
 		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}
@@ -192,6 +194,10 @@ func (s *Server) routes() {
 
 	e.GET("/docs/seatmap.schema.json", handleSeatMapDocs(venue.Schema))
 	e.GET("/docs/seatmap-example.json", handleSeatMapDocs(venue.Example))
+	// The door: its staff, the organiser and admins (checked per event).
+	e.GET("/manage/events/:id/checkin", s.handleDoor)
+	e.POST("/manage/events/:id/checkin", s.handleDoorScan)
+	api.POST("/manage/checkins", s.handleAPICheckin)
 	// The box office: organisers and admins only.
 	manage := e.Group("/manage", s.requireManager)
 	manage.GET("", s.handleManageHome)
@@ -210,6 +216,7 @@ func (s *Server) routes() {
 	manage.GET("/events/:id/attendees.csv", s.handleAttendees)
 	manage.POST("/events/:id/cancel", s.handleEventCancel)
 	manage.POST("/bookings/:id/refund", s.handleRefund)
+	manage.POST("/events/:id/staff", s.handleGrantStaff)
 	manage.GET("/users", s.handleUsers, s.requireAdmin)
 	manage.POST("/users", s.handleSetRole, s.requireAdmin)
 	manageAPI := api.Group("/manage", s.requireManager)
@@ -225,6 +232,7 @@ func (s *Server) routes() {
 	manageAPI.POST("/events/:id/cancel", s.handleAPIEventCancel)
 	manageAPI.GET("/events/:id/bookings", s.handleAPIEventBookings)
 	manageAPI.POST("/bookings/:id/refund", s.handleAPIRefund)
+	manageAPI.POST("/events/:id/staff", s.handleAPIGrantStaff)
 	manageAPI.PUT("/users/role", s.handleAPISetRole, s.requireAdmin)
 
 	e.GET("/healthz", s.handleHealth)

@@ -111,6 +111,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 		Venues:               venue.NewService(pool, cfg.Now),
 		Organ:                organiser.NewService(pool, cfg.Now),
 		Tickets:              keys,
+		Door:                 ticket.NewDoor(pool, keys, cfg.Now),
 		Log:                  cfg.Log,
 		Events:               events,
 		Search:               search.NewService(pool, events, cfg.Now).WithLog(cfg.Log),

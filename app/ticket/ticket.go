@@ -95,7 +95,8 @@ type Scanned struct {
 
 // Check reads code as a gate does at now: with the public key alone. A
 // code that is malformed, forged, or of a window that has passed is an
-// app.EINVALID with reason invalid_code and a message for the door.
+// app.EUNREADABLE (422) with reason invalid_code and a message for the
+// door.
 func Check(public ed25519.PublicKey, code string, now time.Time) (Scanned, error) {
 	var s Scanned
 	raw, ok := strings.CutPrefix(strings.TrimSpace(code), prefix)
@@ -118,5 +119,5 @@ func Check(public ed25519.PublicKey, code string, now time.Time) (Scanned, error
 }
 
 func invalidCode(msg string) error {
-	return &app.Error{Code: app.EINVALID, Reason: "invalid_code", Message: msg}
+	return &app.Error{Code: app.EUNREADABLE, Reason: "invalid_code", Message: msg}
 }

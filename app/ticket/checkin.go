@@ -1,0 +1,192 @@
+package ticket
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/audit"
+)
+
+// Door lets fans in: it checks codes and records check-ins, once per
+// ticket.
+type Door struct {
+	pool *pgxpool.Pool
+	keys *Keys
+	now  func() time.Time
+}
+
+// NewDoor returns the door of the tickets keys sign.
+func NewDoor(pool *pgxpool.Pool, keys *Keys, now func() time.Time) *Door {
+	return &Door{pool: pool, keys: keys, now: now}
+}
+
+// Admitted is a ticket let in: what the door shows in green.
+type Admitted struct {
+	TicketID, EventID, BookingID int64
+	Section, Row                 string
+	Seat                         int // 0: a standing place
+	Name                         string
+	At                           time.Time
+	Gate                         string
+}
+
+// CanScan tells whether the actor may scan event id's tickets: its door
+// staff, its organiser, or an admin.
+func (d *Door) CanScan(ctx context.Context, by audit.Actor, eventID int64) (bool, error) {
+	var owner *int64
+	var staff bool
+	err := d.pool.QueryRow(ctx, `SELECT owner_id, EXISTS (SELECT 1 FROM event_staff WHERE event_id = $1 AND user_id = $2)
+		FROM events WHERE id = $1`, eventID, by.UserID).Scan(&owner, &staff)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("who scans event %d: %w", eventID, err)
+	}
+	return staff || by.Owns(owner), nil
+}
+
+// Scan checks code at gate and lets its ticket in, once: the first scan
+// is an Admitted; later ones are 409 already_checked_in (with when and
+// where); a forged, expired or malformed code is 422 invalid_code; a
+// ticket refunded, cancelled or never sold is 409 not_valid. The scanner
+// must be allowed at the event's door (403 otherwise).
+func (d *Door) Scan(ctx context.Context, by audit.Actor, code, gate string) (*Admitted, error) {
+	now := d.now()
+	s, err := Check(d.keys.Public(), code, now)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := d.CanScan(ctx, by, s.EventID); err != nil || !ok {
+		if err == nil {
+			err = &app.Error{Code: app.EFORBIDDEN, Reason: "not_door_staff", Message: "You are not door staff of this ticket's event."}
+		}
+		return nil, err
+	}
+	gate = strings.TrimSpace(gate)
+	if len(gate) > 100 {
+		gate = gate[:100]
+	}
+	a := &Admitted{TicketID: s.TicketID, EventID: s.EventID, Gate: gate}
+	var status, bookingStatus string
+	var eventStatus string
+	var email string
+	err = d.pool.QueryRow(ctx, `
+		SELECT t.status, coalesce(b.status, ''), e.status, coalesce(b.id, 0), s.name, coalesce(st.row_label, ''), coalesce(st.seat_number, 0),
+		       coalesce(u.name, ''), coalesce(u.email, '')
+		FROM tickets t
+		JOIN events e ON e.id = t.event_id
+		JOIN sections s ON s.id = t.section_id
+		LEFT JOIN seats st ON st.id = t.seat_id
+		LEFT JOIN bookings b ON b.id = t.booking_id
+		LEFT JOIN users u ON u.id = b.user_id
+		WHERE t.id = $1 AND t.event_id = $2`, s.TicketID, s.EventID).
+		Scan(&status, &bookingStatus, &eventStatus, &a.BookingID, &a.Section, &a.Row, &a.Seat, &a.Name, &email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notValid("This ticket does not exist any more.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read ticket %d: %w", s.TicketID, err)
+	}
+	switch {
+	case eventStatus == "cancelled":
+		return nil, notValid("This event is cancelled: its tickets were refunded.")
+	case status != "sold" || bookingStatus != "confirmed":
+		return nil, notValid("This ticket is not valid: it was refunded, or never paid for.")
+	}
+	if a.Name == "" {
+		if addr, err := mail.ParseAddress(email); err == nil {
+			a.Name = addr.Address
+		}
+	}
+	// Exactly once: the ticket is the check-in's key.
+	err = d.pool.QueryRow(ctx, `
+		INSERT INTO checkins (ticket_id, event_id, at, gate, scanned_by) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (ticket_id) DO NOTHING RETURNING at`, s.TicketID, s.EventID, now, gate, nullID(by.UserID)).Scan(&a.At)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var at time.Time
+		var where string
+		if err := d.pool.QueryRow(ctx, `SELECT at, gate FROM checkins WHERE ticket_id = $1`, s.TicketID).Scan(&at, &where); err != nil {
+			return nil, fmt.Errorf("read ticket %d's check-in: %w", s.TicketID, err)
+		}
+		msg := "Already in: this ticket was scanned at " + at.UTC().Format("15:04:05 UTC")
+		if where != "" {
+			msg += " at gate " + where
+		}
+		return nil, &app.Error{Code: app.ECONFLICT, Reason: "already_checked_in", Message: msg + ".",
+			Detail: map[string]any{"checked_in_at": at.UTC().Format(time.RFC3339), "gate": where, "ticket_id": s.TicketID}}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("check in ticket %d: %w", s.TicketID, err)
+	}
+	return a, nil
+}
+
+func notValid(msg string) error {
+	return &app.Error{Code: app.ECONFLICT, Reason: "not_valid", Message: msg}
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// Grant makes the account of email door staff of event id, as its
+// organiser (or an admin) asks.
+func (d *Door) Grant(ctx context.Context, by audit.Actor, eventID int64, email string) error {
+	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var owner *int64
+		var venueID int64
+		err := tx.QueryRow(ctx, `SELECT owner_id, venue_id FROM events WHERE id = $1`, eventID).Scan(&owner, &venueID)
+		if errors.Is(err, pgx.ErrNoRows) || err == nil && !by.Owns(owner) {
+			return app.Errorf(app.ENOTFOUND, "You have no event %d.", eventID)
+		}
+		if err != nil {
+			return err
+		}
+		var userID int64
+		err = tx.QueryRow(ctx, `SELECT id FROM users WHERE lower(email) = lower($1)`, strings.TrimSpace(email)).Scan(&userID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &app.Error{Code: app.EINVALID, Reason: "no_account", Message: fmt.Sprintf("There is no account for %s: they sign up first.", email),
+				Detail: map[string]any{"field": "email"}}
+		}
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO event_staff (event_id, user_id, granted_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			eventID, userID, nullID(by.UserID))
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		return audit.Write(ctx, tx, audit.Entry{UserID: by.UserID, Action: "event.staff", VenueID: venueID, EventID: eventID,
+			Subject: strings.TrimSpace(email), After: map[string]string{"door_staff": strings.TrimSpace(email)}})
+	})
+}
+
+// Counts is an event's check-ins against its tickets sold, per section.
+type Counts struct {
+	Section         string
+	Sold, CheckedIn int
+}
+
+// CheckedIn counts event id's check-ins per section.
+func (d *Door) CheckedIn(ctx context.Context, eventID int64) ([]Counts, error) {
+	rows, err := d.pool.Query(ctx, `
+		SELECT s.name, count(*) FILTER (WHERE t.status = 'sold')::int, count(c.ticket_id)::int
+		FROM tickets t JOIN sections s ON s.id = t.section_id LEFT JOIN checkins c ON c.ticket_id = t.id
+		WHERE t.event_id = $1 GROUP BY s.id, s.name, s.position ORDER BY s.position`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("count check-ins: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Counts])
+}

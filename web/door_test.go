@@ -1,0 +1,124 @@
+package web_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/boxoffice/boxoffice/app/ticket"
+	"github.com/boxoffice/boxoffice/app/venue"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+)
+
+// At the door each ticket gets in once, however many gates scan it at
+// the same instant; forged, expired and refunded tickets do not; only the
+// event's door staff, organiser and admins may scan.
+func TestCheckInAtTheDoor(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	org := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	_, created := postSeatMap(t, ts.URL, org, venue.Example)
+	_, ev := api(t, "POST", ts.URL+"/api/v1/manage/events", org, map[string]any{"venue_id": created["id"], "name": "Door Night",
+		"type": "concert", "starts_at": "2099-05-01T20:00", "prices": []map[string]any{{"price": 2000, "sections": []string{"Balcony"}}}})
+	eventID := int64(ev["id"].(float64))
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/publish", ts.URL, eventID), org, nil)
+	tickets := dbtest.IDs(t, pool, `SELECT id FROM tickets WHERE event_id = $1 ORDER BY id`, eventID)
+	fan := signUp(t, ts.URL, "fan@example.com")
+	buy := func(ids []int64) int64 {
+		t.Helper()
+		_, held := api(t, "POST", ts.URL+"/api/v1/bookings", fan, map[string]any{"ticket_ids": ids})
+		if code, _ := api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%v/pay", ts.URL, held["id"]), fan, map[string]string{"payment_method": "pm_card_visa"}); code != 200 {
+			t.Fatalf("pay: %d", code)
+		}
+		return int64(held["id"].(float64))
+	}
+	buy(tickets[:3])
+	refunded := buy(tickets[3:4])
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/bookings/%d/refund", ts.URL, refunded), org, nil)
+
+	keys, err := ticket.Load(context.Background(), pool, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := ticket.WindowAt(time.Now())
+	scan := func(token, code, gate string) (int, map[string]any) {
+		return api(t, "POST", ts.URL+"/api/v1/manage/checkins", token, map[string]string{"code": code, "gate": gate})
+	}
+	code, in := scan(org, keys.Code(tickets[0], eventID, now), "North")
+	if code != 200 || in["section"] != "Balcony" || in["row"] != "A" || in["seat"] != float64(1) || in["name"] != "Fan" {
+		t.Fatalf("the first scan: %d %v", code, in)
+	}
+	code, again := scan(org, keys.Code(tickets[0], eventID, now), "South")
+	if e, _ := again["error"].(map[string]any); code != http.StatusConflict || e["code"] != "already_checked_in" || e["gate"] != "North" {
+		t.Errorf("the second scan: %d %v", code, again)
+	}
+
+	// Twenty gates at once, one ticket: one is let in.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	results := map[int]int{}
+	for range 20 {
+		wg.Go(func() {
+			c, _, err := tryAPI("POST", ts.URL+"/api/v1/manage/checkins", org, map[string]string{"code": keys.Code(tickets[1], eventID, now), "gate": "race"})
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			results[c]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if results[200] != 1 || results[409] != 19 {
+		t.Errorf("20 scans of one ticket at once: %v, want one 200 and nineteen 409", results)
+	}
+
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	other, err := ticket.Load(context.Background(), nil, base64.StdEncoding.EncodeToString(stranger.Seed()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]string{
+		"forged":    other.Code(tickets[2], eventID, now),
+		"expired":   keys.Code(tickets[2], eventID, now-2),
+		"malformed": "BX1.nonsense",
+	} {
+		if code, body := scan(org, c, ""); code != http.StatusUnprocessableEntity || body["error"].(map[string]any)["code"] != "invalid_code" {
+			t.Errorf("a %s code: %d %v", name, code, body)
+		}
+	}
+	if code, body := scan(org, keys.Code(tickets[3], eventID, now), ""); code != http.StatusConflict || body["error"].(map[string]any)["code"] != "not_valid" {
+		t.Errorf("a refunded ticket: %d %v", code, body)
+	}
+
+	// A fan is not door staff, until the organiser says so.
+	doorman := signUp(t, ts.URL, "door@example.com")
+	if code, body := scan(doorman, keys.Code(tickets[2], eventID, now), ""); code != http.StatusForbidden {
+		t.Errorf("someone who is not door staff scans: %d %v", code, body)
+	}
+	if code, body := api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/staff", ts.URL, eventID), org, map[string]string{"email": "door@example.com"}); code != 200 {
+		t.Fatalf("make door staff: %d %v", code, body)
+	}
+	// The door page, as the staff see it: green, then red for the same ticket.
+	door := browserWith(t, ts.URL, doorman)
+	_, page := door.get(fmt.Sprintf("/manage/events/%d/checkin", eventID))
+	_, page = door.submit(page, `form[data-testid="door-form"]`, url.Values{"code": {keys.Code(tickets[2], eventID, ticket.Printed)}, "gate": {"East"}})
+	if page.Find(`[data-testid="door-ok"]`).Length() != 1 || page.Find(`[data-testid="door-in"]`).Text() != "3" {
+		t.Errorf("the door page after a good scan: ok %d, in %q", page.Find(`[data-testid="door-ok"]`).Length(), page.Find(`[data-testid="door-in"]`).Text())
+	}
+	res, page := door.submit(page, `form[data-testid="door-form"]`, url.Values{"code": {keys.Code(tickets[2], eventID, ticket.Printed)}})
+	if res.StatusCode != http.StatusConflict || page.Find(`[data-testid="door-refused"]`).AttrOr("data-reason", "") != "already_checked_in" {
+		t.Errorf("the door page after a second scan: %d %q", res.StatusCode, page.Find(`[data-testid="door-refused"]`).AttrOr("data-reason", ""))
+	}
+	if res, _ := browserWith(t, ts.URL, fan).get(fmt.Sprintf("/manage/events/%d/checkin", eventID)); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a fan opens the door page: %d", res.StatusCode)
+	}
+}
