@@ -109,6 +109,9 @@ func zoneName(t time.Time) string {
 
 func clock(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") }
 
+// Address is a venue's address on one line.
+func Address(v event.Venue) string { return address(v) }
+
 func address(v event.Venue) string {
 	parts := []string{v.Address, v.City}
 	if v.Region != "" && v.Region != v.City {

@@ -192,6 +192,29 @@ func (s *Server) ticketCodes(b *booking.Booking, e *event.Event) (map[int64]stri
 	return codes, int(math.Ceil(next.Sub(now).Seconds())), nil
 }
 
+// handlePrintTickets is a paid booking's tickets to print: their codes
+// are the printed kind, which do not turn (a copy gets in once: the
+// first scan wins).
+func (s *Server) handlePrintTickets(c echo.Context) error {
+	b, err := s.userBooking(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.bookingView(c, b)
+	if err != nil {
+		return err
+	}
+	if len(v.QR) == 0 {
+		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID)) // nothing to print: the booking says why
+	}
+	for _, t := range b.Tickets {
+		if v.QR[t.ID], err = ticket.QRSVG(s.tickets.Code(t.ID, b.EventID, ticket.Printed), "Ticket code for "+templates.SeatLabel(t)); err != nil {
+			return err
+		}
+	}
+	return ok(c, templates.PrintTickets(v))
+}
+
 // handleTicketCodes is a paid booking's codes of the moment, for the
 // booking page's script to turn: {"codes": {ticket id: SVG}, "next_s": N}.
 func (s *Server) handleTicketCodes(c echo.Context) error {

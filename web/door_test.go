@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,5 +122,53 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	}
 	if res, _ := browserWith(t, ts.URL, fan).get(fmt.Sprintf("/manage/events/%d/checkin", eventID)); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a fan opens the door page: %d", res.StatusCode)
+	}
+}
+
+// A paid booking prints with codes that do not turn (a printed code is
+// good at any time; check-in lets it in once), and the event goes into a
+// calendar as an iCalendar file.
+func TestPrintedTicketsAndCalendar(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	eventID, tickets := smallEvent(t, pool, 4)
+	dbtest.Exec(t, pool, `UPDATE events SET name = 'Night, with; commas' WHERE id = $1`, eventID)
+	token := signUp(t, ts.URL, "fan@example.com")
+	_, held := api(t, "POST", ts.URL+"/api/v1/bookings", token, map[string]any{"ticket_ids": tickets[:2]})
+	id := int64(held["id"].(float64))
+	fan := browserWith(t, ts.URL, token)
+	if res, _ := fan.get(fmt.Sprintf("/bookings/%d/print", id)); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("printing an unpaid hold: %d, want back to the booking", res.StatusCode)
+	}
+	api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", ts.URL, id), token, map[string]string{"payment_method": "pm_card_visa"})
+	keys, err := ticket.Load(context.Background(), pool, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := fan.get(fmt.Sprintf("/bookings/%d/print", id))
+	printed := page.Find(`[data-testid="printed-ticket"]`)
+	want, _ := ticket.QRSVG(keys.Code(tickets[0], eventID, ticket.Printed), "")
+	got, _ := printed.First().Find(".ticket-qr").Html()
+	pathOf := func(svg string) string {
+		i := strings.Index(svg, ` d="`)
+		return svg[i : i+strings.Index(svg[i+4:], `"`)+4]
+	}
+	if printed.Length() != 2 || pathOf(got) != pathOf(want) {
+		t.Errorf("%d printed tickets; the first's code is the printed one: %v", printed.Length(), pathOf(got) == pathOf(want))
+	}
+	res, err := http.Get(fmt.Sprintf("%s/event/%d/calendar.ics", ts.URL, eventID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{"BEGIN:VCALENDAR\r\n", "BEGIN:VEVENT\r\n", `SUMMARY:Night\, with\; commas`, "DTSTART:2", "Z\r\n", "END:VCALENDAR\r\n"} {
+		if !strings.Contains(string(ics), want) {
+			t.Errorf("the calendar file lacks %q:\n%s", want, ics)
+		}
+	}
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/calendar") {
+		t.Errorf("calendar content type %q", res.Header.Get("Content-Type"))
 	}
 }

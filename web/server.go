@@ -165,6 +165,7 @@ func (s *Server) routes() {
 	e.POST("/bookings", s.handleBookingCreate, addressLimit, bookingLimit, s.timeHolds)
 	e.GET("/bookings/:id", s.handleBookingView, lookLimit)
 	e.GET("/bookings/:id/codes", s.handleTicketCodes, lookLimit)
+	e.GET("/bookings/:id/print", s.handlePrintTickets, lookLimit)
 	e.POST("/bookings/:id/pay", s.handleBookingPay, bookingLimit)
 	e.POST("/bookings/:id/cancel", s.handleBookingCancel, bookingLimit)
 	e.GET("/account/bookings", s.handleMyBookings)
@@ -173,6 +174,7 @@ func (s *Server) routes() {
 	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView)
 	e.GET("/performer/:id", s.handlePerformerView)
 	e.GET("/event/:eventId/queue", s.handleQueueView)
+	e.GET("/event/:eventId/calendar.ics", s.handleCalendar)
 	e.POST("/event/:eventId/queue", s.handleQueueJoin, bookingLimit)
 	e.GET("/venue/:id", s.handleVenueView)
 
