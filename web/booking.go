@@ -182,7 +182,7 @@ func (s *Server) ticketCodes(b *booking.Booking, e *event.Event) (map[int64]stri
 	window := ticket.WindowAt(now)
 	codes := make(map[int64]string, len(b.Tickets))
 	for _, t := range b.Tickets {
-		svg, err := ticket.QRSVG(s.tickets.Code(t.ID, e.ID, window), "Ticket code for "+templates.SeatLabel(t))
+		svg, err := ticket.QRSVG(s.tickets.Code(t.ID, b.ID, e.ID, window), "Ticket code for "+templates.SeatLabel(t))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -208,7 +208,7 @@ func (s *Server) handlePrintTickets(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID)) // nothing to print: the booking says why
 	}
 	for _, t := range b.Tickets {
-		if v.QR[t.ID], err = ticket.QRSVG(s.tickets.Code(t.ID, b.EventID, ticket.Printed), "Ticket code for "+templates.SeatLabel(t)); err != nil {
+		if v.QR[t.ID], err = ticket.QRSVG(s.tickets.Code(t.ID, b.ID, b.EventID, ticket.Printed), "Ticket code for "+templates.SeatLabel(t)); err != nil {
 			return err
 		}
 	}

@@ -42,7 +42,7 @@ func TestCheckInAtTheDoor(t *testing.T) {
 		}
 		return int64(held["id"].(float64))
 	}
-	buy(tickets[:3])
+	paid := buy(tickets[:3])
 	refunded := buy(tickets[3:4])
 	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/bookings/%d/refund", ts.URL, refunded), org, nil)
 
@@ -54,11 +54,11 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	scan := func(token, code, gate string) (int, map[string]any) {
 		return api(t, "POST", ts.URL+"/api/v1/manage/checkins", token, map[string]string{"code": code, "gate": gate})
 	}
-	code, in := scan(org, keys.Code(tickets[0], eventID, now), "North")
+	code, in := scan(org, keys.Code(tickets[0], paid, eventID, now), "North")
 	if code != 200 || in["section"] != "Balcony" || in["row"] != "A" || in["seat"] != float64(1) || in["name"] != "Fan" {
 		t.Fatalf("the first scan: %d %v", code, in)
 	}
-	code, again := scan(org, keys.Code(tickets[0], eventID, now), "South")
+	code, again := scan(org, keys.Code(tickets[0], paid, eventID, now), "South")
 	if e, _ := again["error"].(map[string]any); code != http.StatusConflict || e["code"] != "already_checked_in" || e["gate"] != "North" {
 		t.Errorf("the second scan: %d %v", code, again)
 	}
@@ -69,7 +69,7 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	results := map[int]int{}
 	for range 20 {
 		wg.Go(func() {
-			c, _, err := tryAPI("POST", ts.URL+"/api/v1/manage/checkins", org, map[string]string{"code": keys.Code(tickets[1], eventID, now), "gate": "race"})
+			c, _, err := tryAPI("POST", ts.URL+"/api/v1/manage/checkins", org, map[string]string{"code": keys.Code(tickets[1], paid, eventID, now), "gate": "race"})
 			if err != nil {
 				t.Error(err)
 			}
@@ -89,21 +89,32 @@ func TestCheckInAtTheDoor(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]string{
-		"forged":    other.Code(tickets[2], eventID, now),
-		"expired":   keys.Code(tickets[2], eventID, now-2),
+		"forged":    other.Code(tickets[2], paid, eventID, now),
+		"expired":   keys.Code(tickets[2], paid, eventID, now-2),
 		"malformed": "BX1.nonsense",
 	} {
 		if code, body := scan(org, c, ""); code != http.StatusUnprocessableEntity || body["error"].(map[string]any)["code"] != "invalid_code" {
 			t.Errorf("a %s code: %d %v", name, code, body)
 		}
 	}
-	if code, body := scan(org, keys.Code(tickets[3], eventID, now), ""); code != http.StatusConflict || body["error"].(map[string]any)["code"] != "not_valid" {
+	if code, body := scan(org, keys.Code(tickets[3], refunded, eventID, now), ""); code != http.StatusConflict || body["error"].(map[string]any)["code"] != "not_valid" {
 		t.Errorf("a refunded ticket: %d %v", code, body)
+	}
+	// The refunded seat sold again: the first buyer's printed code stays
+	// refused, the new buyer's gets in.
+	_, again2 := api(t, "POST", ts.URL+"/api/v1/bookings", fan, map[string]any{"ticket_ids": tickets[3:4]})
+	resold := int64(again2["id"].(float64))
+	api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", ts.URL, resold), fan, map[string]string{"payment_method": "pm_card_visa"})
+	if code, body := scan(org, keys.Code(tickets[3], refunded, eventID, ticket.Printed), ""); code != http.StatusConflict || body["error"].(map[string]any)["code"] != "not_valid" {
+		t.Errorf("the refunded booking's printed code after the seat was sold again: %d %v", code, body)
+	}
+	if code, body := scan(org, keys.Code(tickets[3], resold, eventID, now), ""); code != 200 {
+		t.Errorf("the new buyer's code: %d %v", code, body)
 	}
 
 	// A fan is not door staff, until the organiser says so.
 	doorman := signUp(t, ts.URL, "door@example.com")
-	if code, body := scan(doorman, keys.Code(tickets[2], eventID, now), ""); code != http.StatusForbidden {
+	if code, body := scan(doorman, keys.Code(tickets[2], paid, eventID, now), ""); code != http.StatusForbidden {
 		t.Errorf("someone who is not door staff scans: %d %v", code, body)
 	}
 	if code, body := api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/staff", ts.URL, eventID), org, map[string]string{"email": "door@example.com"}); code != 200 {
@@ -112,11 +123,11 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	// The door page, as the staff see it: green, then red for the same ticket.
 	door := browserWith(t, ts.URL, doorman)
 	_, page := door.get(fmt.Sprintf("/manage/events/%d/checkin", eventID))
-	_, page = door.submit(page, `form[data-testid="door-form"]`, url.Values{"code": {keys.Code(tickets[2], eventID, ticket.Printed)}, "gate": {"East"}})
-	if page.Find(`[data-testid="door-ok"]`).Length() != 1 || page.Find(`[data-testid="door-in"]`).Text() != "3" {
+	_, page = door.submit(page, `form[data-testid="door-form"]`, url.Values{"code": {keys.Code(tickets[2], paid, eventID, ticket.Printed)}, "gate": {"East"}})
+	if page.Find(`[data-testid="door-ok"]`).Length() != 1 || page.Find(`[data-testid="door-in"]`).Text() != "4" {
 		t.Errorf("the door page after a good scan: ok %d, in %q", page.Find(`[data-testid="door-ok"]`).Length(), page.Find(`[data-testid="door-in"]`).Text())
 	}
-	res, page := door.submit(page, `form[data-testid="door-form"]`, url.Values{"code": {keys.Code(tickets[2], eventID, ticket.Printed)}})
+	res, page := door.submit(page, `form[data-testid="door-form"]`, url.Values{"code": {keys.Code(tickets[2], paid, eventID, ticket.Printed)}})
 	if res.StatusCode != http.StatusConflict || page.Find(`[data-testid="door-refused"]`).AttrOr("data-reason", "") != "already_checked_in" {
 		t.Errorf("the door page after a second scan: %d %q", res.StatusCode, page.Find(`[data-testid="door-refused"]`).AttrOr("data-reason", ""))
 	}
@@ -148,7 +159,7 @@ func TestPrintedTicketsAndCalendar(t *testing.T) {
 	}
 	_, page := fan.get(fmt.Sprintf("/bookings/%d/print", id))
 	printed := page.Find(`[data-testid="printed-ticket"]`)
-	want, _ := ticket.QRSVG(keys.Code(tickets[0], eventID, ticket.Printed), "")
+	want, _ := ticket.QRSVG(keys.Code(tickets[0], id, eventID, ticket.Printed), "")
 	got, _ := printed.First().Find(".ticket-qr").Html()
 	pathOf := func(svg string) string {
 		i := strings.Index(svg, ` d="`)

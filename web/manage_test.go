@@ -667,7 +667,7 @@ func TestTicketQRCodes(t *testing.T) {
 		window := ticket.WindowAt(time.Now())
 		res, page := fan.get(fmt.Sprintf("/bookings/%d", id))
 		qr := page.Find(`[data-testid="ticket-qr"]`)
-		want, _ := ticket.QRSVG(keys.Code(tickets[0], eventID, window), "")
+		want, _ := ticket.QRSVG(keys.Code(tickets[0], id, eventID, window), "")
 		got, _ := qr.First().Html()
 		if qr.Length() != 2 {
 			t.Fatalf("%d QR codes on a paid booking of 2 tickets", qr.Length())

@@ -99,7 +99,7 @@ func (d *Door) Scan(ctx context.Context, by audit.Actor, code, gate string) (*Ad
 	switch {
 	case eventStatus == "cancelled":
 		return nil, notValid("This event is cancelled: its tickets were refunded.")
-	case status != "sold" || bookingStatus != "confirmed":
+	case status != "sold" || bookingStatus != "confirmed" || a.BookingID != s.BookingID:
 		return nil, notValid("This ticket is not valid: it was refunded, or never paid for.")
 	}
 	if a.Name == "" {

@@ -3,10 +3,11 @@
 // forge one, and rotating every Window on a fan's phone, so that a
 // screenshot sold on the street stops working a minute later.
 //
-// A code is "BX1." and the base64url of: the ticket's id (8 bytes), its
-// event's id (8), the window it was made for (4: Unix seconds / 30, or 0
-// for a printed ticket, which does not rotate), then the 64-byte
-// signature of those 20 bytes. A gate accepts a phone's code in the
+// A code is "BX1." and the base64url of: the ticket's id (8 bytes), the
+// booking's that bought it (8: a ticket refunded and sold again gets
+// codes the old ones are not), its event's (8), the window it was made
+// for (4: Unix seconds / 30, or 0 for a printed ticket, which does not
+// rotate), then the 64-byte signature of those 28 bytes. A gate accepts a phone's code in the
 // window it was made for and the next (the current and the previous
 // window, as the gate sees them), a printed one at any time; check-in
 // lets each ticket in once, whichever code it shows.
@@ -78,19 +79,23 @@ func (k *Keys) Public() ed25519.PublicKey { return k.public }
 // WindowAt is the rotation window of t.
 func WindowAt(t time.Time) uint32 { return uint32(t.Unix() / int64(Window/time.Second)) }
 
-// Code signs ticketID of eventID for window (Printed for paper).
-func (k *Keys) Code(ticketID, eventID int64, window uint32) string {
-	var msg [20]byte
+const signed = 28 // bytes of a code before its signature
+
+// Code signs ticketID, bought by bookingID, of eventID for window
+// (Printed for paper).
+func (k *Keys) Code(ticketID, bookingID, eventID int64, window uint32) string {
+	var msg [signed]byte
 	binary.BigEndian.PutUint64(msg[0:], uint64(ticketID))
-	binary.BigEndian.PutUint64(msg[8:], uint64(eventID))
-	binary.BigEndian.PutUint32(msg[16:], window)
+	binary.BigEndian.PutUint64(msg[8:], uint64(bookingID))
+	binary.BigEndian.PutUint64(msg[16:], uint64(eventID))
+	binary.BigEndian.PutUint32(msg[24:], window)
 	return prefix + base64.RawURLEncoding.EncodeToString(append(msg[:], ed25519.Sign(k.private, msg[:])...))
 }
 
 // Scanned is what a valid code says.
 type Scanned struct {
-	TicketID, EventID int64
-	Window            uint32
+	TicketID, BookingID, EventID int64
+	Window                       uint32
 }
 
 // Check reads code as a gate does at now: with the public key alone. A
@@ -104,14 +109,14 @@ func Check(public ed25519.PublicKey, code string, now time.Time) (Scanned, error
 		return s, invalidCode("This is not a Boxoffice ticket code.")
 	}
 	data, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil || len(data) != 20+ed25519.SignatureSize {
+	if err != nil || len(data) != signed+ed25519.SignatureSize {
 		return s, invalidCode("The code is damaged: scan it again, or ask the fan to open their ticket.")
 	}
-	if !ed25519.Verify(public, data[:20], data[20:]) {
+	if !ed25519.Verify(public, data[:signed], data[signed:]) {
 		return s, invalidCode("The code is forged: it was not signed by this box office.")
 	}
-	s = Scanned{TicketID: int64(binary.BigEndian.Uint64(data[0:])), EventID: int64(binary.BigEndian.Uint64(data[8:])),
-		Window: binary.BigEndian.Uint32(data[16:])}
+	s = Scanned{TicketID: int64(binary.BigEndian.Uint64(data[0:])), BookingID: int64(binary.BigEndian.Uint64(data[8:])),
+		EventID: int64(binary.BigEndian.Uint64(data[16:])), Window: binary.BigEndian.Uint32(data[24:])}
 	if w := WindowAt(now); s.Window != Printed && s.Window != w && s.Window+1 != w {
 		return s, invalidCode("The code has expired: it changes every 30 seconds. Ask the fan to open their ticket on their phone (a screenshot will not do).")
 	}

@@ -43,7 +43,7 @@ func TestCodesRotateAndCannotBeForged(t *testing.T) {
 	t.Parallel()
 	k := keys(t)
 	at := time.Date(2026, 12, 1, 20, 0, 10, 0, time.UTC)
-	code := k.Code(42, 7, ticket.WindowAt(at))
+	code := k.Code(42, 9, 7, ticket.WindowAt(at))
 	for _, c := range []struct {
 		name string
 		now  time.Time
@@ -55,14 +55,14 @@ func TestCodesRotateAndCannotBeForged(t *testing.T) {
 		{"before it was made", at.Add(-30 * time.Second), false},
 	} {
 		s, err := ticket.Check(k.Public(), code, c.now)
-		if c.ok && (err != nil || s.TicketID != 42 || s.EventID != 7) {
+		if c.ok && (err != nil || s.TicketID != 42 || s.BookingID != 9 || s.EventID != 7) {
 			t.Errorf("%s: %+v %v", c.name, s, err)
 		}
 		if !c.ok && reason(err) != "invalid_code" {
 			t.Errorf("%s: %v, want invalid_code", c.name, err)
 		}
 	}
-	if s, err := ticket.Check(k.Public(), k.Code(42, 7, ticket.Printed), at.AddDate(1, 0, 0)); err != nil || s.Window != ticket.Printed {
+	if s, err := ticket.Check(k.Public(), k.Code(42, 9, 7, ticket.Printed), at.AddDate(1, 0, 0)); err != nil || s.Window != ticket.Printed {
 		t.Errorf("a printed code a year on: %v", err)
 	}
 	other, _, _ := ed25519.GenerateKey(rand.Reader)
@@ -106,7 +106,7 @@ func TestKeyIsSharedThroughTheDatabase(t *testing.T) {
 // The QR code drawn for a code reads back as the code.
 func TestQRReadsBack(t *testing.T) {
 	t.Parallel()
-	code := keys(t).Code(123456, 789, 58_000_000)
+	code := keys(t).Code(123456, 4242, 789, 58_000_000)
 	m, err := ticket.QR(code)
 	if err != nil {
 		t.Fatal(err)
