@@ -1,9 +1,12 @@
 package web
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -141,4 +144,100 @@ func (s *Server) handleGrantStaff(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/manage/events/%d#door", id))
+}
+
+type gateJSON struct {
+	EventID         int64   `json:"event_id"`
+	PublicKey       string  `json:"public_key"` // base64url of the raw 32-byte Ed25519 key
+	WindowS         int     `json:"window_s"`
+	Cancelled       bool    `json:"cancelled"`
+	RevokedBookings []int64 `json:"revoked_bookings"`
+	CheckedIn       []int64 `json:"checked_in"`
+	At              string  `json:"at"`
+}
+
+// handleGateData is what a gate keeps to check codes offline, for the
+// API (GET /api/v1/manage/events/:id/gate) and the door page's script.
+func (s *Server) handleGateData(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	by, err := scanner(c)
+	if err != nil {
+		return err
+	}
+	g, err := s.door.GateData(c.Request().Context(), by, id)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, gateJSON{EventID: g.EventID, PublicKey: base64.RawURLEncoding.EncodeToString(g.Public),
+		WindowS: int(ticket.Window / time.Second), Cancelled: g.Cancelled, RevokedBookings: g.RevokedBookings, CheckedIn: g.CheckedIn,
+		At: rfc3339(g.At)})
+}
+
+type offlineScanJSON struct {
+	Code string    `json:"code"`
+	At   time.Time `json:"at"`
+}
+
+type syncedJSON struct {
+	Result    string  `json:"result"` // admitted, duplicate, invalid_code, not_valid, not_door_staff
+	Message   string  `json:"message,omitempty"`
+	TicketID  int64   `json:"ticket_id,omitempty"`
+	First     *string `json:"first_at,omitempty"`
+	FirstGate string  `json:"first_gate,omitempty"`
+}
+
+// sync records an offline gate's scans and says what became of each.
+func (s *Server) sync(c echo.Context, gate string, scans []offlineScanJSON) error {
+	by, err := scanner(c)
+	if err != nil {
+		return err
+	}
+	if len(scans) > 5000 {
+		return app.Errorf(app.EINVALID, "Send at most 5,000 scans at a time.")
+	}
+	in := make([]ticket.OfflineScan, len(scans))
+	for i, sc := range scans {
+		in[i] = ticket.OfflineScan{Code: sc.Code, At: sc.At}
+	}
+	results, err := s.door.Sync(c.Request().Context(), by, gate, in)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Results []syncedJSON `json:"results"`
+	}{Results: make([]syncedJSON, len(results))}
+	for i, r := range results {
+		out.Results[i] = syncedJSON{Result: r.Result, Message: r.Message, TicketID: r.TicketID, FirstGate: r.FirstGate}
+		if !r.First.IsZero() {
+			out.Results[i].First = rfc3339Ptr(&r.First)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// handleAPISync is POST /api/v1/manage/checkins/sync {"gate", "scans":
+// [{"code", "at"}]}.
+func (s *Server) handleAPISync(c echo.Context) error {
+	var in struct {
+		Gate  string            `json:"gate"`
+		Scans []offlineScanJSON `json:"scans"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	return s.sync(c, in.Gate, in.Scans)
+}
+
+// handleDoorSync is the door page's script sending what it scanned
+// offline: a form (for its token) whose "scans" field is the JSON list.
+func (s *Server) handleDoorSync(c echo.Context) error {
+	var scans []offlineScanJSON
+	if err := json.Unmarshal([]byte(c.FormValue("scans")), &scans); err != nil {
+		return app.Errorf(app.EINVALID, "The scans could not be read: %s.", jsonProblem(err))
+	}
+	return s.sync(c, c.FormValue("gate"), scans)
 }

@@ -183,3 +183,76 @@ func TestPrintedTicketsAndCalendar(t *testing.T) {
 		t.Errorf("calendar content type %q", res.Header.Get("Content-Type"))
 	}
 }
+
+// Offline gates: each keeps the key and the revoked bookings, and sends
+// its scans when back. Of two scans of one ticket at two gates, the
+// earlier wins, whichever syncs first; scans are checked as at their own
+// time; sending the same scans twice changes nothing.
+func TestOfflineGatesSync(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ts := newServer(t, pool)
+	org := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	_, created := postSeatMap(t, ts.URL, org, venue.Example)
+	_, ev := api(t, "POST", ts.URL+"/api/v1/manage/events", org, map[string]any{"venue_id": created["id"], "name": "Offline Night",
+		"type": "concert", "starts_at": "2099-05-01T20:00", "prices": []map[string]any{{"price": 2000, "sections": []string{"Balcony"}}}})
+	eventID := int64(ev["id"].(float64))
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/publish", ts.URL, eventID), org, nil)
+	tickets := dbtest.IDs(t, pool, `SELECT id FROM tickets WHERE event_id = $1 ORDER BY id`, eventID)
+	fan := signUp(t, ts.URL, "fan@example.com")
+	buy := func(ids []int64) int64 {
+		t.Helper()
+		_, held := api(t, "POST", ts.URL+"/api/v1/bookings", fan, map[string]any{"ticket_ids": ids})
+		api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%v/pay", ts.URL, held["id"]), fan, map[string]string{"payment_method": "pm_card_visa"})
+		return int64(held["id"].(float64))
+	}
+	paid, refunded := buy(tickets[:2]), buy(tickets[2:3])
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/bookings/%d/refund", ts.URL, refunded), org, nil)
+
+	_, gate := api(t, "GET", fmt.Sprintf("%s/api/v1/manage/events/%d/gate", ts.URL, eventID), org, nil)
+	if fmt.Sprint(gate["revoked_bookings"]) != fmt.Sprint([]any{float64(refunded)}) || gate["public_key"] == "" || gate["window_s"] != float64(30) {
+		t.Errorf("the gate's data: %v", gate)
+	}
+	keys, err := ticket.Load(context.Background(), pool, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
+	code := func(i int, booking int64, when time.Time) string {
+		return keys.Code(tickets[i], booking, eventID, ticket.WindowAt(when))
+	}
+	sync := func(gate string, scans ...map[string]any) []any {
+		t.Helper()
+		c, out := api(t, "POST", ts.URL+"/api/v1/manage/checkins/sync", org, map[string]any{"gate": gate, "scans": scans})
+		if c != 200 {
+			t.Fatalf("sync from %s: %d %v", gate, c, out)
+		}
+		return out["results"].([]any)
+	}
+	scan := func(c string, when time.Time) map[string]any {
+		return map[string]any{"code": c, "at": when.UTC().Format(time.RFC3339)}
+	}
+	result := func(r any) string { return r.(map[string]any)["result"].(string) }
+
+	// Gate B scanned ticket 0 ten seconds after gate A did, but syncs first.
+	b := sync("B", scan(code(0, paid, at.Add(10*time.Second)), at.Add(10*time.Second)), scan(code(2, refunded, at), at))
+	if result(b[0]) != "admitted" || result(b[1]) != "not_valid" {
+		t.Errorf("gate B's sync: %v", b)
+	}
+	a := sync("A", scan(code(0, paid, at), at), scan(code(1, paid, at), at.Add(2*time.Minute)))
+	if result(a[0]) != "admitted" || result(a[1]) != "invalid_code" {
+		t.Errorf("gate A's sync (the earlier scan of ticket 0; a code scanned two minutes after it was made): %v", a)
+	}
+	again := sync("B", scan(code(0, paid, at.Add(10*time.Second)), at.Add(10*time.Second)))
+	if r := again[0].(map[string]any); r["result"] != "duplicate" || r["first_gate"] != "A" {
+		t.Errorf("gate B's scan once A's earlier one is in: %v", r)
+	}
+	if twice := sync("A", scan(code(0, paid, at), at)); result(twice[0]) != "admitted" {
+		t.Errorf("gate A sending the same scan again: %v", twice)
+	}
+	var gateOf string
+	dbtest.QueryRow(t, pool, `SELECT gate FROM checkins WHERE ticket_id = $1`, tickets[0]).Scan(&gateOf)
+	if gateOf != "A" || dbtest.Int(t, pool, `SELECT count(*) FROM checkins`) != 1 {
+		t.Errorf("check-ins after the syncs: ticket 0 at gate %q, %d in all", gateOf, dbtest.Int(t, pool, `SELECT count(*) FROM checkins`))
+	}
+}

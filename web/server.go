@@ -200,6 +200,10 @@ func (s *Server) routes() {
 	e.GET("/manage/events/:id/checkin", s.handleDoor)
 	e.POST("/manage/events/:id/checkin", s.handleDoorScan)
 	api.POST("/manage/checkins", s.handleAPICheckin)
+	api.POST("/manage/checkins/sync", s.handleAPISync)
+	api.GET("/manage/events/:id/gate", s.handleGateData)
+	e.GET("/manage/events/:id/gate", s.handleGateData)
+	e.POST("/manage/events/:id/checkin/sync", s.handleDoorSync)
 	// The box office: organisers and admins only.
 	manage := e.Group("/manage", s.requireManager)
 	manage.GET("", s.handleManageHome)

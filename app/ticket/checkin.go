@@ -190,3 +190,120 @@ func (d *Door) CheckedIn(ctx context.Context, eventID int64) ([]Counts, error) {
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Counts])
 }
+
+// Gate is what a gate keeps to check codes while it is offline: the key,
+// the bookings whose codes are no longer good (refunded or cancelled
+// after they were paid), and the tickets already in.
+type Gate struct {
+	EventID         int64
+	Public          []byte
+	Cancelled       bool
+	RevokedBookings []int64
+	CheckedIn       []int64
+	At              time.Time
+}
+
+// GateData is event id's Gate, for those who may scan there.
+func (d *Door) GateData(ctx context.Context, by audit.Actor, eventID int64) (*Gate, error) {
+	if ok, err := d.CanScan(ctx, by, eventID); err != nil || !ok {
+		if err == nil {
+			err = app.Errorf(app.ENOTFOUND, "You are not door staff of event %d.", eventID)
+		}
+		return nil, err
+	}
+	g := &Gate{EventID: eventID, Public: d.keys.Public(), At: d.now()}
+	err := d.pool.QueryRow(ctx, `
+		SELECT e.status = 'cancelled',
+		       coalesce((SELECT array_agg(id ORDER BY id) FROM bookings WHERE event_id = $1 AND confirmed_at IS NOT NULL AND status <> 'confirmed'), '{}'),
+		       coalesce((SELECT array_agg(ticket_id ORDER BY ticket_id) FROM checkins WHERE event_id = $1), '{}')
+		FROM events e WHERE e.id = $1`, eventID).Scan(&g.Cancelled, &g.RevokedBookings, &g.CheckedIn)
+	if err != nil {
+		return nil, fmt.Errorf("gate data of event %d: %w", eventID, err)
+	}
+	return g, nil
+}
+
+// OfflineScan is a scan a gate made while offline: the code, and when.
+type OfflineScan struct {
+	Code string
+	At   time.Time
+}
+
+// Synced is what became of one offline scan: Result is admitted (the
+// first scan of its ticket), duplicate (another scan came first: First
+// and FirstGate say which), or the reason it was refused.
+type Synced struct {
+	Result    string
+	Message   string
+	TicketID  int64
+	First     time.Time
+	FirstGate string
+}
+
+// Sync records scans an offline gate made, each checked as at its own
+// time. Of two scans of one ticket, the earlier wins, whichever gate
+// syncs first; the later is a duplicate.
+func (d *Door) Sync(ctx context.Context, by audit.Actor, gate string, scans []OfflineScan) ([]Synced, error) {
+	now := d.now()
+	allowed := map[int64]bool{}
+	out := make([]Synced, len(scans))
+	for i, sc := range scans {
+		if sc.At.After(now.Add(2*time.Minute)) || sc.At.Before(now.Add(-48*time.Hour)) {
+			out[i] = Synced{Result: "invalid_code", Message: "The gate's clock is wrong: this scan is dated " + sc.At.UTC().Format(time.RFC3339) + "."}
+			continue
+		}
+		s, err := Check(d.keys.Public(), sc.Code, sc.At)
+		if err != nil {
+			out[i] = Synced{Result: "invalid_code", Message: app.ErrorMessage(err)}
+			continue
+		}
+		out[i].TicketID = s.TicketID
+		ok, seen := allowed[s.EventID]
+		if !seen {
+			if ok, err = d.CanScan(ctx, by, s.EventID); err != nil {
+				return nil, err
+			}
+			allowed[s.EventID] = ok
+		}
+		if !ok {
+			out[i] = Synced{Result: "not_door_staff", Message: "You are not door staff of this ticket's event.", TicketID: s.TicketID}
+			continue
+		}
+		var valid bool
+		if err := d.pool.QueryRow(ctx, `
+			SELECT t.status = 'sold' AND b.status = 'confirmed' AND b.id = $3 AND e.status <> 'cancelled'
+			FROM tickets t JOIN events e ON e.id = t.event_id LEFT JOIN bookings b ON b.id = t.booking_id
+			WHERE t.id = $1 AND t.event_id = $2`, s.TicketID, s.EventID, s.BookingID).Scan(&valid); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("read ticket %d: %w", s.TicketID, err)
+		}
+		if !valid {
+			out[i] = Synced{Result: "not_valid", Message: "This ticket is not valid: it was refunded, or never paid for.", TicketID: s.TicketID}
+			continue
+		}
+		// The earlier scan takes the check-in; a later one finds it taken.
+		var first time.Time
+		var firstGate string
+		err = d.pool.QueryRow(ctx, `
+			INSERT INTO checkins AS c (ticket_id, event_id, at, gate, scanned_by) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (ticket_id) DO UPDATE SET at = EXCLUDED.at, gate = EXCLUDED.gate, scanned_by = EXCLUDED.scanned_by, synced_at = now()
+			WHERE EXCLUDED.at < c.at
+			RETURNING at, gate`, s.TicketID, s.EventID, sc.At, gate, nullID(by.UserID)).Scan(&first, &firstGate)
+		if err == nil {
+			out[i] = Synced{Result: "admitted", TicketID: s.TicketID, First: first, FirstGate: firstGate}
+			continue
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("check in ticket %d: %w", s.TicketID, err)
+		}
+		if err := d.pool.QueryRow(ctx, `SELECT at, gate FROM checkins WHERE ticket_id = $1`, s.TicketID).Scan(&first, &firstGate); err != nil {
+			return nil, fmt.Errorf("read ticket %d's check-in: %w", s.TicketID, err)
+		}
+		if first.Equal(sc.At) && firstGate == gate { // this very scan, synced again
+			out[i] = Synced{Result: "admitted", TicketID: s.TicketID, First: first, FirstGate: firstGate}
+			continue
+		}
+		out[i] = Synced{Result: "duplicate", Message: "Scanned before, at " + first.UTC().Format("15:04:05 UTC") + " at gate " + firstGate + ".",
+			TicketID: s.TicketID, First: first, FirstGate: firstGate}
+	}
+	return out, nil
+}
