@@ -1,29 +1,176 @@
 // The door page reads ticket codes with the phone's camera where the
-// browser has a barcode reader (BarcodeDetector), and checks each code
-// as soon as it is read, by sending the page's own form: the answer
-// comes back as the page, green or red. Without a camera or script, the
-// code is typed and the form sent by hand.
+// browser has a barcode reader (BarcodeDetector), and checks each one by
+// sending the page's form: the answer comes back as the page, green or
+// red. When the network is gone the page keeps working: it checks codes
+// itself with the event's public key (kept from the last visit, with the
+// bookings no longer good and the tickets already in), answers at once,
+// keeps the scans, and sends them when the network is back; scans another
+// gate made first come back as duplicates. Without script, codes are
+// typed and the form sent by hand.
 (function () {
   "use strict";
+  var door = document.querySelector("[data-testid=door]");
   var form = document.querySelector("[data-testid=door-form]");
+  if (!door || !form) return;
+  var eventID = Number(door.getAttribute("data-event"));
+  var store = "boxoffice-door-" + eventID;
+  var answer = document.querySelector("[data-door-answer]");
+  var offlineNote = document.querySelector("[data-testid=door-offline]");
+  var waiting = document.querySelector("[data-testid=door-waiting]");
+  var report = document.querySelector("[data-testid=door-report]");
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(store)) || {}; } catch (e) { return {}; }
+  }
+  function save(s) { localStorage.setItem(store, JSON.stringify(s)); }
+  var state = load();
+  state.queue = state.queue || [];
+  state.inside = state.inside || [];
+
+  function showWaiting() {
+    waiting.textContent = String(state.queue.length);
+    offlineNote.hidden = navigator.onLine && state.queue.length === 0;
+  }
+
+  // The gate's data, kept for when the network goes.
+  function refresh() {
+    if (!window.fetch || !navigator.onLine) return;
+    fetch(door.getAttribute("data-gate-data"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (g) {
+        if (!g) return;
+        state.gate = g;
+        var inside = {};
+        g.checked_in.concat(state.inside).forEach(function (id) { inside[id] = true; });
+        state.inside = Object.keys(inside).map(Number);
+        save(state);
+      })
+      .catch(function () {});
+  }
+
+  function bytes(b64url) {
+    var s = atob(b64url.replace(/-/g, "+").replace(/_/g, "/"));
+    var out = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+    return out;
+  }
+  function number(b, at, n) { // big-endian, n bytes
+    var v = 0;
+    for (var i = 0; i < n; i++) v = v * 256 + b[at + i];
+    return v;
+  }
+
+  function say(ok, title, text, reason) {
+    answer.textContent = "";
+    var box = document.createElement("div");
+    box.className = "door-answer " + (ok ? "ok" : "refused");
+    box.setAttribute("data-testid", ok ? "door-ok" : "door-refused");
+    box.setAttribute("role", ok ? "status" : "alert");
+    if (reason) box.setAttribute("data-reason", reason);
+    var word = document.createElement("p");
+    word.className = "door-word";
+    word.textContent = title;
+    var line = document.createElement("p");
+    line.textContent = text;
+    box.appendChild(word);
+    box.appendChild(line);
+    answer.appendChild(box);
+    var old = document.querySelector(".door-answer:not([data-door-answer] *)");
+    if (old) old.remove();
+  }
+
+  // checkHere checks a code as a gate does, with the kept key.
+  function checkHere(code) {
+    var g = state.gate;
+    if (!g || !window.crypto || !crypto.subtle) {
+      say(false, "NO", "This phone has no copy of the event's key yet: connect once to load it.", "no_key");
+      return Promise.resolve();
+    }
+    var raw;
+    try {
+      if (code.indexOf("BX1.") !== 0) throw new Error();
+      raw = bytes(code.slice(4));
+      if (raw.length !== 28 + 64) throw new Error();
+    } catch (e) {
+      say(false, "NO", "This is not a ticket code of this box office.", "invalid_code");
+      return Promise.resolve();
+    }
+    return crypto.subtle.importKey("raw", bytes(g.public_key), { name: "Ed25519" }, false, ["verify"])
+      .then(function (key) { return crypto.subtle.verify({ name: "Ed25519" }, key, raw.slice(28), raw.slice(0, 28)); })
+      .then(function (good) {
+        var ticket = number(raw, 0, 8), booking = number(raw, 8, 8), event = number(raw, 16, 8), win = number(raw, 24, 4);
+        var now = Math.floor(Date.now() / 1000 / g.window_s);
+        if (!good) return say(false, "NO", "The code is forged.", "invalid_code");
+        if (event !== eventID) return say(false, "NO", "This ticket is for another event.", "not_valid");
+        if (win !== 0 && win !== now && win + 1 !== now) return say(false, "NO", "The code has expired: ask the fan to open their ticket.", "invalid_code");
+        if (g.cancelled || g.revoked_bookings.indexOf(booking) >= 0) return say(false, "NO", "This ticket was refunded.", "not_valid");
+        if (state.inside.indexOf(ticket) >= 0) return say(false, "NO", "Already in: this ticket was scanned before.", "already_checked_in");
+        state.inside.push(ticket);
+        state.queue.push({ code: code, at: new Date().toISOString() });
+        save(state);
+        showWaiting();
+        say(true, "IN", "Ticket " + ticket + " (checked on this phone)", "");
+      })
+      .catch(function () { say(false, "NO", "This phone cannot check codes by itself.", "no_key"); });
+  }
+
+  // send sends the kept scans and lists those another gate had first.
+  function send() {
+    if (!state.queue.length || !navigator.onLine) return;
+    var scans = state.queue.slice();
+    var body = new URLSearchParams();
+    body.set("_csrf", form.querySelector("[name=_csrf]").value);
+    body.set("gate", form.querySelector("[name=gate]").value);
+    body.set("scans", JSON.stringify(scans));
+    fetch(door.getAttribute("data-sync"), { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (out) {
+        if (!out) return;
+        state.queue = state.queue.slice(scans.length);
+        save(state);
+        showWaiting();
+        out.results.forEach(function (r) {
+          if (r.result === "admitted") return;
+          var li = document.createElement("li");
+          li.textContent = "Ticket " + (r.ticket_id || "?") + ": " + r.result.replace(/_/g, " ") + (r.message ? " — " + r.message : "");
+          li.setAttribute("data-result", r.result);
+          report.appendChild(li);
+        });
+      })
+      .catch(function () {});
+  }
+
+  form.addEventListener("submit", function (ev) {
+    if (navigator.onLine) return; // the server answers
+    ev.preventDefault();
+    var input = form.querySelector("[name=code]");
+    checkHere(input.value.trim()).then(function () { input.value = ""; input.focus(); });
+  });
+  window.addEventListener("online", function () { showWaiting(); send(); refresh(); });
+  window.addEventListener("offline", showWaiting);
+  setInterval(send, 15000);
+  refresh();
+  send();
+  showWaiting();
+
+  // The camera, where the browser reads barcodes.
   var video = document.querySelector("[data-testid=door-camera]");
-  if (!form || !video || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+  if (!video || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
   var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
   navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
     video.srcObject = stream;
     video.hidden = false;
     return video.play();
   }).then(function () {
-    var sent = false;
+    var last = "";
     function look() {
-      if (sent) return;
       detector.detect(video).then(function (codes) {
         var code = codes.length && codes[0].rawValue;
-        if (code && code.indexOf("BX1.") === 0) {
-          sent = true;
+        if (code && code.indexOf("BX1.") === 0 && code !== last) {
+          last = code;
           form.querySelector("[name=code]").value = code;
-          form.submit();
-          return;
+          if (navigator.onLine) { form.submit(); return; }
+          checkHere(code);
         }
         requestAnimationFrame(look);
       }).catch(function () { setTimeout(look, 250); });
