@@ -1,6 +1,7 @@
 // An event's management page follows its sales live: when the event's
-// seat stream says seats changed, it fetches the sales panel again (at
-// most once every two seconds) and swaps it in. Without script the page
+// seat stream says seats changed (and every 15 seconds, for the door's
+// check-ins), it fetches the sales panel again (at most once every two
+// seconds) and swaps it in. Without script the page
 // shows the figures of when it was loaded.
 (function () {
   "use strict";
@@ -31,4 +32,6 @@
   var stream = new EventSource(panel.getAttribute("data-stream"));
   stream.onmessage = refresh;
   stream.addEventListener("seats", refresh);
+  // Check-ins at the door move no seat: look again now and then.
+  setInterval(refresh, 15000);
 })();

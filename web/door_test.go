@@ -131,6 +131,9 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	if res.StatusCode != http.StatusConflict || page.Find(`[data-testid="door-refused"]`).AttrOr("data-reason", "") != "already_checked_in" {
 		t.Errorf("the door page after a second scan: %d %q", res.StatusCode, page.Find(`[data-testid="door-refused"]`).AttrOr("data-reason", ""))
 	}
+	if _, sales := api(t, "GET", fmt.Sprintf("%s/api/v1/manage/events/%d/sales", ts.URL, eventID), org, nil); sales["sections"].([]any)[0].(map[string]any)["checked_in"] != float64(4) {
+		t.Errorf("the sales page's check-ins: %v", sales["sections"])
+	}
 	if res, _ := browserWith(t, ts.URL, fan).get(fmt.Sprintf("/manage/events/%d/checkin", eventID)); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a fan opens the door page: %d", res.StatusCode)
 	}

@@ -282,6 +282,7 @@ type sectionSalesJSON struct {
 	Sold      int    `json:"sold"`
 	Held      int    `json:"held"`
 	Available int    `json:"available"`
+	CheckedIn int    `json:"checked_in"`
 }
 
 type salesPointJSON struct {

@@ -30,6 +30,7 @@ type Sales struct {
 type SectionSales struct {
 	Name                  string
 	Sold, Held, Available int
+	CheckedIn             int // let in at the door
 }
 
 // Point is tickets sold in one period from At.
@@ -50,8 +51,8 @@ func (s *Service) Sales(ctx context.Context, by audit.Actor, id int64) (*Sales, 
 		}
 		rows, err := tx.Query(ctx, `
 			SELECT s.name, count(*) FILTER (WHERE t.status = 'sold')::int, count(*) FILTER (WHERE t.status = 'reserved')::int,
-			       count(*) FILTER (WHERE t.status = 'available')::int
-			FROM tickets t JOIN sections s ON s.id = t.section_id
+			       count(*) FILTER (WHERE t.status = 'available')::int, count(c.ticket_id)::int
+			FROM tickets t JOIN sections s ON s.id = t.section_id LEFT JOIN checkins c ON c.ticket_id = t.id
 			WHERE t.event_id = $1 GROUP BY s.id, s.name, s.position ORDER BY s.position`, id)
 		if err != nil {
 			return err
@@ -63,6 +64,7 @@ func (s *Service) Sales(ctx context.Context, by audit.Actor, id int64) (*Sales, 
 			out.Total.Sold += sec.Sold
 			out.Total.Held += sec.Held
 			out.Total.Available += sec.Available
+			out.Total.CheckedIn += sec.CheckedIn
 		}
 		if err := tx.QueryRow(ctx, `
 			SELECT coalesce(sum(total - refunded) FILTER (WHERE status = 'confirmed'), 0)::bigint,
