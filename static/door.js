@@ -114,9 +114,12 @@
       .catch(function () { say(false, "NO", "This phone cannot check codes by itself.", "no_key"); });
   }
 
-  // send sends the kept scans and lists those another gate had first.
+  // send sends the kept scans (one send at a time) and lists those
+  // another gate had first.
+  var sending = false;
   function send() {
-    if (!state.queue.length || !navigator.onLine) return;
+    if (sending || !state.queue.length || !navigator.onLine) return;
+    sending = true;
     var scans = state.queue.slice();
     var body = new URLSearchParams();
     body.set("_csrf", form.querySelector("[name=_csrf]").value);
@@ -125,8 +128,13 @@
     fetch(door.getAttribute("data-sync"), { method: "POST", body: body, credentials: "same-origin" })
       .then(function (res) { return res.ok ? res.json() : null; })
       .then(function (out) {
+        sending = false;
         if (!out) return;
-        state.queue = state.queue.slice(scans.length);
+        // Only what was sent leaves the queue: scans made meanwhile stay.
+        var sent = {};
+        scans.forEach(function (sc) { sent[sc.code + "@" + sc.at] = true; });
+        state = load();
+        state.queue = (state.queue || []).filter(function (sc) { return !sent[sc.code + "@" + sc.at]; });
         save(state);
         showWaiting();
         out.results.forEach(function (r) {
@@ -137,7 +145,7 @@
           report.appendChild(li);
         });
       })
-      .catch(function () {});
+      .catch(function () { sending = false; });
   }
 
   form.addEventListener("submit", function (ev) {
@@ -162,12 +170,19 @@
     video.hidden = false;
     return video.play();
   }).then(function () {
-    var last = "";
+    // The code just checked stays in view while the fan walks on: read
+    // again within ten seconds (across the page's reload) it is ignored.
+    function recent(code) {
+      try {
+        var last = JSON.parse(sessionStorage.getItem(store + "-last")) || {};
+        return last.code === code && Date.now() - last.at < 10000;
+      } catch (e) { return false; }
+    }
     function look() {
       detector.detect(video).then(function (codes) {
         var code = codes.length && codes[0].rawValue;
-        if (code && code.indexOf("BX1.") === 0 && code !== last) {
-          last = code;
+        if (code && code.indexOf("BX1.") === 0 && !recent(code)) {
+          sessionStorage.setItem(store + "-last", JSON.stringify({ code: code, at: Date.now() }));
           form.querySelector("[name=code]").value = code;
           if (navigator.onLine) { form.submit(); return; }
           checkHere(code);

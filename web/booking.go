@@ -165,10 +165,8 @@ func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.Book
 	if err != nil {
 		return templates.BookingView{}, err
 	}
-	v := templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider, TestMode: !s.livePayments,
-		MapURL: s.mapOf(e, b)}
-	v.QR, v.QRFor, err = s.ticketCodes(b, e)
-	return v, err
+	return templates.BookingView{Booking: b, Event: e, Now: s.now(), Provider: s.paymentProvider, TestMode: !s.livePayments,
+		MapURL: s.mapOf(e, b)}, nil
 }
 
 // ticketCodes draws the QR code of each of b's tickets for the present
@@ -202,6 +200,9 @@ func (s *Server) handlePrintTickets(c echo.Context) error {
 	}
 	v, err := s.bookingView(c, b)
 	if err != nil {
+		return err
+	}
+	if v.QR, _, err = s.ticketCodes(b, v.Event); err != nil {
 		return err
 	}
 	if len(v.QR) == 0 {
@@ -265,7 +266,12 @@ func (s *Server) mapOf(e *event.Event, b *booking.Booking) string {
 // the booking is held.
 func (s *Server) checkoutView(c echo.Context, b *booking.Booking) (templates.BookingView, error) {
 	v, err := s.bookingView(c, b)
-	if err != nil || s.stripeKey == "" {
+	if err != nil {
+		return v, err
+	}
+	// A paid booking's page shows its tickets' codes (the list of
+	// bookings does not: no codes are signed for it).
+	if v.QR, v.QRFor, err = s.ticketCodes(b, v.Event); err != nil || s.stripeKey == "" {
 		return v, err
 	}
 	in, err := s.bookings.Checkout(c.Request().Context(), b)

@@ -55,13 +55,14 @@ func (s *Server) handleAPICheckin(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		Code string `json:"code"`
-		Gate string `json:"gate"`
+		Code    string `json:"code"`
+		Gate    string `json:"gate"`
+		EventID int64  `json:"event_id"` // the door's event: a ticket of another is refused
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	a, err := s.door.Scan(c.Request().Context(), by, in.Code, in.Gate)
+	a, err := s.door.Scan(c.Request().Context(), by, in.EventID, in.Code, in.Gate)
 	if err != nil {
 		return err
 	}
@@ -100,11 +101,15 @@ func (s *Server) handleDoor(c echo.Context) error { return s.doorPage(c, http.St
 // handleDoorScan takes the door page's code (typed, or read by the
 // camera): the answer is the page again, green or red.
 func (s *Server) handleDoorScan(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
 	by, err := scanner(c)
 	if err != nil {
 		return err
 	}
-	a, err := s.door.Scan(c.Request().Context(), by, c.FormValue("code"), c.FormValue("gate"))
+	a, err := s.door.Scan(c.Request().Context(), by, id, c.FormValue("code"), c.FormValue("gate"))
 	var e *app.Error
 	switch {
 	case err == nil:

@@ -42,7 +42,7 @@ func TestCheckInAtTheDoor(t *testing.T) {
 		}
 		return int64(held["id"].(float64))
 	}
-	paid := buy(tickets[:3])
+	paid := buy(append(append([]int64{}, tickets[:3]...), tickets[4:6]...))
 	refunded := buy(tickets[3:4])
 	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/bookings/%d/refund", ts.URL, refunded), org, nil)
 
@@ -136,6 +136,22 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	}
 	if res, _ := browserWith(t, ts.URL, fan).get(fmt.Sprintf("/manage/events/%d/checkin", eventID)); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a fan opens the door page: %d", res.StatusCode)
+	}
+	// At another event's door the ticket is refused, and not used up.
+	if code, body := api(t, "POST", ts.URL+"/api/v1/manage/checkins", org, map[string]any{"code": keys.Code(tickets[5], paid, eventID, now), "event_id": eventID + 1}); code != http.StatusConflict || body["error"].(map[string]any)["code"] != "not_valid" {
+		t.Errorf("a ticket at another event's door: %d %v", code, body)
+	}
+	// A gate's name is kept clean, whatever is sent.
+	if code, body := scan(org, keys.Code(tickets[4], paid, eventID, now), "Eingang S\u00fcd\x00"+strings.Repeat("\u00fc", 300)); code >= 500 {
+		t.Errorf("a gate with a NUL and 300 umlauts: %d %v", code, body)
+	}
+	// A seat checked in, refunded and sold again gets in for its new buyer.
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/bookings/%d/refund", ts.URL, paid), org, nil)
+	_, again3 := api(t, "POST", ts.URL+"/api/v1/bookings", fan, map[string]any{"ticket_ids": tickets[:1]})
+	rebought := int64(again3["id"].(float64))
+	api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", ts.URL, rebought), fan, map[string]string{"payment_method": "pm_card_visa"})
+	if code, body := scan(org, keys.Code(tickets[0], rebought, eventID, now), "North"); code != 200 {
+		t.Errorf("the seat's new buyer, after its first buyer got in and was refunded: %d %v", code, body)
 	}
 }
 
@@ -253,9 +269,20 @@ func TestOfflineGatesSync(t *testing.T) {
 	if twice := sync("A", scan(code(0, paid, at), at)); result(twice[0]) != "admitted" {
 		t.Errorf("gate A sending the same scan again: %v", twice)
 	}
+	// A check-in timed by the server is never moved by an offline claim
+	// of an earlier scan.
+	if code, body := api(t, "POST", ts.URL+"/api/v1/manage/checkins", org, map[string]any{"code": code(1, paid, time.Now()), "gate": "Online"}); code != 200 {
+		t.Fatalf("an online scan: %d %v", code, body)
+	}
+	if claim := sync("C", scan(code(1, paid, at), at)); result(claim[0]) != "duplicate" || claim[0].(map[string]any)["first_gate"] != "Online" {
+		t.Errorf("an offline claim of an earlier scan than an online check-in: %v", claim)
+	}
+	if stale := sync("C", scan(code(0, paid, time.Now().Add(-13*time.Hour)), time.Now().Add(-13*time.Hour))); result(stale[0]) != "invalid_code" {
+		t.Errorf("a scan claimed 13 hours ago: %v", stale)
+	}
 	var gateOf string
 	dbtest.QueryRow(t, pool, `SELECT gate FROM checkins WHERE ticket_id = $1`, tickets[0]).Scan(&gateOf)
-	if gateOf != "A" || dbtest.Int(t, pool, `SELECT count(*) FROM checkins`) != 1 {
+	if gateOf != "A" || dbtest.Int(t, pool, `SELECT count(*) FROM checkins`) != 2 {
 		t.Errorf("check-ins after the syncs: ticket 0 at gate %q, %d in all", gateOf, dbtest.Int(t, pool, `SELECT count(*) FROM checkins`))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -54,16 +55,20 @@ func (d *Door) CanScan(ctx context.Context, by audit.Actor, eventID int64) (bool
 	return staff || by.Owns(owner), nil
 }
 
-// Scan checks code at gate and lets its ticket in, once: the first scan
+// Scan checks code at gate (of event eventID, or any when 0) and lets its
+// ticket in, once for the booking that bought it: the first scan
 // is an Admitted; later ones are 409 already_checked_in (with when and
 // where); a forged, expired or malformed code is 422 invalid_code; a
 // ticket refunded, cancelled or never sold is 409 not_valid. The scanner
 // must be allowed at the event's door (403 otherwise).
-func (d *Door) Scan(ctx context.Context, by audit.Actor, code, gate string) (*Admitted, error) {
+func (d *Door) Scan(ctx context.Context, by audit.Actor, eventID int64, code, gate string) (*Admitted, error) {
 	now := d.now()
 	s, err := Check(d.keys.Public(), code, now)
 	if err != nil {
 		return nil, err
+	}
+	if eventID != 0 && s.EventID != eventID {
+		return nil, notValid("This ticket is for another event.")
 	}
 	if ok, err := d.CanScan(ctx, by, s.EventID); err != nil || !ok {
 		if err == nil {
@@ -71,10 +76,7 @@ func (d *Door) Scan(ctx context.Context, by audit.Actor, code, gate string) (*Ad
 		}
 		return nil, err
 	}
-	gate = strings.TrimSpace(gate)
-	if len(gate) > 100 {
-		gate = gate[:100]
-	}
+	gate = cleanGate(gate)
 	a := &Admitted{TicketID: s.TicketID, EventID: s.EventID, Gate: gate}
 	var status, bookingStatus string
 	var eventStatus string
@@ -107,14 +109,14 @@ func (d *Door) Scan(ctx context.Context, by audit.Actor, code, gate string) (*Ad
 			a.Name = addr.Address
 		}
 	}
-	// Exactly once: the ticket is the check-in's key.
+	// Exactly once: the ticket as its booking bought it is the key.
 	err = d.pool.QueryRow(ctx, `
-		INSERT INTO checkins (ticket_id, event_id, at, gate, scanned_by) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (ticket_id) DO NOTHING RETURNING at`, s.TicketID, s.EventID, now, gate, nullID(by.UserID)).Scan(&a.At)
+		INSERT INTO checkins (ticket_id, booking_id, event_id, at, gate, scanned_by) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (ticket_id, booking_id) DO NOTHING RETURNING at`, s.TicketID, s.BookingID, s.EventID, now, gate, nullID(by.UserID)).Scan(&a.At)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var at time.Time
 		var where string
-		if err := d.pool.QueryRow(ctx, `SELECT at, gate FROM checkins WHERE ticket_id = $1`, s.TicketID).Scan(&at, &where); err != nil {
+		if err := d.pool.QueryRow(ctx, `SELECT at, gate FROM checkins WHERE ticket_id = $1 AND booking_id = $2`, s.TicketID, s.BookingID).Scan(&at, &where); err != nil {
 			return nil, fmt.Errorf("read ticket %d's check-in: %w", s.TicketID, err)
 		}
 		msg := "Already in: this ticket was scanned at " + at.UTC().Format("15:04:05 UTC")
@@ -132,6 +134,22 @@ func (d *Door) Scan(ctx context.Context, by audit.Actor, code, gate string) (*Ad
 
 func notValid(msg string) error {
 	return &app.Error{Code: app.ECONFLICT, Reason: "not_valid", Message: msg}
+}
+
+// cleanGate makes a gate's name safe to keep: valid UTF-8, no control
+// characters, at most 100 characters.
+func cleanGate(gate string) string {
+	gate = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(gate, ""))
+	gate = strings.TrimSpace(gate)
+	if r := []rune(gate); len(r) > 100 {
+		gate = string(r[:100])
+	}
+	return gate
 }
 
 func nullID(id int64) *int64 {
@@ -183,7 +201,8 @@ type Counts struct {
 func (d *Door) CheckedIn(ctx context.Context, eventID int64) ([]Counts, error) {
 	rows, err := d.pool.Query(ctx, `
 		SELECT s.name, count(*) FILTER (WHERE t.status = 'sold')::int, count(c.ticket_id)::int
-		FROM tickets t JOIN sections s ON s.id = t.section_id LEFT JOIN checkins c ON c.ticket_id = t.id
+		FROM tickets t JOIN sections s ON s.id = t.section_id
+		LEFT JOIN checkins c ON c.ticket_id = t.id AND c.booking_id = t.booking_id
 		WHERE t.event_id = $1 GROUP BY s.id, s.name, s.position ORDER BY s.position`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("count check-ins: %w", err)
@@ -215,13 +234,18 @@ func (d *Door) GateData(ctx context.Context, by audit.Actor, eventID int64) (*Ga
 	err := d.pool.QueryRow(ctx, `
 		SELECT e.status = 'cancelled',
 		       coalesce((SELECT array_agg(id ORDER BY id) FROM bookings WHERE event_id = $1 AND confirmed_at IS NOT NULL AND status <> 'confirmed'), '{}'),
-		       coalesce((SELECT array_agg(ticket_id ORDER BY ticket_id) FROM checkins WHERE event_id = $1), '{}')
+		       coalesce((SELECT array_agg(c.ticket_id ORDER BY c.ticket_id) FROM checkins c JOIN tickets t ON t.id = c.ticket_id AND t.booking_id = c.booking_id
+		                 WHERE c.event_id = $1), '{}')
 		FROM events e WHERE e.id = $1`, eventID).Scan(&g.Cancelled, &g.RevokedBookings, &g.CheckedIn)
 	if err != nil {
 		return nil, fmt.Errorf("gate data of event %d: %w", eventID, err)
 	}
 	return g, nil
 }
+
+// MaxOffline is how long ago an offline scan may have been made: a gate
+// syncs within hours, and an old claim must not use up a fan's ticket.
+const MaxOffline = 12 * time.Hour
 
 // OfflineScan is a scan a gate made while offline: the code, and when.
 type OfflineScan struct {
@@ -245,10 +269,12 @@ type Synced struct {
 // syncs first; the later is a duplicate.
 func (d *Door) Sync(ctx context.Context, by audit.Actor, gate string, scans []OfflineScan) ([]Synced, error) {
 	now := d.now()
+	gate = cleanGate(gate)
 	allowed := map[int64]bool{}
 	out := make([]Synced, len(scans))
 	for i, sc := range scans {
-		if sc.At.After(now.Add(2*time.Minute)) || sc.At.Before(now.Add(-48*time.Hour)) {
+		sc.At = sc.At.Truncate(time.Microsecond) // as PostgreSQL keeps it
+		if sc.At.After(now.Add(2*time.Minute)) || sc.At.Before(now.Add(-MaxOffline)) {
 			out[i] = Synced{Result: "invalid_code", Message: "The gate's clock is wrong: this scan is dated " + sc.At.UTC().Format(time.RFC3339) + "."}
 			continue
 		}
@@ -283,11 +309,12 @@ func (d *Door) Sync(ctx context.Context, by audit.Actor, gate string, scans []Of
 		// The earlier scan takes the check-in; a later one finds it taken.
 		var first time.Time
 		var firstGate string
+		// An online check-in, timed by the server, is never moved.
 		err = d.pool.QueryRow(ctx, `
-			INSERT INTO checkins AS c (ticket_id, event_id, at, gate, scanned_by) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (ticket_id) DO UPDATE SET at = EXCLUDED.at, gate = EXCLUDED.gate, scanned_by = EXCLUDED.scanned_by, synced_at = now()
-			WHERE EXCLUDED.at < c.at
-			RETURNING at, gate`, s.TicketID, s.EventID, sc.At, gate, nullID(by.UserID)).Scan(&first, &firstGate)
+			INSERT INTO checkins AS c (ticket_id, booking_id, event_id, at, gate, scanned_by, offline) VALUES ($1, $2, $3, $4, $5, $6, true)
+			ON CONFLICT (ticket_id, booking_id) DO UPDATE SET at = EXCLUDED.at, gate = EXCLUDED.gate, scanned_by = EXCLUDED.scanned_by, synced_at = now()
+			WHERE EXCLUDED.at < c.at AND c.offline
+			RETURNING at, gate`, s.TicketID, s.BookingID, s.EventID, sc.At, gate, nullID(by.UserID)).Scan(&first, &firstGate)
 		if err == nil {
 			out[i] = Synced{Result: "admitted", TicketID: s.TicketID, First: first, FirstGate: firstGate}
 			continue
@@ -295,7 +322,7 @@ func (d *Door) Sync(ctx context.Context, by audit.Actor, gate string, scans []Of
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return nil, fmt.Errorf("check in ticket %d: %w", s.TicketID, err)
 		}
-		if err := d.pool.QueryRow(ctx, `SELECT at, gate FROM checkins WHERE ticket_id = $1`, s.TicketID).Scan(&first, &firstGate); err != nil {
+		if err := d.pool.QueryRow(ctx, `SELECT at, gate FROM checkins WHERE ticket_id = $1 AND booking_id = $2`, s.TicketID, s.BookingID).Scan(&first, &firstGate); err != nil {
 			return nil, fmt.Errorf("read ticket %d's check-in: %w", s.TicketID, err)
 		}
 		if first.Equal(sc.At) && firstGate == gate { // this very scan, synced again

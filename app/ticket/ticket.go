@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -62,6 +63,11 @@ func Load(ctx context.Context, pool *pgxpool.Pool, seed string) (*Keys, error) {
 	err := pool.QueryRow(ctx, `
 		WITH made AS (INSERT INTO signing_keys (seed) VALUES ($1) ON CONFLICT (id) DO NOTHING RETURNING seed)
 		SELECT seed FROM made UNION ALL SELECT seed FROM signing_keys LIMIT 1`, fresh).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Another process made the key at the same moment: its row was
+		// not in this statement's snapshot, and is now.
+		err = pool.QueryRow(ctx, `SELECT seed FROM signing_keys`).Scan(&raw)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load the ticket signing key: %w", err)
 	}
