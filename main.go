@@ -30,6 +30,7 @@ import (
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/bench"
+	"github.com/boxoffice/boxoffice/app/mail"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db"
@@ -69,6 +70,7 @@ type config struct {
 	QueueOpensBefore     time.Duration
 	QueueBudget          time.Duration
 	SigningKey           string
+	SMTPURL              string
 	MetricsAddr          string
 	TrustProxy           bool
 	LogFormat            string
@@ -133,6 +135,7 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 	fs.DurationVar(&c.QueueWindow, "queue-window", envDuration("BOXOFFICE_QUEUE_WINDOW", 10*time.Minute), "how long a fan let in by a waiting room may shop (BOXOFFICE_QUEUE_WINDOW)")
 	fs.DurationVar(&c.QueueOpensBefore, "queue-opens-before", envDuration("BOXOFFICE_QUEUE_OPENS_BEFORE", 30*time.Minute), "how long before an on-sale fans may join its waiting room (BOXOFFICE_QUEUE_OPENS_BEFORE)")
 	fs.DurationVar(&c.QueueBudget, "queue-budget", envDuration("BOXOFFICE_QUEUE_BUDGET", 100*time.Millisecond), "the hold time (p99) a waiting room in auto mode admits fans to: its rate falls while holds are slower (BOXOFFICE_QUEUE_BUDGET)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("BOXOFFICE_SMTP_URL", ""), "where e-mail goes: smtp://user:password@host:587?from=tickets@example.com (STARTTLS); empty writes it to the log (BOXOFFICE_SMTP_URL)")
 	fs.StringVar(&c.SigningKey, "signing-key", env("BOXOFFICE_SIGNING_KEY", ""), "base64 of the 32-byte Ed25519 seed that signs ticket codes; empty: made on first start and kept in the database (BOXOFFICE_SIGNING_KEY)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("BOXOFFICE_METRICS_ADDR", ""), "where to serve /metrics for Prometheus, apart from the site (e.g. 127.0.0.1:9090); empty serves none (BOXOFFICE_METRICS_ADDR)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("BOXOFFICE_TRUST_PROXY", false), "take client addresses from X-Forwarded-For, set by a load balancer in front (BOXOFFICE_TRUST_PROXY)")
@@ -345,6 +348,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 // buildSite wires the services on d into the web server and starts the
 // expiry sweeper and the invariant monitor; stop stops what it started.
 func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(), err error) {
+	smtp, err := mail.ParseSMTP(c.SMTPURL)
+	if err != nil {
+		return nil, nil, err
+	}
 	site, err := web.NewSite(d.Pool, web.SiteConfig{
 		Log:                  log,
 		HoldTTL:              c.HoldTTL,
@@ -356,6 +363,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 		TrustProxy:           c.TrustProxy,
 		StreamsPerAddress:    c.StreamsPerAddress,
 		SigningKey:           c.SigningKey,
+		SMTP:                 smtp,
 		Queue:                queue.Config{Rate: float64(c.QueueRate), Window: c.QueueWindow, OpensBefore: c.QueueOpensBefore, Budget: c.QueueBudget},
 		StripeSecretKey:      c.StripeSecretKey,
 		StripePublishableKey: c.StripePublishableKey,

@@ -15,6 +15,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/live"
+	"github.com/boxoffice/boxoffice/app/mail"
 	"github.com/boxoffice/boxoffice/app/organiser"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/queue"
@@ -29,6 +30,10 @@ import (
 type SiteConfig struct {
 	Log *slog.Logger
 	Now func() time.Time // nil: time.Now
+
+	// SMTP is where e-mail goes (BOXOFFICE_SMTP_URL); nil writes it to
+	// the log.
+	SMTP *mail.SMTP
 
 	// SigningKey is the base64 seed of the Ed25519 key that signs ticket
 	// codes (BOXOFFICE_SIGNING_KEY); empty: the one kept in the database.
@@ -66,6 +71,7 @@ type Site struct {
 	Monitor  *booking.Monitor
 	Feed     *live.Feed
 	Queue    *queue.Service
+	Mail     *mail.Sender
 	migrator *db.Migrator
 }
 
@@ -140,13 +146,14 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 			return nil
 		},
 	})
-	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, Feed: feed, Queue: room, migrator: migrator}, nil
+	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, Feed: feed, Queue: room,
+		Mail: mail.NewSender(pool, cfg.SMTP, cfg.Now, cfg.Log), migrator: migrator}, nil
 }
 
 // Start runs the change feed's listener, the expiry sweeper (every sweep),
-// the invariant monitor (every check) and the waiting room's admitter
-// (in one process of those on the database) until stop is called; stop
-// waits for them.
+// the invariant monitor (every check), the waiting room's admitter (in
+// one process of those on the database) and the mail sender until stop
+// is called; stop waits for them.
 func (s *Site) Start(sweep, check time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var workers sync.WaitGroup
@@ -154,6 +161,7 @@ func (s *Site) Start(sweep, check time.Duration) (stop func()) {
 	workers.Go(func() { s.Bookings.RunSweeper(ctx, sweep) })
 	workers.Go(func() { s.Monitor.Run(ctx, check) })
 	workers.Go(func() { s.Queue.Run(ctx) })
+	workers.Go(func() { s.Mail.Run(ctx) })
 	return func() { cancel(); workers.Wait() }
 }
 

@@ -1,0 +1,64 @@
+// Package mail is Boxoffice's e-mail: an outbox written in the same
+// transaction as the change a message tells of, so that a crash never
+// loses one, and a sender that delivers each at least once over SMTP,
+// retrying with backoff, with the same Message-ID on every try. Without
+// SMTP configured the sender writes messages to the log instead.
+package mail
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Message is one e-mail.
+type Message struct {
+	Kind        string // confirmation, refund, cancelled, password_reset
+	To          string
+	Subject     string
+	Text        string // the plain text part: always
+	HTML        string // the HTML part: optional
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Data []byte `json:"data"`
+}
+
+// Execer is the transaction a message is written in.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// Enqueue writes m to the outbox in tx, the transaction of the change it
+// tells of: it goes out if and only if that change commits.
+func Enqueue(ctx context.Context, tx Execer, m Message, domain string) error {
+	if _, err := mail.ParseAddress(m.To); err != nil {
+		return fmt.Errorf("mail to %q: %w", m.To, err)
+	}
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return err
+	}
+	if m.Attachments == nil {
+		m.Attachments = []Attachment{}
+	}
+	attachments, err := json.Marshal(m.Attachments)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (message_id, kind, to_addr, subject, text_body, html_body, attachments)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML, attachments)
+	if err != nil {
+		return fmt.Errorf("write a %s message to the outbox: %w", m.Kind, err)
+	}
+	return nil
+}

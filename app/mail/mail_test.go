@@ -1,0 +1,253 @@
+package mail_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/boxoffice/boxoffice/app/mail"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// mailpitPath finds the mailpit binary: BOXOFFICE_MAILPIT, or on PATH.
+// Without it the test skips, except in CI, which installs it.
+func mailpitPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("BOXOFFICE_MAILPIT"); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("mailpit"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no mailpit for the mail tests: go install github.com/axllent/mailpit@v1.33.1, or set BOXOFFICE_MAILPIT")
+	}
+	t.Skip("no mailpit on this machine (go install github.com/axllent/mailpit@v1.33.1, or set BOXOFFICE_MAILPIT); skipping")
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// mailpit is a real SMTP server with an HTTP API to read what arrived.
+type mailpit struct{ smtp, http int }
+
+// startMailpit starts mailpit listening for SMTP on smtpPort.
+func startMailpit(t *testing.T, smtpPort int) *mailpit {
+	t.Helper()
+	m := &mailpit{smtp: smtpPort, http: freePort(t)}
+	cmd := exec.Command(mailpitPath(t), "--smtp", fmt.Sprintf("127.0.0.1:%d", m.smtp), "--listen", fmt.Sprintf("127.0.0.1:%d", m.http),
+		"--database", t.TempDir()+"/mailpit.db", "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--quiet")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", m.smtp)); err == nil {
+			c.Close()
+			if res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/messages", m.http)); err == nil {
+				res.Body.Close()
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mailpit did not start")
+		}
+	}
+}
+
+type arrived struct {
+	ID        string
+	MessageID string
+	Subject   string
+}
+
+// messages lists what arrived, newest first.
+func (m *mailpit) messages(t *testing.T) []arrived {
+	t.Helper()
+	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/messages", m.http))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct{ Messages []arrived }
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Messages
+}
+
+// message reads one message whole.
+func (m *mailpit) message(t *testing.T, id string) map[string]any {
+	t.Helper()
+	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/message/%s", m.http, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	json.NewDecoder(res.Body).Decode(&out)
+	return out
+}
+
+// clock is a settable time.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func enqueue(t *testing.T, ctx context.Context, db interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, ms ...mail.Message) {
+	t.Helper()
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if err := mail.Enqueue(ctx, tx, m, "boxoffice.test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// Messages written in a transaction go out through SMTP, text, HTML and
+// attachments; one written in a transaction rolled back never does.
+func TestOutboxDelivers(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	pit := startMailpit(t, freePort(t))
+	enqueue(t, ctx, pool, mail.Message{Kind: "confirmation", To: "fan@example.com", Subject: "Your tickets", Text: "Booking 1 is confirmed.",
+		HTML: "<p>Booking <b>1</b> is confirmed.</p>", Attachments: []mail.Attachment{{Name: "event.ics", Type: "text/calendar", Data: []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")}}})
+	tx, _ := pool.Begin(ctx)
+	mail.Enqueue(ctx, tx, mail.Message{Kind: "refund", To: "fan@example.com", Subject: "Never sent", Text: "…"}, "boxoffice.test")
+	tx.Rollback(ctx)
+
+	smtp, err := mail.ParseSMTP(fmt.Sprintf("smtp://user:secret@127.0.0.1:%d?from=tickets@boxoffice.test&tls=none", pit.smtp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mail.NewSender(pool, smtp, time.Now, quiet)
+	if n, err := s.SendDue(ctx); err != nil || n != 1 {
+		t.Fatalf("send: %d, %v", n, err)
+	}
+	got := pit.messages(t)
+	if len(got) != 1 || got[0].Subject != "Your tickets" {
+		t.Fatalf("arrived: %+v", got)
+	}
+	var messageID string
+	dbtest.QueryRow(t, pool, `SELECT message_id FROM outbox`).Scan(&messageID)
+	if "<"+got[0].MessageID+">" != messageID {
+		t.Errorf("Message-ID %q, the outbox says %q", got[0].MessageID, messageID)
+	}
+	whole := pit.message(t, got[0].ID)
+	if !strings.Contains(fmt.Sprint(whole["Text"]), "Booking 1 is confirmed.") || !strings.Contains(fmt.Sprint(whole["HTML"]), "<b>1</b>") ||
+		!strings.Contains(fmt.Sprint(whole["Attachments"]), "event.ics") {
+		t.Errorf("the message: text %q, HTML %q, attachments %v", whole["Text"], whole["HTML"], whole["Attachments"])
+	}
+	if n, _ := s.SendDue(ctx); n != 0 || len(pit.messages(t)) != 1 {
+		t.Errorf("a second round sent %d more", n)
+	}
+}
+
+// An SMTP server that is down: the message waits, longer after each
+// failure, and goes out once the server is back, with its Message-ID.
+// A sender that dies after claiming a message leaves it to another once
+// its claim runs out.
+func TestOutboxRetriesUntilTheServerIsBack(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	port := freePort(t) // nothing listens there yet
+	smtp, _ := mail.ParseSMTP(fmt.Sprintf("smtp://127.0.0.1:%d?from=tickets@boxoffice.test&tls=none", port))
+	c := &clock{t: time.Now()}
+	s := mail.NewSender(pool, smtp, c.now, quiet)
+	enqueue(t, ctx, pool, mail.Message{Kind: "refund", To: "fan@example.com", Subject: "Your refund", Text: "£20.00 is on its way back."})
+	c.add(time.Second) // the sender's clock a moment after the message was written
+	for attempt := 1; attempt <= 3; attempt++ {
+		if n, err := s.SendDue(ctx); err != nil || n != 0 {
+			t.Fatalf("attempt %d with the server down: sent %d, %v", attempt, n, err)
+		}
+		var attempts int
+		var next time.Time
+		var why string
+		dbtest.QueryRow(t, pool, `SELECT attempts, next_at, last_error FROM outbox`).Scan(&attempts, &next, &why)
+		if wait := next.Sub(c.now()); attempts != attempt || why == "" || wait < 4*time.Second<<(attempt-1) || wait > 6*time.Second<<(attempt-1) {
+			t.Errorf("after failure %d: attempts %d, next in %v, error %q", attempt, attempts, wait, why)
+		}
+		if n, _ := s.SendDue(ctx); n != 0 { // not due yet: nothing tried
+			t.Errorf("tried again before its time")
+		}
+		c.add(time.Minute)
+	}
+	pit := startMailpit(t, port)
+	if n, err := s.SendDue(ctx); err != nil || n != 1 {
+		t.Fatalf("with the server back: sent %d, %v", n, err)
+	}
+	var messageID string
+	dbtest.QueryRow(t, pool, `SELECT message_id FROM outbox`).Scan(&messageID)
+	if got := pit.messages(t); len(got) != 1 || "<"+got[0].MessageID+">" != messageID {
+		t.Errorf("arrived: %+v, want one with %s", got, messageID)
+	}
+
+	// A claim by a sender that died: the message is another's after the lease.
+	enqueue(t, ctx, pool, mail.Message{Kind: "cancelled", To: "fan@example.com", Subject: "Cancelled", Text: "The event is cancelled."})
+	dbtest.Exec(t, pool, `UPDATE outbox SET next_at = $1, attempts = 1 WHERE sent_at IS NULL`, c.now().Add(2*time.Minute))
+	other := mail.NewSender(pool, smtp, c.now, quiet) // the restarted process
+	if n, _ := other.SendDue(ctx); n != 0 {
+		t.Error("a message claimed by a live sender was sent by another")
+	}
+	c.add(3 * time.Minute)
+	if n, err := other.SendDue(ctx); err != nil || n != 1 || len(pit.messages(t)) != 2 {
+		t.Errorf("after the dead sender's claim ran out: sent %d, %v", n, err)
+	}
+}
+
+// Without SMTP the outbox drains to the log.
+func TestOutboxWithoutSMTP(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	enqueue(t, ctx, pool, mail.Message{Kind: "password_reset", To: "fan@example.com", Subject: "Reset", Text: "…"})
+	var log strings.Builder
+	s := mail.NewSender(pool, nil, time.Now, slog.New(slog.NewTextHandler(&log, nil)))
+	if n, err := s.SendDue(ctx); err != nil || n != 1 || !strings.Contains(log.String(), "not sent: no SMTP server") {
+		t.Errorf("without SMTP: %d, %v, log %q", n, err, log.String())
+	}
+	if _, err := mail.ParseSMTP("smtp://host:587"); err == nil {
+		t.Error("an SMTP URL without a sender was taken")
+	}
+	if err := mail.Enqueue(ctx, pool, mail.Message{Kind: "x", To: "not an address", Subject: "s", Text: "t"}, "boxoffice.test"); err == nil {
+		t.Error("a message to a bad address was written")
+	}
+}
