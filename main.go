@@ -71,6 +71,7 @@ type config struct {
 	QueueBudget          time.Duration
 	SigningKey           string
 	SMTPURL              string
+	BaseURL              string
 	MetricsAddr          string
 	TrustProxy           bool
 	LogFormat            string
@@ -135,6 +136,7 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 	fs.DurationVar(&c.QueueWindow, "queue-window", envDuration("BOXOFFICE_QUEUE_WINDOW", 10*time.Minute), "how long a fan let in by a waiting room may shop (BOXOFFICE_QUEUE_WINDOW)")
 	fs.DurationVar(&c.QueueOpensBefore, "queue-opens-before", envDuration("BOXOFFICE_QUEUE_OPENS_BEFORE", 30*time.Minute), "how long before an on-sale fans may join its waiting room (BOXOFFICE_QUEUE_OPENS_BEFORE)")
 	fs.DurationVar(&c.QueueBudget, "queue-budget", envDuration("BOXOFFICE_QUEUE_BUDGET", 100*time.Millisecond), "the hold time (p99) a waiting room in auto mode admits fans to: its rate falls while holds are slower (BOXOFFICE_QUEUE_BUDGET)")
+	fs.StringVar(&c.BaseURL, "base-url", env("BOXOFFICE_BASE_URL", ""), "the site's address as fans reach it, for links in e-mail, e.g. https://tickets.example.com (BOXOFFICE_BASE_URL; default http://localhost:8080)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("BOXOFFICE_SMTP_URL", ""), "where e-mail goes: smtp://user:password@host:587?from=tickets@example.com (STARTTLS); empty writes it to the log (BOXOFFICE_SMTP_URL)")
 	fs.StringVar(&c.SigningKey, "signing-key", env("BOXOFFICE_SIGNING_KEY", ""), "base64 of the 32-byte Ed25519 seed that signs ticket codes; empty: made on first start and kept in the database (BOXOFFICE_SIGNING_KEY)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("BOXOFFICE_METRICS_ADDR", ""), "where to serve /metrics for Prometheus, apart from the site (e.g. 127.0.0.1:9090); empty serves none (BOXOFFICE_METRICS_ADDR)")
@@ -364,6 +366,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 		StreamsPerAddress:    c.StreamsPerAddress,
 		SigningKey:           c.SigningKey,
 		SMTP:                 smtp,
+		BaseURL:              c.BaseURL,
 		Queue:                queue.Config{Rate: float64(c.QueueRate), Window: c.QueueWindow, OpensBefore: c.QueueOpensBefore, Budget: c.QueueBudget},
 		StripeSecretKey:      c.StripeSecretKey,
 		StripePublishableKey: c.StripePublishableKey,

@@ -38,7 +38,9 @@ type config struct {
 	Venues   *venue.Service
 	Organ    *organiser.Service
 	Tickets  *ticket.Keys // signs the codes gates scan
-	Door     *ticket.Door
+	// BaseURL is the site's address as fans reach it, for links in mail.
+	BaseURL string
+	Door    *ticket.Door
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
 	// StripePublishableKey lets checkout show Stripe's Payment Element.
@@ -86,6 +88,7 @@ type Server struct {
 	organiser       *organiser.Service
 	tickets         *ticket.Keys
 	door            *ticket.Door
+	baseURL         string
 	paymentProvider string
 	webhooks        WebhookVerifier
 	stripeKey       string
@@ -106,7 +109,7 @@ func newServer(cfg config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ, tickets: cfg.Tickets, door: cfg.Door,
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ, tickets: cfg.Tickets, door: cfg.Door, baseURL: strings.TrimRight(cfg.BaseURL, "/"),
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
 		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -32,8 +33,10 @@ type SiteConfig struct {
 	Now func() time.Time // nil: time.Now
 
 	// SMTP is where e-mail goes (BOXOFFICE_SMTP_URL); nil writes it to
-	// the log.
-	SMTP *mail.SMTP
+	// the log. BaseURL is the site's address for links in mail (default
+	// http://localhost:8080).
+	SMTP    *mail.SMTP
+	BaseURL string
 
 	// SigningKey is the base64 seed of the Ed25519 key that signs ticket
 	// codes (BOXOFFICE_SIGNING_KEY); empty: the one kept in the database.
@@ -118,6 +121,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 		Organ:                organiser.NewService(pool, cfg.Now),
 		Tickets:              keys,
 		Door:                 ticket.NewDoor(pool, keys, cfg.Now),
+		BaseURL:              cmp.Or(cfg.BaseURL, "http://localhost:8080"),
 		Log:                  cfg.Log,
 		Events:               events,
 		Search:               search.NewService(pool, events, cfg.Now).WithLog(cfg.Log),
@@ -146,8 +150,9 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 			return nil
 		},
 	})
-	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, Feed: feed, Queue: room,
-		Mail: mail.NewSender(pool, cfg.SMTP, cfg.Now, cfg.Log), migrator: migrator}, nil
+	sender := mail.NewSender(pool, cfg.SMTP, cfg.Now, cfg.Log)
+	sender.Render = srv.renderMail
+	return &Site{Server: srv, Bookings: bookings, Monitor: monitor, Feed: feed, Queue: room, Mail: sender, migrator: migrator}, nil
 }
 
 // Start runs the change feed's listener, the expiry sweeper (every sweep),

@@ -128,8 +128,15 @@ func TicketCode(bookingID, ticketID int64, confirmedAt time.Time) string {
 	return c[:5] + "-" + c[5:]
 }
 
+// MailConfirmation is the kind of the message that tells a fan their
+// booking is paid, with the booking's id as payload.
+const MailConfirmation = "confirmation"
+
 // Config is the booking rules.
 type Config struct {
+	// MailDomain names this site in the Message-IDs of its mail (default
+	// boxoffice.local).
+	MailDomain string
 	HoldTTL    time.Duration // how long a hold lasts
 	MaxTickets int           // tickets per booking
 	// LockTimeout and StatementTimeout bound each booking transaction's
@@ -182,6 +189,9 @@ func NewService(pool *pgxpool.Pool, payments Payments, cfg Config, now func() ti
 	}
 	if cfg.StatementTimeout == 0 {
 		cfg.StatementTimeout = 15 * time.Second
+	}
+	if cfg.MailDomain == "" {
+		cfg.MailDomain = "boxoffice.local"
 	}
 	return &Service{pool: pool, payments: payments, cfg: cfg, now: now, log: log,
 		intents: cache.New[string, payment.Intent](intentTTL, 10_000, now), claimed: map[int64]bool{}}

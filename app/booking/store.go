@@ -14,6 +14,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/audit"
+	"github.com/boxoffice/boxoffice/app/mail"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db"
 )
@@ -352,7 +353,15 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 			return nil
 		}
 		outcome, sold = confirmed, true
-		return transition(ctx, tx, []int64{id}, StatusConfirmed, now, &receipt)
+		if err := transition(ctx, tx, []int64{id}, StatusConfirmed, now, &receipt); err != nil {
+			return err
+		}
+		// The fan's confirmation goes out if, and only if, this commits.
+		var email string
+		if err := tx.QueryRow(ctx, `SELECT email FROM users WHERE id = $1`, l.userID).Scan(&email); err != nil {
+			return err
+		}
+		return mail.Enqueue(ctx, tx, mail.Message{Kind: MailConfirmation, To: email, Payload: map[string]any{"booking_id": id}}, s.cfg.MailDomain)
 	})
 	if err != nil {
 		return 0, l, nil, fmt.Errorf("confirm booking %d: %w", id, err)
@@ -526,6 +535,18 @@ func scanBooking(row pgx.Row) (*Booking, error) {
 	err := row.Scan(&b.ID, &b.UserID, &b.EventID, &b.Status, &b.Total, &b.Currency,
 		&b.PaymentProvider, &b.PaymentID, &b.PaymentKey, &b.Refunded, &b.ExpiresAt, &b.CreatedAt, &b.ConfirmedAt)
 	return b, err
+}
+
+// BookingByID reads booking id whoever's it is, for messages about it.
+func (s *Service) BookingByID(ctx context.Context, id int64) (*Booking, error) {
+	b, err := scanBooking(s.pool.QueryRow(ctx, `SELECT `+bookingColumns+` FROM bookings b WHERE b.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find booking %d: %w", id, err)
+	}
+	return b, loadTickets(ctx, s.pool, []*Booking{b})
 }
 
 func findBooking(ctx context.Context, pool *pgxpool.Pool, userID, id int64) (*Booking, error) {

@@ -16,14 +16,16 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Message is one e-mail.
+// Message is one e-mail. A message written with a Payload and no Text is
+// drawn when it is sent (Sender.Render), from its kind and payload.
 type Message struct {
 	Kind        string // confirmation, refund, cancelled, password_reset
 	To          string
 	Subject     string
-	Text        string // the plain text part: always
+	Text        string // the plain text part
 	HTML        string // the HTML part: optional
 	Attachments []Attachment
+	Payload     map[string]any // what the message is about, for Render
 }
 
 // Attachment is a file sent with a message.
@@ -55,8 +57,15 @@ func Enqueue(ctx context.Context, tx Execer, m Message, domain string) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (message_id, kind, to_addr, subject, text_body, html_body, attachments)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML, attachments)
+	if m.Payload == nil {
+		m.Payload = map[string]any{}
+	}
+	payload, err := json.Marshal(m.Payload)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (message_id, kind, to_addr, subject, text_body, html_body, attachments, payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML, attachments, payload)
 	if err != nil {
 		return fmt.Errorf("write a %s message to the outbox: %w", m.Kind, err)
 	}

@@ -60,7 +60,14 @@ type Sender struct {
 	log  *slog.Logger
 	// Every is how often it looks for mail to send (default 1 s).
 	Every time.Duration
+	// Render draws a message written as its kind and payload (no text):
+	// subject, text, HTML and attachments. A message it cannot draw any
+	// more (what it was about is gone) is an ErrNothingToSay.
+	Render func(ctx context.Context, kind string, payload []byte) (Message, error)
 }
+
+// ErrNothingToSay is Render's answer for a message that need not go out.
+var ErrNothingToSay = errors.New("nothing to say")
 
 // NewSender returns the sender of the outbox on pool through smtp (nil:
 // written to the log).
@@ -99,6 +106,7 @@ type queued struct {
 	subject     string
 	text, html  string
 	attachments []byte
+	payload     []byte
 	attempts    int
 }
 
@@ -109,13 +117,13 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		UPDATE outbox o SET next_at = $2, attempts = o.attempts + 1
 		FROM (SELECT id FROM outbox WHERE sent_at IS NULL AND next_at <= $1 ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED) due
 		WHERE o.id = due.id
-		RETURNING o.id, o.message_id, o.kind, o.to_addr, o.subject, o.text_body, o.html_body, o.attachments, o.attempts`, now, now.Add(lease))
+		RETURNING o.id, o.message_id, o.kind, o.to_addr, o.subject, o.text_body, o.html_body, o.attachments, o.payload, o.attempts`, now, now.Add(lease))
 	if err != nil {
 		return 0, fmt.Errorf("claim mail: %w", err)
 	}
 	var batch []queued
 	var q queued
-	if _, err := pgx.ForEachRow(rows, []any{&q.id, &q.messageID, &q.kind, &q.to, &q.subject, &q.text, &q.html, &q.attachments, &q.attempts}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&q.id, &q.messageID, &q.kind, &q.to, &q.subject, &q.text, &q.html, &q.attachments, &q.payload, &q.attempts}, func() error {
 		batch = append(batch, q)
 		return nil
 	}); err != nil {
@@ -124,6 +132,10 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 	sent := 0
 	for _, q := range batch {
 		err := s.deliver(ctx, q)
+		if errors.Is(err, ErrNothingToSay) {
+			s.log.Info("mail: nothing to say any more; not sent", "id", q.id, "kind", q.kind)
+			err = nil
+		}
 		if err == nil {
 			sent++
 			_, err = s.pool.Exec(ctx, `UPDATE outbox SET sent_at = $2, last_error = '' WHERE id = $1`, q.id, s.now())
@@ -153,6 +165,17 @@ func backoff(attempt int) time.Duration {
 }
 
 func (s *Sender) deliver(ctx context.Context, q queued) error {
+	var attachments []Attachment
+	if err := json.Unmarshal(q.attachments, &attachments); err != nil {
+		return fmt.Errorf("attachments of mail %d: %w", q.id, err)
+	}
+	if q.text == "" && s.Render != nil {
+		m, err := s.Render(ctx, q.kind, q.payload)
+		if err != nil {
+			return err
+		}
+		q.subject, q.text, q.html, attachments = m.Subject, m.Text, m.HTML, m.Attachments
+	}
 	if s.smtp == nil {
 		s.log.Info("mail (not sent: no SMTP server)", "kind", q.kind, "to", q.to, "subject", q.subject, "message_id", q.messageID)
 		return nil
@@ -169,10 +192,6 @@ func (s *Sender) deliver(ctx context.Context, q queued) error {
 	m.SetBodyString(gomail.TypeTextPlain, q.text)
 	if q.html != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, q.html)
-	}
-	var attachments []Attachment
-	if err := json.Unmarshal(q.attachments, &attachments); err != nil {
-		return fmt.Errorf("attachments of mail %d: %w", q.id, err)
 	}
 	for _, a := range attachments {
 		if err := m.AttachReader(a.Name, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.Type))); err != nil {

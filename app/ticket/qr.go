@@ -1,7 +1,11 @@
 package ticket
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"strings"
 
 	qrcode "github.com/yeqown/go-qrcode/v2"
@@ -68,4 +72,32 @@ func QRSVG(text, label string) (string, error) {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// QRPNG draws text's QR code as a PNG, scale pixels a module, for mail
+// (where SVG is not shown).
+func QRPNG(text string, scale int) ([]byte, error) {
+	m, err := QR(text)
+	if err != nil {
+		return nil, err
+	}
+	img := image.NewGray(image.Rect(0, 0, len(m)*scale, len(m)*scale))
+	for y, row := range m {
+		for x, dark := range row {
+			c := color.Gray{Y: 255}
+			if dark {
+				c.Y = 0
+			}
+			for dy := range scale {
+				for dx := range scale {
+					img.SetGray(x*scale+dx, y*scale+dy, c)
+				}
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

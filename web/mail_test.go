@@ -1,0 +1,123 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/boxoffice/boxoffice/app/mail"
+	"github.com/boxoffice/boxoffice/db/dbtest"
+)
+
+// startMailpit starts a real SMTP server with an HTTP API (mailpit) and
+// returns its SMTP URL and its API's address. Without mailpit the test
+// skips, except in CI, which installs it.
+func startMailpit(t *testing.T) (smtpURL, apiURL string) {
+	t.Helper()
+	path := os.Getenv("BOXOFFICE_MAILPIT")
+	if path == "" {
+		var err error
+		if path, err = exec.LookPath("mailpit"); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("no mailpit: go install github.com/axllent/mailpit@v1.33.1, or set BOXOFFICE_MAILPIT")
+			}
+			t.Skip("no mailpit on this machine; skipping")
+		}
+	}
+	port := func() int {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	smtpPort, httpPort := port(), port()
+	cmd := exec.Command(path, "--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"--database", t.TempDir()+"/mailpit.db", "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--quiet")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	apiURL = fmt.Sprintf("http://127.0.0.1:%d/api/v1", httpPort)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if res, err := http.Get(apiURL + "/messages"); err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mailpit did not start")
+		}
+	}
+	return fmt.Sprintf("smtp://127.0.0.1:%d?from=tickets@boxoffice.test&tls=none", smtpPort), apiURL
+}
+
+// Paying sends the fan their tickets: the booking, a printable code for
+// each ticket and the event for their calendar, as one message written
+// in the payment's own transaction.
+func TestConfirmationMail(t *testing.T) {
+	t.Parallel()
+	smtpURL, mailAPI := startMailpit(t)
+	pool := dbtest.New(t)
+	site := newSite(t, pool)
+	ts := httptest.NewServer(site)
+	t.Cleanup(ts.Close)
+	_, tickets := smallEvent(t, pool, 4)
+	token := signUp(t, ts.URL, "fan@example.com")
+	_, held := api(t, "POST", ts.URL+"/api/v1/bookings", token, map[string]any{"ticket_ids": tickets[:2]})
+	if n := dbtest.Int(t, pool, `SELECT count(*) FROM outbox`); n != 0 {
+		t.Fatalf("%d messages before paying", n)
+	}
+	api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%v/pay", ts.URL, held["id"]), token, map[string]string{"payment_method": "pm_card_visa"})
+	if n := dbtest.Int(t, pool, `SELECT count(*) FROM outbox WHERE kind = 'confirmation' AND to_addr = 'fan@example.com'`); n != 1 {
+		t.Fatalf("%d confirmations written with the payment, want 1", n)
+	}
+	smtp, err := mail.ParseSMTP(smtpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := mail.NewSender(pool, smtp, time.Now, slog.New(slog.DiscardHandler))
+	sender.Render = site.Mail.Render
+	if n, err := sender.SendDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("send: %d %v", n, err)
+	}
+	res, err := http.Get(mailAPI + "/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Messages []struct{ ID, Subject string }
+	}
+	json.NewDecoder(res.Body).Decode(&list)
+	res.Body.Close()
+	if len(list.Messages) != 1 || !strings.HasPrefix(list.Messages[0].Subject, "Your tickets: ") {
+		t.Fatalf("arrived: %+v", list.Messages)
+	}
+	res, err = http.Get(mailAPI + "/message/" + list.Messages[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg struct {
+		Text, HTML  string
+		Attachments []struct{ FileName string }
+	}
+	json.NewDecoder(res.Body).Decode(&msg)
+	res.Body.Close()
+	var names []string
+	for _, a := range msg.Attachments {
+		names = append(names, a.FileName)
+	}
+	want := fmt.Sprintf("event.ics ticket-%d.png ticket-%d.png", tickets[0], tickets[1])
+	if !strings.Contains(msg.Text, "Stalls, row A, seat 1") || !strings.Contains(msg.HTML, "Open your tickets") || strings.Join(names, " ") != want {
+		t.Errorf("the message: text %q, HTML has the link %v, attachments %v (want %s)", msg.Text, strings.Contains(msg.HTML, "Open your tickets"), names, want)
+	}
+}
