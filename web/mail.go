@@ -25,6 +25,15 @@ func (s *Server) renderMail(ctx context.Context, kind string, payload []byte) (m
 			return mail.Message{}, fmt.Errorf("a confirmation's payload: %w", err)
 		}
 		return s.confirmationMail(ctx, p.BookingID)
+	case booking.MailRefund, booking.MailCancelled:
+		var p struct {
+			BookingID int64 `json:"booking_id"`
+			Amount    int64 `json:"amount"`
+		}
+		if err := json.Unmarshal(payload, &p); err != nil {
+			return mail.Message{}, fmt.Errorf("a refund's payload: %w", err)
+		}
+		return s.refundMail(ctx, kind, p.BookingID, p.Amount)
 	}
 	return mail.Message{}, fmt.Errorf("no drawing for mail of kind %q", kind)
 }
@@ -61,4 +70,26 @@ func (s *Server) confirmationMail(ctx context.Context, id int64) (mail.Message, 
 		out.Attachments = append(out.Attachments, mail.Attachment{Name: fmt.Sprintf("ticket-%d.png", t.ID), Type: "image/png", Data: png})
 	}
 	return out, nil
+}
+
+// refundMail tells a fan money was given back, or that their event is
+// cancelled and they are refunded.
+func (s *Server) refundMail(ctx context.Context, kind string, id, amount int64) (mail.Message, error) {
+	b, err := s.bookings.BookingByID(ctx, id)
+	if app.ErrorCode(err) == app.ENOTFOUND {
+		return mail.Message{}, mail.ErrNothingToSay
+	}
+	if err != nil {
+		return mail.Message{}, err
+	}
+	e, err := s.events.FindEventByID(ctx, b.EventID)
+	if err != nil {
+		return mail.Message{}, err
+	}
+	m := templates.RefundMail{Booking: b, Event: e, Amount: amount, Cancelled: kind == booking.MailCancelled, URL: s.baseURL + bookingPath(b.ID)}
+	var html bytes.Buffer
+	if err := templates.RefundHTML(m).Render(ctx, &html); err != nil {
+		return mail.Message{}, err
+	}
+	return mail.Message{Kind: kind, Subject: m.Subject(), Text: m.Text(), HTML: html.String()}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/boxoffice/boxoffice/app/mail"
+	"github.com/boxoffice/boxoffice/app/venue"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 )
 
@@ -119,5 +120,58 @@ func TestConfirmationMail(t *testing.T) {
 	want := fmt.Sprintf("event.ics ticket-%d.png ticket-%d.png", tickets[0], tickets[1])
 	if !strings.Contains(msg.Text, "Stalls, row A, seat 1") || !strings.Contains(msg.HTML, "Open your tickets") || strings.Join(names, " ") != want {
 		t.Errorf("the message: text %q, HTML has the link %v, attachments %v (want %s)", msg.Text, strings.Contains(msg.HTML, "Open your tickets"), names, want)
+	}
+}
+
+// Money given back is told: a part refund, then the rest when the event
+// is cancelled, each in a message written with the refund.
+func TestRefundAndCancellationMail(t *testing.T) {
+	t.Parallel()
+	smtpURL, mailAPI := startMailpit(t)
+	pool := dbtest.New(t)
+	site := newSite(t, pool)
+	ts := httptest.NewServer(site)
+	t.Cleanup(ts.Close)
+	org := withRole(t, pool, ts.URL, "alice@example.com", "organiser")
+	_, created := postSeatMap(t, ts.URL, org, venue.Example)
+	_, ev := api(t, "POST", ts.URL+"/api/v1/manage/events", org, map[string]any{"venue_id": created["id"], "name": "Rain Night",
+		"type": "concert", "starts_at": "2099-05-01T20:00", "prices": []map[string]any{{"price": 2000, "sections": []string{"Balcony"}}}})
+	eventID := int64(ev["id"].(float64))
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/publish", ts.URL, eventID), org, nil)
+	tickets := dbtest.IDs(t, pool, `SELECT id FROM tickets WHERE event_id = $1 ORDER BY id LIMIT 2`, eventID)
+	fan := signUp(t, ts.URL, "fan@example.com")
+	_, held := api(t, "POST", ts.URL+"/api/v1/bookings", fan, map[string]any{"ticket_ids": tickets})
+	api(t, "POST", fmt.Sprintf("%s/api/v1/bookings/%v/pay", ts.URL, held["id"]), fan, map[string]string{"payment_method": "pm_card_visa"})
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/bookings/%v/refund", ts.URL, held["id"]), org, map[string]int{"amount": 500})
+	api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/cancel", ts.URL, eventID), org, nil)
+	var kinds string
+	dbtest.QueryRow(t, pool, `SELECT string_agg(kind || ':' || (payload->>'amount'), ',' ORDER BY id) FROM outbox WHERE kind <> 'confirmation'`).Scan(&kinds)
+	if kinds != "refund:500,cancelled:3500" {
+		t.Errorf("messages written: %s, want refund:500,cancelled:3500", kinds)
+	}
+	smtp, _ := mail.ParseSMTP(smtpURL)
+	sender := mail.NewSender(pool, smtp, time.Now, slog.New(slog.DiscardHandler))
+	sender.Render = site.Mail.Render
+	if n, err := sender.SendDue(context.Background()); err != nil || n != 3 {
+		t.Fatalf("send: %d %v", n, err)
+	}
+	res, err := http.Get(mailAPI + "/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Messages []struct{ Subject, Snippet string }
+	}
+	json.NewDecoder(res.Body).Decode(&list)
+	res.Body.Close()
+	var subjects []string
+	for _, m := range list.Messages {
+		subjects = append(subjects, m.Subject)
+	}
+	got := strings.Join(subjects, " | ")
+	// The confirmation had not left when the booking was refunded in
+	// full: it is not sent, since it would promise tickets no longer good.
+	if got != "Cancelled: Rain Night (refunded) | Your refund: Rain Night" {
+		t.Errorf("arrived %q, want the refund and the cancellation only", got)
 	}
 }

@@ -128,9 +128,14 @@ func TicketCode(bookingID, ticketID int64, confirmedAt time.Time) string {
 	return c[:5] + "-" + c[5:]
 }
 
-// MailConfirmation is the kind of the message that tells a fan their
-// booking is paid, with the booking's id as payload.
-const MailConfirmation = "confirmation"
+// Kinds of the messages bookings send, each with the booking's id as
+// payload (and, for money given back, the amount): its booking is paid;
+// money was given back; the event was cancelled and the booking refunded.
+const (
+	MailConfirmation = "confirmation"
+	MailRefund       = "refund"
+	MailCancelled    = "cancelled"
+)
 
 // Config is the booking rules.
 type Config struct {

@@ -406,12 +406,31 @@ func (s *Service) applyRefund(ctx context.Context, id int64, receipt payment.Rec
 		case receipt.ID != l.payID || receipt.Provider != l.provider, l.status == StatusRefunded:
 			return nil
 		case refunded < l.total:
-			_, err := tx.Exec(ctx, `UPDATE bookings SET refunded = greatest(refunded, $2), updated_at = $3 WHERE id = $1`,
-				id, max(refunded, 0), s.now())
+			if _, err := tx.Exec(ctx, `UPDATE bookings SET refunded = greatest(refunded, $2), updated_at = $3 WHERE id = $1`,
+				id, max(refunded, 0), s.now()); err != nil {
+				return err
+			}
+		default:
+			freed = true
+			if err := transition(ctx, tx, []int64{id}, StatusRefunded, s.now(), &receipt); err != nil {
+				return err
+			}
+		}
+		// The fan hears of money given back, with the change that gave it.
+		delta := min(refunded, l.total) - l.refunded
+		if delta <= 0 {
+			return nil
+		}
+		var email, eventStatus string
+		if err := tx.QueryRow(ctx, `SELECT u.email, e.status FROM users u, events e WHERE u.id = $1 AND e.id = $2`,
+			l.userID, l.eventID).Scan(&email, &eventStatus); err != nil {
 			return err
 		}
-		freed = true
-		return transition(ctx, tx, []int64{id}, StatusRefunded, s.now(), &receipt)
+		kind := MailRefund
+		if eventStatus == "cancelled" {
+			kind = MailCancelled
+		}
+		return mail.Enqueue(ctx, tx, mail.Message{Kind: kind, To: email, Payload: map[string]any{"booking_id": id, "amount": delta}}, s.cfg.MailDomain)
 	})
 	if err != nil {
 		return fmt.Errorf("refund booking %d: %w", id, err)
