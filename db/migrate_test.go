@@ -44,7 +44,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	if len(up) == 0 {
 		t.Fatal("no migrations applied to an empty database")
 	}
-	want := []string{"audit_log", "booking_tickets", "bookings", "checkins", "event_performers", "event_prices", "event_search", "event_staff", "events", "known_devices", "login_failures", "outbox", "payment_events", "performers", "queue_entries", "queue_load", "queue_state", "search_words", "seats", "sections", "sessions", "signing_keys", "ticket_stock", "ticket_versions", "tickets", "users", "venues"}
+	want := []string{"audit_log", "booking_tickets", "bookings", "checkins", "event_performers", "event_prices", "event_search", "event_staff", "events", "known_devices", "login_failures", "outbox", "password_resets", "payment_events", "performers", "queue_entries", "queue_load", "queue_state", "search_words", "seats", "sections", "sessions", "signing_keys", "ticket_stock", "ticket_versions", "tickets", "users", "venues"}
 	if got := tables(); !equal(got, want) {
 		t.Fatalf("tables after up = %v, want %v", got, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -173,5 +174,71 @@ func TestRefundAndCancellationMail(t *testing.T) {
 	// full: it is not sent, since it would promise tickets no longer good.
 	if got != "Cancelled: Rain Night (refunded) | Your refund: Rain Night" {
 		t.Errorf("arrived %q, want the refund and the cancellation only", got)
+	}
+}
+
+// A fan who forgot their password gets a link by e-mail; it works once,
+// signs every other device out, and the form tells nobody who has an
+// account. The link does not stay in the outbox once sent.
+func TestPasswordResetByMail(t *testing.T) {
+	t.Parallel()
+	smtpURL, mailAPI := startMailpit(t)
+	pool := dbtest.New(t)
+	site := newSite(t, pool)
+	ts := httptest.NewServer(site)
+	t.Cleanup(ts.Close)
+	oldToken := signUp(t, ts.URL, "forgetful@example.com")
+	b := newBrowser(t, ts.URL)
+	_, page := b.get("/password/forgot")
+	_, sent := b.submit(page, `form[data-testid="forgot-form"]`, url.Values{"email": {"forgetful@example.com"}})
+	_, nobody := b.submit(page, `form[data-testid="forgot-form"]`, url.Values{"email": {"nobody@example.com"}})
+	if sent.Find(`[data-testid="reset-sent"]`).Text() == "" || sent.Find(`[data-testid="reset-sent"]`).Text() != nobody.Find(`[data-testid="reset-sent"]`).Text() {
+		t.Error("the answer for an account and for none differ")
+	}
+	smtp, _ := mail.ParseSMTP(smtpURL)
+	sender := mail.NewSender(pool, smtp, time.Now, slog.New(slog.DiscardHandler))
+	if n, err := sender.SendDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("send: %d %v", n, err)
+	}
+	if n := dbtest.Int(t, pool, `SELECT count(*) FROM outbox WHERE text_body LIKE '%token=%'`); n != 0 {
+		t.Error("the reset link stayed in the outbox after it was sent")
+	}
+	res, err := http.Get(mailAPI + "/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Messages []struct{ ID string } }
+	json.NewDecoder(res.Body).Decode(&list)
+	res.Body.Close()
+	res, err = http.Get(mailAPI + "/message/" + list.Messages[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg struct{ Text string }
+	json.NewDecoder(res.Body).Decode(&msg)
+	res.Body.Close()
+	i := strings.Index(msg.Text, "/password/reset?token=")
+	if i < 0 {
+		t.Fatalf("no link in %q", msg.Text)
+	}
+	link := strings.Fields(msg.Text[i:])[0]
+	_, form := b.get(link)
+	res2, done := b.submit(form, `form[data-testid="reset-form"]`, url.Values{"password": {"a brand new passphrase"}})
+	if res2.StatusCode != 200 || done.Find(`[data-testid="form-error"]`).Length() != 0 {
+		t.Fatalf("setting the new password: %d %q", res2.StatusCode, done.Find(`[data-testid="form-error"]`).Text())
+	}
+	if code, _ := api(t, "POST", ts.URL+"/api/v1/sessions", "", map[string]string{"email": "forgetful@example.com", "password": "correct horse battery"}); code != http.StatusUnauthorized {
+		t.Errorf("the old password still signs in: %d", code)
+	}
+	if code, _ := api(t, "POST", ts.URL+"/api/v1/sessions", "", map[string]string{"email": "forgetful@example.com", "password": "a brand new passphrase"}); code != http.StatusCreated {
+		t.Errorf("the new password does not sign in: %d", code)
+	}
+	if code, _ := api(t, "GET", ts.URL+"/api/v1/bookings", oldToken, nil); code != http.StatusUnauthorized {
+		t.Errorf("a session from before the reset still works: %d", code)
+	}
+	_, again := b.get(link)
+	_, refused := b.submit(again, `form[data-testid="reset-form"]`, url.Values{"password": {"yet another passphrase"}})
+	if !strings.Contains(refused.Find(`[data-testid="form-error"]`).Text(), "expired or was used") {
+		t.Errorf("the link used twice: %q", refused.Find(`[data-testid="form-error"]`).Text())
 	}
 }

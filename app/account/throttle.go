@@ -175,7 +175,7 @@ func tooManyAttempts(wait time.Duration) error {
 		when = fmt.Sprintf("%d minutes", (secs+59)/60)
 	}
 	return &app.Error{Code: app.ELIMITED, Reason: "too_many_attempts",
-		Message: fmt.Sprintf("Too many failed attempts. Wait %s and try again.", when),
+		Message: fmt.Sprintf("Too many failed attempts. Wait %s and try again, or choose a new password (Forgot your password?).", when),
 		Detail:  map[string]any{"retry_after": secs}}
 }
 

@@ -26,6 +26,9 @@ type Message struct {
 	HTML        string // the HTML part: optional
 	Attachments []Attachment
 	Payload     map[string]any // what the message is about, for Render
+	// Secret marks a message whose text must not stay (a password reset
+	// link): it is wiped once the message has gone.
+	Secret bool
 }
 
 // Attachment is a file sent with a message.
@@ -64,8 +67,8 @@ func Enqueue(ctx context.Context, tx Execer, m Message, domain string) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (message_id, kind, to_addr, subject, text_body, html_body, attachments, payload)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML, attachments, payload)
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (message_id, kind, to_addr, subject, text_body, html_body, attachments, payload, secret)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML, attachments, payload, m.Secret)
 	if err != nil {
 		return fmt.Errorf("write a %s message to the outbox: %w", m.Kind, err)
 	}

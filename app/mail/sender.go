@@ -138,7 +138,9 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		}
 		if err == nil {
 			sent++
-			_, err = s.pool.Exec(ctx, `UPDATE outbox SET sent_at = $2, last_error = '' WHERE id = $1`, q.id, s.now())
+			_, err = s.pool.Exec(ctx, `UPDATE outbox SET sent_at = $2, last_error = '',
+				text_body = CASE WHEN secret THEN '' ELSE text_body END, html_body = CASE WHEN secret THEN '' ELSE html_body END
+				WHERE id = $1`, q.id, s.now())
 			if err != nil {
 				return sent, fmt.Errorf("mark mail %d sent: %w", q.id, err)
 			}
