@@ -48,7 +48,8 @@ type ManagedEventPage struct {
 	Event    organiser.Event
 	Sales    *organiser.Sales
 	Bookings []organiser.BookingRow
-	Query    string // the bookings search
+	Staff    []string // door staff, by email
+	Query    string   // the bookings search
 	Log      []audit.Entry
 }
 

@@ -246,3 +246,33 @@ func (s *Server) handleDoorSync(c echo.Context) error {
 	}
 	return s.sync(c, c.FormValue("gate"), scans)
 }
+
+// handleAPIRevokeStaff is DELETE /api/v1/manage/events/:id/staff {"email"}.
+func (s *Server) handleAPIRevokeStaff(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Email string `json:"email"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.door.Revoke(c.Request().Context(), actorOf(c), id, in.Email); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// handleRevokeStaff is the event page's "take off the door" button.
+func (s *Server) handleRevokeStaff(c echo.Context) error {
+	id, err := pathID(c, "id", "event")
+	if err != nil {
+		return err
+	}
+	if err := s.door.Revoke(c.Request().Context(), actorOf(c), id, c.FormValue("email")); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/manage/events/%d#door", id))
+}

@@ -120,6 +120,10 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	if code, body := api(t, "POST", fmt.Sprintf("%s/api/v1/manage/events/%d/staff", ts.URL, eventID), org, map[string]string{"email": "door@example.com"}); code != 200 {
 		t.Fatalf("make door staff: %d %v", code, body)
 	}
+	// The organiser's page lists the door staff.
+	if _, page := browserWith(t, ts.URL, org).get(fmt.Sprintf("/manage/events/%d", eventID)); !strings.Contains(page.Find(`[data-testid="door-staff"]`).Text(), "door@example.com") {
+		t.Error("the event's page does not list its door staff")
+	}
 	// The door page, as the staff see it: green, then red for the same ticket.
 	door := browserWith(t, ts.URL, doorman)
 	_, page := door.get(fmt.Sprintf("/manage/events/%d/checkin", eventID))
@@ -136,6 +140,13 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	}
 	if res, _ := browserWith(t, ts.URL, fan).get(fmt.Sprintf("/manage/events/%d/checkin", eventID)); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a fan opens the door page: %d", res.StatusCode)
+	}
+	// Taken off the door, the staff can no longer scan.
+	if code, _ := api(t, "DELETE", fmt.Sprintf("%s/api/v1/manage/events/%d/staff", ts.URL, eventID), org, map[string]string{"email": "door@example.com"}); code != http.StatusNoContent {
+		t.Errorf("take door staff off: %d", code)
+	}
+	if code, _ := scan(doorman, keys.Code(tickets[5], paid, eventID, now), ""); code != http.StatusForbidden {
+		t.Errorf("former door staff scans: %d, want 403", code)
 	}
 	// At another event's door the ticket is refused, and not used up.
 	if code, body := api(t, "POST", ts.URL+"/api/v1/manage/checkins", org, map[string]any{"code": keys.Code(tickets[5], paid, eventID, now), "event_id": eventID + 1}); code != http.StatusConflict || body["error"].(map[string]any)["code"] != "not_valid" {

@@ -223,12 +223,16 @@ func (s *Server) handleManagedEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	staff, err := s.door.Staff(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
 	log, err := audit.Of(c.Request().Context(), s.venues.Pool(), 0, id, 50)
 	if err != nil {
 		return err
 	}
 	return ok(c, templates.ManagedEvent(templates.ManagedEventPage{ID: id, Status: status, Event: in, Sales: sales,
-		Bookings: bookings, Query: c.QueryParam("q"), Log: log}))
+		Bookings: bookings, Staff: staff, Query: c.QueryParam("q"), Log: log}))
 }
 
 // handleSalesPanel is the sales panel alone, for the page's script.

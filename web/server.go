@@ -230,6 +230,7 @@ func (s *Server) routes() {
 	manage.POST("/events/:id/cancel", s.handleEventCancel)
 	manage.POST("/bookings/:id/refund", s.handleRefund)
 	manage.POST("/events/:id/staff", s.handleGrantStaff)
+	manage.POST("/events/:id/staff/remove", s.handleRevokeStaff)
 	manage.GET("/users", s.handleUsers, s.requireAdmin)
 	manage.POST("/users", s.handleSetRole, s.requireAdmin)
 	manageAPI := api.Group("/manage", s.requireManager)
@@ -246,6 +247,7 @@ func (s *Server) routes() {
 	manageAPI.GET("/events/:id/bookings", s.handleAPIEventBookings)
 	manageAPI.POST("/bookings/:id/refund", s.handleAPIRefund)
 	manageAPI.POST("/events/:id/staff", s.handleAPIGrantStaff)
+	manageAPI.DELETE("/events/:id/staff", s.handleAPIRevokeStaff)
 	manageAPI.PUT("/users/role", s.handleAPISetRole, s.requireAdmin)
 
 	e.GET("/healthz", s.handleHealth)
