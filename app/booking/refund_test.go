@@ -163,3 +163,18 @@ func TestSettleCancelledResumes(t *testing.T) {
 	}
 	checkInvariant(t, f.pool)
 }
+
+// A fan whose address takes no mail still pays and is refunded: the
+// message is left out, not the change.
+func TestAnAddressWithoutMailDoesNotStopAPayment(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 4, 1)
+	dbtest.Exec(t, f.pool, `UPDATE users SET email = 'no mail@example' WHERE id = $1`, f.fans[0])
+	b := f.bought(t, f.fans[0], 0, 1)
+	if _, err := f.svc.Refund(context.Background(), 0, b.ID, 0, nil); err != nil {
+		t.Fatalf("refund: %v", err)
+	}
+	if n := dbtest.Int(t, f.pool, `SELECT count(*) FROM outbox`); n != 0 {
+		t.Errorf("%d messages written to an address that takes none", n)
+	}
+}

@@ -361,7 +361,7 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 		if err := tx.QueryRow(ctx, `SELECT email FROM users WHERE id = $1`, l.userID).Scan(&email); err != nil {
 			return err
 		}
-		return mail.Enqueue(ctx, tx, mail.Message{Kind: MailConfirmation, To: email, Payload: map[string]any{"booking_id": id}}, s.cfg.MailDomain)
+		return s.tell(ctx, tx, mail.Message{Kind: MailConfirmation, To: email, Payload: map[string]any{"booking_id": id}})
 	})
 	if err != nil {
 		return 0, l, nil, fmt.Errorf("confirm booking %d: %w", id, err)
@@ -430,7 +430,7 @@ func (s *Service) applyRefund(ctx context.Context, id int64, receipt payment.Rec
 		if eventStatus == "cancelled" {
 			kind = MailCancelled
 		}
-		return mail.Enqueue(ctx, tx, mail.Message{Kind: kind, To: email, Payload: map[string]any{"booking_id": id, "amount": delta}}, s.cfg.MailDomain)
+		return s.tell(ctx, tx, mail.Message{Kind: kind, To: email, Payload: map[string]any{"booking_id": id, "amount": delta}})
 	})
 	if err != nil {
 		return fmt.Errorf("refund booking %d: %w", id, err)
@@ -675,4 +675,15 @@ func changedEvents(ctx context.Context, pool *pgxpool.Pool, since time.Time) ([]
 		return nil, fmt.Errorf("find changed events: %w", err)
 	}
 	return events, nil
+}
+
+// tell writes a message to the fan beside a change in tx; an address mail
+// cannot go to does not stop the change (a payment, a refund).
+func (s *Service) tell(ctx context.Context, tx pgx.Tx, m mail.Message) error {
+	err := mail.Enqueue(ctx, tx, m, s.cfg.MailDomain)
+	if errors.Is(err, mail.ErrBadAddress) {
+		s.log.Warn("a fan's address takes no mail; message not written", "kind", m.Kind, "to", m.To)
+		return nil
+	}
+	return err
 }

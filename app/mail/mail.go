@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/mail"
 
@@ -38,6 +39,11 @@ type Attachment struct {
 	Data []byte `json:"data"`
 }
 
+// ErrBadAddress is Enqueue's answer for an address mail cannot go to:
+// callers writing a message beside a change that must happen anyway (a
+// payment) go on without it.
+var ErrBadAddress = errors.New("not an e-mail address")
+
 // Execer is the transaction a message is written in.
 type Execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -47,7 +53,7 @@ type Execer interface {
 // tells of: it goes out if and only if that change commits.
 func Enqueue(ctx context.Context, tx Execer, m Message, domain string) error {
 	if _, err := mail.ParseAddress(m.To); err != nil {
-		return fmt.Errorf("mail to %q: %w", m.To, err)
+		return fmt.Errorf("mail to %q: %w", m.To, ErrBadAddress)
 	}
 	var id [16]byte
 	if _, err := rand.Read(id[:]); err != nil {
