@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/mail/mailtest"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/db/dbtest"
@@ -570,5 +571,55 @@ func TestCrashKeepsTheWaitingRoom(t *testing.T) {
 	}
 	if !waitFor(30*time.Second, func() bool { return look(second.url) == fans }) {
 		t.Errorf("after the crash admission stopped: %v", places)
+	}
+}
+
+// A confirmation written with a payment survives a crash before it goes
+// out: Boxoffice is killed with SIGKILL while the SMTP server is down,
+// and after a restart, with the server back, the message arrives, once,
+// with the Message-ID it was written with.
+func TestCrashBeforeMailGoesOut(t *testing.T) {
+	t.Parallel()
+	port := mailtest.FreePort(t) // the SMTP server is down at first
+	url := dbtest.NewURL(t, false)
+	env := []string{"DATABASE_URL=" + url, "BOXOFFICE_BOOKING_RATE=off", "BOXOFFICE_SEARCH_RATE=off", "BOXOFFICE_SMTP_URL=" + mailtest.SMTPURL(port)}
+	mailtest.Path(t) // skip early without mailpit
+	first := start(t, nil, env...)
+	_, tickets := availableTickets(t, first.url, 1)
+	token := fanToken(t, first.url, 1)
+	code, held, _ := call("POST", first.url+"/api/v1/bookings", token, map[string]any{"ticket_ids": tickets[:1]})
+	if code != http.StatusCreated {
+		t.Fatalf("hold: %d %v", code, held)
+	}
+	if code, body, _ := call("POST", fmt.Sprintf("%s/api/v1/bookings/%v/pay", first.url, held["id"]), token, map[string]string{"payment_method": "pm_card_visa"}); code != 200 {
+		t.Fatalf("pay: %d %v", code, body)
+	}
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	tried := func() bool {
+		var n int
+		pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE kind = 'confirmation' AND attempts > 0 AND sent_at IS NULL`).Scan(&n)
+		return n == 1
+	}
+	if !waitFor(30*time.Second, tried) {
+		t.Fatal("the confirmation was never tried")
+	}
+	first.kill()
+
+	pit := mailtest.Start(t, port)
+	second := start(t, nil, env...)
+	defer second.stop(t)
+	if !waitFor(60*time.Second, func() bool { return len(pit.Messages(t)) > 0 }) {
+		t.Fatal("after the restart the confirmation never arrived")
+	}
+	var messageID string
+	if err := pool.QueryRow(context.Background(), `SELECT message_id FROM outbox WHERE kind = 'confirmation'`).Scan(&messageID); err != nil {
+		t.Fatal(err)
+	}
+	if got := pit.Messages(t); len(got) != 1 || "<"+got[0].MessageID+">" != messageID {
+		t.Errorf("arrived: %+v, want one with %s", got, messageID)
 	}
 }

@@ -2,73 +2,27 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/boxoffice/boxoffice/app/mail"
+	"github.com/boxoffice/boxoffice/app/mail/mailtest"
 	"github.com/boxoffice/boxoffice/app/venue"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 )
-
-// startMailpit starts a real SMTP server with an HTTP API (mailpit) and
-// returns its SMTP URL and its API's address. Without mailpit the test
-// skips, except in CI, which installs it.
-func startMailpit(t *testing.T) (smtpURL, apiURL string) {
-	t.Helper()
-	path := os.Getenv("BOXOFFICE_MAILPIT")
-	if path == "" {
-		var err error
-		if path, err = exec.LookPath("mailpit"); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("no mailpit: go install github.com/axllent/mailpit@v1.33.1, or set BOXOFFICE_MAILPIT")
-			}
-			t.Skip("no mailpit on this machine; skipping")
-		}
-	}
-	port := func() int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}
-	smtpPort, httpPort := port(), port()
-	cmd := exec.Command(path, "--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"--database", t.TempDir()+"/mailpit.db", "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--quiet")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	apiURL = fmt.Sprintf("http://127.0.0.1:%d/api/v1", httpPort)
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if res, err := http.Get(apiURL + "/messages"); err == nil {
-			res.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mailpit did not start")
-		}
-	}
-	return fmt.Sprintf("smtp://127.0.0.1:%d?from=tickets@boxoffice.test&tls=none", smtpPort), apiURL
-}
 
 // Paying sends the fan their tickets: the booking, a printable code for
 // each ticket and the event for their calendar, as one message written
 // in the payment's own transaction.
 func TestConfirmationMail(t *testing.T) {
 	t.Parallel()
-	smtpURL, mailAPI := startMailpit(t)
+	pit := mailtest.Start(t, 0)
 	pool := dbtest.New(t)
 	site := newSite(t, pool)
 	ts := httptest.NewServer(site)
@@ -83,7 +37,7 @@ func TestConfirmationMail(t *testing.T) {
 	if n := dbtest.Int(t, pool, `SELECT count(*) FROM outbox WHERE kind = 'confirmation' AND to_addr = 'fan@example.com'`); n != 1 {
 		t.Fatalf("%d confirmations written with the payment, want 1", n)
 	}
-	smtp, err := mail.ParseSMTP(smtpURL)
+	smtp, err := mail.ParseSMTP(mailtest.SMTPURL(pit.SMTPPort))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,28 +46,11 @@ func TestConfirmationMail(t *testing.T) {
 	if n, err := sender.SendDue(context.Background()); err != nil || n != 1 {
 		t.Fatalf("send: %d %v", n, err)
 	}
-	res, err := http.Get(mailAPI + "/messages")
-	if err != nil {
-		t.Fatal(err)
+	list := pit.Messages(t)
+	if len(list) != 1 || !strings.HasPrefix(list[0].Subject, "Your tickets: ") {
+		t.Fatalf("arrived: %+v", list)
 	}
-	var list struct {
-		Messages []struct{ ID, Subject string }
-	}
-	json.NewDecoder(res.Body).Decode(&list)
-	res.Body.Close()
-	if len(list.Messages) != 1 || !strings.HasPrefix(list.Messages[0].Subject, "Your tickets: ") {
-		t.Fatalf("arrived: %+v", list.Messages)
-	}
-	res, err = http.Get(mailAPI + "/message/" + list.Messages[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msg struct {
-		Text, HTML  string
-		Attachments []struct{ FileName string }
-	}
-	json.NewDecoder(res.Body).Decode(&msg)
-	res.Body.Close()
+	msg := pit.Message(t, list[0].ID)
 	var names []string
 	for _, a := range msg.Attachments {
 		names = append(names, a.FileName)
@@ -128,7 +65,7 @@ func TestConfirmationMail(t *testing.T) {
 // is cancelled, each in a message written with the refund.
 func TestRefundAndCancellationMail(t *testing.T) {
 	t.Parallel()
-	smtpURL, mailAPI := startMailpit(t)
+	pit := mailtest.Start(t, 0)
 	pool := dbtest.New(t)
 	site := newSite(t, pool)
 	ts := httptest.NewServer(site)
@@ -150,23 +87,14 @@ func TestRefundAndCancellationMail(t *testing.T) {
 	if kinds != "refund:500,cancelled:3500" {
 		t.Errorf("messages written: %s, want refund:500,cancelled:3500", kinds)
 	}
-	smtp, _ := mail.ParseSMTP(smtpURL)
+	smtp, _ := mail.ParseSMTP(mailtest.SMTPURL(pit.SMTPPort))
 	sender := mail.NewSender(pool, smtp, time.Now, slog.New(slog.DiscardHandler))
 	sender.Render = site.Mail.Render
 	if n, err := sender.SendDue(context.Background()); err != nil || n != 3 {
 		t.Fatalf("send: %d %v", n, err)
 	}
-	res, err := http.Get(mailAPI + "/messages")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list struct {
-		Messages []struct{ Subject, Snippet string }
-	}
-	json.NewDecoder(res.Body).Decode(&list)
-	res.Body.Close()
 	var subjects []string
-	for _, m := range list.Messages {
+	for _, m := range pit.Messages(t) {
 		subjects = append(subjects, m.Subject)
 	}
 	got := strings.Join(subjects, " | ")
@@ -182,7 +110,7 @@ func TestRefundAndCancellationMail(t *testing.T) {
 // account. The link does not stay in the outbox once sent.
 func TestPasswordResetByMail(t *testing.T) {
 	t.Parallel()
-	smtpURL, mailAPI := startMailpit(t)
+	pit := mailtest.Start(t, 0)
 	pool := dbtest.New(t)
 	site := newSite(t, pool)
 	ts := httptest.NewServer(site)
@@ -195,7 +123,7 @@ func TestPasswordResetByMail(t *testing.T) {
 	if sent.Find(`[data-testid="reset-sent"]`).Text() == "" || sent.Find(`[data-testid="reset-sent"]`).Text() != nobody.Find(`[data-testid="reset-sent"]`).Text() {
 		t.Error("the answer for an account and for none differ")
 	}
-	smtp, _ := mail.ParseSMTP(smtpURL)
+	smtp, _ := mail.ParseSMTP(mailtest.SMTPURL(pit.SMTPPort))
 	sender := mail.NewSender(pool, smtp, time.Now, slog.New(slog.DiscardHandler))
 	if n, err := sender.SendDue(context.Background()); err != nil || n != 1 {
 		t.Fatalf("send: %d %v", n, err)
@@ -203,20 +131,7 @@ func TestPasswordResetByMail(t *testing.T) {
 	if n := dbtest.Int(t, pool, `SELECT count(*) FROM outbox WHERE text_body LIKE '%token=%'`); n != 0 {
 		t.Error("the reset link stayed in the outbox after it was sent")
 	}
-	res, err := http.Get(mailAPI + "/messages")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var list struct{ Messages []struct{ ID string } }
-	json.NewDecoder(res.Body).Decode(&list)
-	res.Body.Close()
-	res, err = http.Get(mailAPI + "/message/" + list.Messages[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var msg struct{ Text string }
-	json.NewDecoder(res.Body).Decode(&msg)
-	res.Body.Close()
+	msg := pit.Message(t, pit.Messages(t)[0].ID)
 	i := strings.Index(msg.Text, "/password/reset?token=")
 	if i < 0 {
 		t.Fatalf("no link in %q", msg.Text)

@@ -2,14 +2,9 @@ package mail_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -18,98 +13,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/boxoffice/boxoffice/app/mail"
+	"github.com/boxoffice/boxoffice/app/mail/mailtest"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
-
-// mailpitPath finds the mailpit binary: BOXOFFICE_MAILPIT, or on PATH.
-// Without it the test skips, except in CI, which installs it.
-func mailpitPath(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("BOXOFFICE_MAILPIT"); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("no mailpit for the mail tests: go install github.com/axllent/mailpit@v1.33.1, or set BOXOFFICE_MAILPIT")
-	}
-	t.Skip("no mailpit on this machine (go install github.com/axllent/mailpit@v1.33.1, or set BOXOFFICE_MAILPIT); skipping")
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// mailpit is a real SMTP server with an HTTP API to read what arrived.
-type mailpit struct{ smtp, http int }
-
-// startMailpit starts mailpit listening for SMTP on smtpPort.
-func startMailpit(t *testing.T, smtpPort int) *mailpit {
-	t.Helper()
-	m := &mailpit{smtp: smtpPort, http: freePort(t)}
-	cmd := exec.Command(mailpitPath(t), "--smtp", fmt.Sprintf("127.0.0.1:%d", m.smtp), "--listen", fmt.Sprintf("127.0.0.1:%d", m.http),
-		"--database", t.TempDir()+"/mailpit.db", "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--quiet")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", m.smtp)); err == nil {
-			c.Close()
-			if res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/messages", m.http)); err == nil {
-				res.Body.Close()
-				return m
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mailpit did not start")
-		}
-	}
-}
-
-type arrived struct {
-	ID        string
-	MessageID string
-	Subject   string
-}
-
-// messages lists what arrived, newest first.
-func (m *mailpit) messages(t *testing.T) []arrived {
-	t.Helper()
-	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/messages", m.http))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out struct{ Messages []arrived }
-	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	return out.Messages
-}
-
-// message reads one message whole.
-func (m *mailpit) message(t *testing.T, id string) map[string]any {
-	t.Helper()
-	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/message/%s", m.http, id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var out map[string]any
-	json.NewDecoder(res.Body).Decode(&out)
-	return out
-}
 
 // clock is a settable time.
 type clock struct {
@@ -146,14 +54,14 @@ func TestOutboxDelivers(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := context.Background()
-	pit := startMailpit(t, freePort(t))
+	pit := mailtest.Start(t, 0)
 	enqueue(t, ctx, pool, mail.Message{Kind: "confirmation", To: "fan@example.com", Subject: "Your tickets", Text: "Booking 1 is confirmed.",
 		HTML: "<p>Booking <b>1</b> is confirmed.</p>", Attachments: []mail.Attachment{{Name: "event.ics", Type: "text/calendar", Data: []byte("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")}}})
 	tx, _ := pool.Begin(ctx)
 	mail.Enqueue(ctx, tx, mail.Message{Kind: "refund", To: "fan@example.com", Subject: "Never sent", Text: "…"}, "boxoffice.test")
 	tx.Rollback(ctx)
 
-	smtp, err := mail.ParseSMTP(fmt.Sprintf("smtp://user:secret@127.0.0.1:%d?from=tickets@boxoffice.test&tls=none", pit.smtp))
+	smtp, err := mail.ParseSMTP(fmt.Sprintf("smtp://user:secret@127.0.0.1:%d?from=tickets@boxoffice.test&tls=none", pit.SMTPPort))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +69,7 @@ func TestOutboxDelivers(t *testing.T) {
 	if n, err := s.SendDue(ctx); err != nil || n != 1 {
 		t.Fatalf("send: %d, %v", n, err)
 	}
-	got := pit.messages(t)
+	got := pit.Messages(t)
 	if len(got) != 1 || got[0].Subject != "Your tickets" {
 		t.Fatalf("arrived: %+v", got)
 	}
@@ -170,12 +78,12 @@ func TestOutboxDelivers(t *testing.T) {
 	if "<"+got[0].MessageID+">" != messageID {
 		t.Errorf("Message-ID %q, the outbox says %q", got[0].MessageID, messageID)
 	}
-	whole := pit.message(t, got[0].ID)
-	if !strings.Contains(fmt.Sprint(whole["Text"]), "Booking 1 is confirmed.") || !strings.Contains(fmt.Sprint(whole["HTML"]), "<b>1</b>") ||
-		!strings.Contains(fmt.Sprint(whole["Attachments"]), "event.ics") {
-		t.Errorf("the message: text %q, HTML %q, attachments %v", whole["Text"], whole["HTML"], whole["Attachments"])
+	whole := pit.Message(t, got[0].ID)
+	if !strings.Contains(whole.Text, "Booking 1 is confirmed.") || !strings.Contains(whole.HTML, "<b>1</b>") ||
+		len(whole.Attachments) != 1 || whole.Attachments[0].FileName != "event.ics" {
+		t.Errorf("the message: %+v", whole)
 	}
-	if n, _ := s.SendDue(ctx); n != 0 || len(pit.messages(t)) != 1 {
+	if n, _ := s.SendDue(ctx); n != 0 || len(pit.Messages(t)) != 1 {
 		t.Errorf("a second round sent %d more", n)
 	}
 }
@@ -188,7 +96,7 @@ func TestOutboxRetriesUntilTheServerIsBack(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.New(t)
 	ctx := context.Background()
-	port := freePort(t) // nothing listens there yet
+	port := mailtest.FreePort(t) // nothing listens there yet
 	smtp, _ := mail.ParseSMTP(fmt.Sprintf("smtp://127.0.0.1:%d?from=tickets@boxoffice.test&tls=none", port))
 	c := &clock{t: time.Now()}
 	s := mail.NewSender(pool, smtp, c.now, quiet)
@@ -210,13 +118,13 @@ func TestOutboxRetriesUntilTheServerIsBack(t *testing.T) {
 		}
 		c.add(time.Minute)
 	}
-	pit := startMailpit(t, port)
+	pit := mailtest.Start(t, port)
 	if n, err := s.SendDue(ctx); err != nil || n != 1 {
 		t.Fatalf("with the server back: sent %d, %v", n, err)
 	}
 	var messageID string
 	dbtest.QueryRow(t, pool, `SELECT message_id FROM outbox`).Scan(&messageID)
-	if got := pit.messages(t); len(got) != 1 || "<"+got[0].MessageID+">" != messageID {
+	if got := pit.Messages(t); len(got) != 1 || "<"+got[0].MessageID+">" != messageID {
 		t.Errorf("arrived: %+v, want one with %s", got, messageID)
 	}
 
@@ -228,7 +136,7 @@ func TestOutboxRetriesUntilTheServerIsBack(t *testing.T) {
 		t.Error("a message claimed by a live sender was sent by another")
 	}
 	c.add(3 * time.Minute)
-	if n, err := other.SendDue(ctx); err != nil || n != 1 || len(pit.messages(t)) != 2 {
+	if n, err := other.SendDue(ctx); err != nil || n != 1 || len(pit.Messages(t)) != 2 {
 		t.Errorf("after the dead sender's claim ran out: sent %d, %v", n, err)
 	}
 }
