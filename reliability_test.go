@@ -601,10 +601,10 @@ func TestCrashBeforeMailGoesOut(t *testing.T) {
 	t.Cleanup(pool.Close)
 	tried := func() bool {
 		var n int
-		pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE kind = 'confirmation' AND attempts > 0 AND sent_at IS NULL`).Scan(&n)
+		pool.QueryRow(context.Background(), `SELECT count(*) FROM outbox WHERE kind = 'confirmation' AND last_error <> '' AND sent_at IS NULL`).Scan(&n)
 		return n == 1
 	}
-	if !waitFor(30*time.Second, tried) {
+	if !waitFor(60*time.Second, tried) { // tried, failed, and put off for a while
 		t.Fatal("the confirmation was never tried")
 	}
 	first.kill()
@@ -612,7 +612,10 @@ func TestCrashBeforeMailGoesOut(t *testing.T) {
 	pit := mailtest.Start(t, port)
 	second := start(t, nil, env...)
 	defer second.stop(t)
-	if !waitFor(60*time.Second, func() bool { return len(pit.Messages(t)) > 0 }) {
+	// Its next try comes after a backoff of seconds (or, had the kill
+	// come between a claim and its failure, after the claim's two-minute
+	// lease): wait for it.
+	if !waitFor(3*time.Minute, func() bool { return len(pit.Messages(t)) > 0 }) {
 		t.Fatal("after the restart the confirmation never arrived")
 	}
 	var messageID string
