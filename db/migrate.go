@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -88,13 +89,37 @@ func (m *Migrator) Pending(ctx context.Context) (bool, error) {
 	return m.provider.HasPending(ctx)
 }
 
-// Migrate applies all pending migrations on pool; start-up calls it.
+// Migrate applies all pending migrations on pool; start-up calls it. A
+// database whose schema is newer than this binary knows (a newer
+// Boxoffice ran on it, and this one is older) is refused, untouched: this
+// binary's code may not understand what the newer schema holds.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 	m, err := NewMigrator(pool, log)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	if err := m.CheckNotNewer(ctx); err != nil {
+		return err
+	}
 	_, err = m.Up(ctx)
 	return err
+}
+
+// ErrSchemaNewer is a database migrated by a newer Boxoffice than this.
+var ErrSchemaNewer = errors.New("the database's schema is newer than this Boxoffice")
+
+// CheckNotNewer refuses a database whose schema is newer than the
+// migrations embedded in this binary.
+func (m *Migrator) CheckNotNewer(ctx context.Context) error {
+	current, known, err := m.provider.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("read the schema's version: %w", err)
+	}
+	if current > known {
+		return fmt.Errorf("%w: it is at migration %d, and this binary knows migrations up to %d. A newer Boxoffice has run on "+
+			"this database; run that version (or a newer one). Going back to an older binary does not roll the schema back: "+
+			"to go back, restore a backup taken before the upgrade", ErrSchemaNewer, current, known)
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package db_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/boxoffice/boxoffice/db"
@@ -84,4 +86,23 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A database migrated by a newer Boxoffice is refused by an older one,
+// with what to do, and left as it is.
+func TestNewerSchemaIsRefused(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, true)`); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Migrate(ctx, pool, nil)
+	if !errors.Is(err, db.ErrSchemaNewer) || !strings.Contains(err.Error(), "at migration 99999") || !strings.Contains(err.Error(), "restore a backup") {
+		t.Fatalf("an older binary on a newer schema: %v", err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id = 99999`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the newer schema's record was changed: %d %v", n, err)
+	}
 }
