@@ -2,12 +2,14 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/boxoffice/boxoffice/app"
 )
@@ -100,7 +102,6 @@ func (s *Service) writeJoins(ctx context.Context) {
 
 // writeBatch inserts a batch of joins and reads their places back.
 func (s *Service) writeBatch(ctx context.Context, batch []*joinReq) {
-	type key struct{ event, user int64 }
 	var events, users []int64
 	var ats []time.Time
 	seen := map[key]bool{} // one fan twice in a batch (two tabs): one row, one update
@@ -117,11 +118,11 @@ func (s *Service) writeBatch(ctx context.Context, batch []*joinReq) {
 	b.Queue(`
 		INSERT INTO queue_entries AS q (event_id, user_id, joined_at, draw)
 		SELECT e.id, j.user_id, j.at, (random() * 9.2e18)::bigint
-		FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) WITH ORDINALITY AS j(event_id, user_id, at, n)
+		FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS j(event_id, user_id, at)
 		JOIN events e ON e.id = j.event_id
 		WHERE e.queue <> 'off' AND e.status = 'on_sale' AND e.starts_at > j.at
 		  AND (e.on_sale_at IS NULL OR e.on_sale_at <= j.at + make_interval(secs => $4))
-		ORDER BY j.n
+		ORDER BY j.event_id, hashint8(j.user_id), j.user_id -- one order for every batch: no two lock each other's rows crosswise
 		ON CONFLICT (event_id, user_id) DO UPDATE
 		SET joined_at = EXCLUDED.joined_at, draw = EXCLUDED.draw, arrival = nextval('queue_arrivals'),
 		    position = NULL, admitted_at = NULL, admitted_until = NULL, left_at = NULL
@@ -145,32 +146,16 @@ func (s *Service) writeBatch(ctx context.Context, batch []*joinReq) {
 			WHERE q.event_id = $1 AND q.user_id = ANY($2)`, e, byEvent[e], s.now())
 	}
 	rows := map[key]placeRow{}
-	err := func() error {
-		results := s.pool.SendBatch(ctx, &b)
-		defer results.Close()
-		if _, err := results.Exec(); err != nil {
-			return err
+	// Batches written at once lock rows in one order (above); should the
+	// database still find a deadlock (a rejoin beside the admitter's
+	// round), the batch is simply written again.
+	var err error
+	for try := 0; try < 3; try++ {
+		clear(rows)
+		if err = s.sendBatch(ctx, &b, order, rows); !isDeadlock(err) {
+			break
 		}
-		for range order {
-			got, err := results.Query()
-			if err != nil {
-				return err
-			}
-			for got.Next() {
-				var k key
-				var r placeRow
-				if err := r.scanFrom(got, &k.event, &k.user); err != nil {
-					got.Close()
-					return err
-				}
-				rows[k] = r
-			}
-			if got.Close(); got.Err() != nil {
-				return got.Err()
-			}
-		}
-		return nil
-	}()
+	}
 	for _, r := range batch {
 		res := joinResult{err: err}
 		if err == nil {
@@ -182,4 +167,39 @@ func (s *Service) writeBatch(ctx context.Context, batch []*joinReq) {
 		}
 		r.done <- res
 	}
+}
+
+type key struct{ event, user int64 }
+
+// sendBatch runs a batch of joins and reads the places it gives.
+func (s *Service) sendBatch(ctx context.Context, b *pgx.Batch, order []int64, rows map[key]placeRow) error {
+	results := s.pool.SendBatch(ctx, b)
+	defer results.Close()
+	if _, err := results.Exec(); err != nil {
+		return err
+	}
+	for range order {
+		got, err := results.Query()
+		if err != nil {
+			return err
+		}
+		for got.Next() {
+			var k key
+			var r placeRow
+			if err := r.scanFrom(got, &k.event, &k.user); err != nil {
+				got.Close()
+				return err
+			}
+			rows[k] = r
+		}
+		if got.Close(); got.Err() != nil {
+			return got.Err()
+		}
+	}
+	return nil
+}
+
+func isDeadlock(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40P01"
 }
