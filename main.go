@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,9 +32,11 @@ import (
 	"github.com/boxoffice/boxoffice/app/account"
 	"github.com/boxoffice/boxoffice/app/bench"
 	"github.com/boxoffice/boxoffice/app/mail"
+	"github.com/boxoffice/boxoffice/app/ops"
 	"github.com/boxoffice/boxoffice/app/queue"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/db/backup"
 	"github.com/boxoffice/boxoffice/web"
 )
 
@@ -75,6 +78,10 @@ type config struct {
 	MetricsAddr          string
 	TrustProxy           bool
 	LogFormat            string
+	WALArchive           string
+	BackupDir            string
+	BackupEvery          time.Duration
+	BackupKeep           int
 	StripeSecretKey      string
 	StripePublishableKey string
 	StripeWebhookSecret  string
@@ -142,6 +149,10 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("BOXOFFICE_METRICS_ADDR", ""), "where to serve /metrics for Prometheus, apart from the site (e.g. 127.0.0.1:9090); empty serves none (BOXOFFICE_METRICS_ADDR)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", envBool("BOXOFFICE_TRUST_PROXY", false), "take client addresses from X-Forwarded-For, set by a load balancer in front (BOXOFFICE_TRUST_PROXY)")
 	fs.StringVar(&c.LogFormat, "log-format", env("BOXOFFICE_LOG_FORMAT", "text"), "log format, text or json (BOXOFFICE_LOG_FORMAT)")
+	fs.StringVar(&c.WALArchive, "wal-archive", env("BOXOFFICE_WAL_ARCHIVE", ""), "a directory, best on another disk, where the embedded cluster archives its write-ahead log for point-in-time recovery; empty: off (BOXOFFICE_WAL_ARCHIVE)")
+	fs.StringVar(&c.BackupDir, "backup-dir", env("BOXOFFICE_BACKUP_DIR", ""), "where backups go, best on another disk (BOXOFFICE_BACKUP_DIR; default: backups in the data directory)")
+	fs.DurationVar(&c.BackupEvery, "backup-every", envDuration("BOXOFFICE_BACKUP_EVERY", 0), "take a backup this often while serving, e.g. 24h; 0: never (BOXOFFICE_BACKUP_EVERY)")
+	fs.IntVar(&c.BackupKeep, "backup-keep", envInt("BOXOFFICE_BACKUP_KEEP", 7), "scheduled backups to keep, with the archived write-ahead log they need (BOXOFFICE_BACKUP_KEEP)")
 	fs.StringVar(&c.StripeSecretKey, "stripe-secret-key", env("STRIPE_SECRET_KEY", ""), "Stripe secret key; empty uses the demo processor (STRIPE_SECRET_KEY)")
 	fs.StringVar(&c.StripePublishableKey, "stripe-publishable-key", env("STRIPE_PUBLISHABLE_KEY", ""), "Stripe publishable key (STRIPE_PUBLISHABLE_KEY)")
 	fs.StringVar(&c.StripeWebhookSecret, "stripe-webhook-secret", env("STRIPE_WEBHOOK_SECRET", ""), "Stripe webhook signing secret (STRIPE_WEBHOOK_SECRET)")
@@ -175,6 +186,13 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 			return errors.New("--seat-map-limit must be at least 1")
 		case c.LogFormat != "text" && c.LogFormat != "json":
 			return errors.New("--log-format must be text or json")
+		case c.BackupEvery < 0 || c.BackupEvery > 0 && c.BackupEvery < time.Minute:
+			return errors.New("--backup-every must be 0 (no scheduled backups) or at least 1m")
+		case c.BackupKeep < 1:
+			return errors.New("--backup-keep must be at least 1")
+		}
+		if c.BackupDir == "" {
+			c.BackupDir = filepath.Join(c.DataDir, "backups")
 		}
 		return nil
 	}
@@ -199,6 +217,13 @@ Usage:
                                        password is read from stdin, or asked for
   boxoffice users role --email E --role R
                                        give an account another role
+  boxoffice backup [--to DIR]         copy the database while the site runs, with a
+                                       manifest and checksums (default: BOXOFFICE_BACKUP_DIR)
+  boxoffice restore --from BACKUP [--until TIME]
+                                       bring a backup back into an empty data directory,
+                                       replaying the WAL archive up to TIME (or all of it)
+  boxoffice status                     version, schema, database size, last backup, WAL
+                                       archive, certificates, events on sale
   boxoffice bench onsale [flags]       sell out an event with thousands of buyers and
                                        report holds/s, latencies and the invariant
   boxoffice bench browse [flags]       a fixed-rate read load (event pages, sections,
@@ -226,6 +251,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stop func
 		return runBench(ctx, args, stdout, stderr)
 	case "users":
 		return runUsers(ctx, args, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, stdout, stderr)
+	case "status":
+		return runStatus(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -260,7 +291,7 @@ func parseWith(name string, args []string, lookupEnv func(string) (string, bool)
 // openDB opens the database the config names and brings its schema up to
 // date.
 func openDB(ctx context.Context, c *config, log *slog.Logger, migrate bool) (*db.DB, error) {
-	d, err := db.Open(ctx, db.Config{URL: c.DatabaseURL, DataDir: c.DataDir}, log)
+	d, err := db.Open(ctx, c.dbConfig(), log)
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +302,18 @@ func openDB(ctx context.Context, c *config, log *slog.Logger, migrate bool) (*db
 		}
 	}
 	return d, nil
+}
+
+func (c *config) dbConfig() db.Config {
+	return db.Config{URL: c.DatabaseURL, DataDir: c.DataDir, WALArchive: c.WALArchive}
+}
+
+// checkpoint writes out what a bulk load changed, so that a crash soon
+// after replays a few seconds of log instead of the whole load.
+func checkpoint(ctx context.Context, d *db.DB, log *slog.Logger) {
+	if _, err := d.Pool.Exec(ctx, "CHECKPOINT"); err != nil {
+		log.Warn("checkpoint after loading", "err", err) // needs pg_checkpoint on a server of the operator's
+	}
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop func()) error {
@@ -300,8 +343,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 			return err
 		}
 		if seeded {
+			checkpoint(ctx, d, log)
 			log.Info("seeded the demo catalogue", "took", time.Since(t0).Round(time.Millisecond), "what", stats.String())
 		}
+	}
+	if d.Cluster != nil && c.WALArchive == "" {
+		log.Warn("the write-ahead log is not archived: a lost disk loses every sale since the last backup, and there is no point-in-time recovery; set BOXOFFICE_WAL_ARCHIVE to a directory on another disk")
+	}
+	if c.BackupEvery > 0 {
+		bin, err := d.ServerBinaries()
+		if err != nil {
+			return err
+		}
+		sched := &backup.Schedule{Every: c.BackupEvery, Keep: c.BackupKeep, Dir: c.BackupDir, Archive: c.WALArchive,
+			Tools: backup.Tools{BinDir: bin}, Pool: d.Pool, Conn: d.URL, Log: log}
+		schedCtx, stopSched := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); sched.Run(schedCtx) }()
+		defer func() { stopSched(); <-done }()
+		log.Info("backups on a schedule", "every", c.BackupEvery, "keep", c.BackupKeep, "dir", c.BackupDir)
 	}
 	srv, closeSite, err := buildSite(d, c, log)
 	if err != nil {
@@ -445,6 +505,149 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 }
 
+// runBackup runs `boxoffice backup`: a base backup of the running (or,
+// when none runs, a briefly started) database.
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var to string
+	c, _, err := parse("backup", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&to, "to", "", "directory to put the backup in (default: --backup-dir)")
+	})
+	if err != nil {
+		return err
+	}
+	if to == "" {
+		to = c.BackupDir
+	}
+	log := c.logger(stderr)
+	d, err := db.Connect(ctx, c.dbConfig(), log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	bin, err := d.ServerBinaries()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	b, err := backup.Take(ctx, backup.Tools{BinDir: bin}, d.Pool, d.URL, to, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup %s: %d files, %s, schema %d, took %v; checked with pg_verifybackup\n",
+		b.Dir, b.Files, ops.Bytes(b.Bytes), b.Schema, time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
+// runRestore runs `boxoffice restore`: a backup back into an empty data
+// directory, recovered up to a moment with the WAL archive.
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var from, until string
+	c, _, err := parse("restore", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&from, "from", "", "a backup, or a directory of backups (the newest that suits --until is used)")
+		fs.StringVar(&until, "until", "", `recover to this moment, as "2026-12-01 21:04:00" (local time) or RFC 3339; default: all the archive holds`)
+	})
+	if err != nil {
+		return err
+	}
+	if from == "" {
+		return errors.New("boxoffice restore needs --from BACKUP: a backup's directory or the directory of backups")
+	}
+	if c.DatabaseURL != "" {
+		return errors.New("boxoffice restore brings a backup back into the embedded cluster's data directory (--data-dir); unset DATABASE_URL, and restore a server of your own with its own tools")
+	}
+	var target time.Time
+	if until != "" {
+		if target, err = parseMoment(until); err != nil {
+			return err
+		}
+		if c.WALArchive == "" {
+			return errors.New("--until needs the write-ahead log archive: set BOXOFFICE_WAL_ARCHIVE (or --wal-archive) to where it is")
+		}
+	}
+	b, err := backup.Find(from, target)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restoring backup %s (taken %s, %s) into %s\n", b.Dir, b.Finished.Local().Format(time.DateTime), ops.Bytes(b.Bytes), c.DataDir)
+	log := c.logger(stderr)
+	t0 := time.Now()
+	if err := backup.Restore(ctx, b, c.DataDir, c.WALArchive, target, log); err != nil {
+		return fmt.Errorf("nothing was restored: %w", err)
+	}
+	took := time.Since(t0)
+	// Open it once to say what came back.
+	d, err := openDB(ctx, c, log, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	var bookings int64
+	var newest *time.Time
+	if err := d.Pool.QueryRow(ctx, "SELECT count(*), max(confirmed_at) FROM bookings WHERE status = 'confirmed'").Scan(&bookings, &newest); err != nil {
+		return err
+	}
+	last := "none"
+	if newest != nil {
+		last = newest.Local().Format(time.DateTime)
+	}
+	switch {
+	case !target.IsZero():
+		fmt.Fprintf(stdout, "recovered to %s", target.Local().Format(time.DateTime))
+	case c.WALArchive != "":
+		fmt.Fprint(stdout, "recovered all the archive holds")
+	default:
+		fmt.Fprint(stdout, "restored the backup as taken (no WAL archive to replay)")
+	}
+	fmt.Fprintf(stdout, " in %v: %d confirmed bookings, the newest at %s\nstart the site with: boxoffice serve --data-dir %s\n", took.Round(time.Millisecond), bookings, last, c.DataDir)
+	return nil
+}
+
+// parseMoment reads --until: a local date and time, or RFC 3339.
+func parseMoment(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--until %q: give a moment as \"2026-12-01 21:04:00\" (local time) or 2026-12-01T21:04:00Z", s)
+}
+
+// runStatus runs `boxoffice status`.
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, _, err := parse("status", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	d, err := db.Connect(ctx, c.dbConfig(), c.logger(io.Discard))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	r, err := ops.Collect(ctx, c.opsSources(d))
+	if err != nil {
+		return err
+	}
+	where := c.DatabaseURL
+	switch {
+	case d.Shared:
+		where = "embedded, in " + c.DataDir + " (run by the site)"
+	case d.Cluster != nil:
+		where = "embedded, in " + c.DataDir + " (not running: started for this)"
+	}
+	fmt.Fprintf(stdout, "%-14s %s\n", "database at:", where)
+	r.WriteText(stdout)
+	return nil
+}
+
+// opsSources are where `boxoffice status` and /metrics find their facts.
+func (c *config) opsSources(d *db.DB) ops.Sources {
+	s := ops.Sources{Pool: d.Pool, BackupDir: c.BackupDir}
+	if d.Cluster != nil || d.Shared {
+		s.WALArchive = c.WALArchive
+	}
+	return s
+}
+
 // stdin is where `boxoffice users create` reads a password.
 var stdin io.Reader = os.Stdin
 
@@ -554,6 +757,7 @@ func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if seeded {
+		checkpoint(ctx, d, log)
 		fmt.Fprintf(stdout, "demo catalogue: %v in %v\n", stats, time.Since(t0).Round(time.Millisecond))
 	} else {
 		fmt.Fprintln(stdout, "demo catalogue: the database already has one; left as it is")
@@ -568,6 +772,7 @@ func runSeed(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	checkpoint(ctx, d, log)
 	fmt.Fprintf(stdout, "synthetic: %v in %v\n", stats, time.Since(t0).Round(time.Millisecond))
 	return nil
 }

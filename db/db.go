@@ -27,13 +27,20 @@ type Config struct {
 	URL      string // DATABASE_URL; empty runs the embedded cluster
 	DataDir  string // BOXOFFICE_DATA_DIR, for the embedded cluster
 	MaxConns int32  // pool size; 0 keeps the URL's pool_max_conns or a default
+	// WALArchive, for the embedded cluster, is where it archives its
+	// write-ahead log; empty: it does not.
+	WALArchive string
 }
 
 // DB is an open database: the connection pool and, when Boxoffice runs its
 // own server, the cluster behind it.
 type DB struct {
 	Pool    *pgxpool.Pool
-	Cluster *embedded.Cluster // nil with DATABASE_URL
+	Cluster *embedded.Cluster // nil with DATABASE_URL, or when another process runs it
+	URL     string            // what Pool connects to
+	// Shared is set when the embedded cluster belongs to another running
+	// Boxoffice, which Connect joined.
+	Shared bool
 }
 
 // DatabaseName is the database Boxoffice uses inside its embedded cluster.
@@ -45,7 +52,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	d := &DB{}
 	url := cfg.URL
 	if url == "" {
-		c, err := embedded.Start(ctx, cfg.DataDir, log)
+		c, err := embedded.Open(ctx, cfg.DataDir, log, embedded.Options{WALArchive: cfg.WALArchive})
 		if err != nil {
 			return nil, err
 		}
@@ -61,8 +68,38 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
-	d.Pool = pool
+	d.Pool, d.URL = pool, url
 	return d, nil
+}
+
+// ServerBinaries is where the PostgreSQL programs live that suit this
+// database (pg_basebackup and friends).
+func (d *DB) ServerBinaries() (string, error) {
+	if d.Cluster != nil {
+		return d.Cluster.BinDir, nil
+	}
+	return embedded.FindServerBinaries()
+}
+
+// Connect is Open for commands an operator runs beside the site (backup,
+// status): when a running Boxoffice already keeps the embedded cluster in
+// cfg.DataDir, it connects to that server rather than failing, and
+// leaves it running on Close.
+func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
+	d, err := Open(ctx, cfg, log)
+	var inUse *embedded.InUseError
+	if !errors.As(err, &inUse) {
+		return d, err
+	}
+	url, err := embedded.RunningURL(cfg.DataDir, DatabaseName)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := NewPool(ctx, url, 4)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{Pool: pool, URL: url, Shared: true}, nil
 }
 
 // NewPool opens a pgx pool on url and checks that it answers.

@@ -123,3 +123,20 @@ func (m *Migrator) CheckNotNewer(ctx context.Context) error {
 	}
 	return nil
 }
+
+// KnownVersion is the newest migration embedded in this binary.
+func KnownVersion() (int64, error) {
+	entries, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return 0, err
+	}
+	var newest int64
+	for _, name := range entries {
+		v, err := goose.NumericComponent(name)
+		if err != nil {
+			return 0, fmt.Errorf("migration %s: %w", name, err)
+		}
+		newest = max(newest, v)
+	}
+	return newest, nil
+}

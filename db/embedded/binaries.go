@@ -26,6 +26,80 @@ or point Boxoffice at an existing database: DATABASE_URL=postgres://user:pass@ho
 // from PATH, then `pg_config --bindir`, then the usual package locations
 // (newest version first).
 func FindServerBinaries() (string, error) {
+	dirs := serverBinaries()
+	if len(dirs) == 0 {
+		return "", ErrNoPostgres
+	}
+	return dirs[0], nil
+}
+
+// binariesFor returns the server binaries that can run the cluster in
+// pgdata: the first found, for a new cluster, else the first of the
+// cluster's major version. A cluster made by another major version cannot
+// be started by this one; the error says how to upgrade it.
+func binariesFor(pgdata string) (string, error) {
+	dirs := serverBinaries()
+	if len(dirs) == 0 {
+		return "", ErrNoPostgres
+	}
+	b, err := os.ReadFile(filepath.Join(pgdata, "PG_VERSION"))
+	if err != nil {
+		return dirs[0], nil // a new cluster
+	}
+	want := strings.TrimSpace(string(b))
+	for _, dir := range dirs {
+		if v, err := ServerVersion(dir); err == nil && v == want {
+			return dir, nil
+		}
+	}
+	have, _ := ServerVersion(dirs[0])
+	return "", &VersionError{PGData: pgdata, Cluster: want, Server: have, BinDir: dirs[0]}
+}
+
+// VersionError means the cluster was made by another major version of
+// PostgreSQL than the one installed: the data is fine, but must be
+// upgraded with pg_upgrade before this server can run it.
+type VersionError struct {
+	PGData  string
+	Cluster string // major version that made the cluster, from PG_VERSION
+	Server  string // major version installed
+	BinDir  string // where the installed one lives
+}
+
+func (e *VersionError) Error() string {
+	old := strings.Replace(e.BinDir, "/"+e.Server+"/", "/"+e.Cluster+"/", 1)
+	if old == e.BinDir {
+		old = "/path/to/postgresql-" + e.Cluster + "/bin"
+	}
+	return fmt.Sprintf(`the database in %[1]s was made by PostgreSQL %[2]s, but this machine runs PostgreSQL %[3]s (%[4]s), which cannot open it.
+Nothing was changed. Either install PostgreSQL %[2]s's server again, or upgrade the data to %[3]s:
+  1. take a backup first:   boxoffice backup --to /somewhere/safe
+  2. make an empty %[3]s cluster beside it and upgrade into it (as the user that owns the data;
+     pg_upgrade needs the server binaries of both versions installed):
+       %[4]s/initdb -D %[1]s.new -U boxoffice -E UTF8 --lc-collate=C --lc-ctype=C.UTF-8 --auth-local=trust --auth-host=reject
+       %[4]s/pg_upgrade -b %[5]s -B %[4]s -d %[1]s -D %[1]s.new -U boxoffice
+  3. swap them:             mv %[1]s %[1]s.old && mv %[1]s.new %[1]s
+then start Boxoffice again.`, e.PGData, e.Cluster, e.Server, e.BinDir, old)
+}
+
+// ServerVersion is the major version of the server binaries in dir ("15").
+func ServerVersion(dir string) (string, error) {
+	out, err := exec.Command(filepath.Join(dir, "postgres"), "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s/postgres --version: %w", dir, err)
+	}
+	// "postgres (PostgreSQL) 15.8 (Debian 15.8-0+deb12u1)"
+	f := strings.Fields(string(out))
+	if len(f) < 3 {
+		return "", fmt.Errorf("%s/postgres --version said %q", dir, out)
+	}
+	major, _, _ := strings.Cut(f[2], ".")
+	return major, nil
+}
+
+// serverBinaries lists the directories holding initdb and postgres, in
+// order of preference.
+func serverBinaries() []string {
 	var candidates []string
 	if p, err := exec.LookPath("postgres"); err == nil {
 		candidates = append(candidates, filepath.Dir(resolve(p)))
@@ -46,12 +120,15 @@ func FindServerBinaries() (string, error) {
 		sort.Slice(matches, func(i, j int) bool { return versionOf(matches[i]) > versionOf(matches[j]) })
 		candidates = append(candidates, matches...)
 	}
+	var dirs []string
+	seen := map[string]bool{}
 	for _, dir := range candidates {
-		if isExecutable(filepath.Join(dir, "postgres")) && isExecutable(filepath.Join(dir, "initdb")) {
-			return dir, nil
+		if !seen[dir] && isExecutable(filepath.Join(dir, "postgres")) && isExecutable(filepath.Join(dir, "initdb")) {
+			dirs = append(dirs, dir)
 		}
+		seen[dir] = true
 	}
-	return "", ErrNoPostgres
+	return dirs
 }
 
 func resolve(path string) string {
@@ -148,6 +225,11 @@ func chownTree(root string, u *osUser) error {
 			return nil
 		}
 	}
+	return chownAll(root, u)
+}
+
+// chownAll hands root and everything below it to u.
+func chownAll(root string, u *osUser) error {
 	return filepath.Walk(root, func(path string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err

@@ -37,10 +37,10 @@ type Cluster struct {
 	Dir    string // BOXOFFICE_DATA_DIR, absolute
 	BinDir string // where initdb and postgres live
 
-	log      *slog.Logger
-	settings []string
-	lock     *os.File
-	owner    *osUser // nil unless we run the server as another user (we are root)
+	log   *slog.Logger
+	opts  Options
+	lock  *os.File
+	owner *osUser // nil unless we run the server as another user (we are root)
 
 	mu              sync.Mutex // guards what the supervisor changes while others read it
 	pid             int        // postmaster pid
@@ -57,28 +57,30 @@ const superuser = "boxoffice"
 // is 108 bytes on Linux, 104 on macOS), minus the terminating NUL.
 const maxSocketPath = 103
 
+// Options are what a run of the cluster adds to its defaults.
+type Options struct {
+	// Settings are extra server settings ("fsync=off") for this run.
+	Settings []string
+	// WALArchive, when set, is a directory where every completed segment
+	// of the write-ahead log is copied (PostgreSQL's basic_archive module:
+	// written to a temporary name, flushed, then renamed), so that a base
+	// backup plus the archive recover to any moment since.
+	WALArchive string
+}
+
 // Start creates the cluster in dir on first use, or finds the one a
 // previous run left (still running after a crash, or stopped with a stale
 // lock file), and returns once it accepts connections.
 //
 // Settings are extra server settings ("fsync=off") for this run.
 func Start(ctx context.Context, dir string, log *slog.Logger, settings ...string) (*Cluster, error) {
-	dir, err := filepath.Abs(dir)
+	return Open(ctx, dir, log, Options{Settings: settings})
+}
+
+// Open is Start with options.
+func Open(ctx context.Context, dir string, log *slog.Logger, opts Options) (*Cluster, error) {
+	c, err := prepare(dir, log, opts)
 	if err != nil {
-		return nil, fmt.Errorf("data directory %q: %w", dir, err)
-	}
-	c := &Cluster{Dir: dir, log: log, settings: settings}
-	if len(c.socketPath()) > maxSocketPath {
-		return nil, fmt.Errorf("data directory %q is too long for a Unix socket path (%d bytes, at most %d); choose a shorter BOXOFFICE_DATA_DIR",
-			dir, len(c.socketPath()), maxSocketPath)
-	}
-	if c.BinDir, err = FindServerBinaries(); err != nil {
-		return nil, err
-	}
-	if c.owner, err = serverUser(); err != nil {
-		return nil, err
-	}
-	if err := c.prepareDir(); err != nil {
 		return nil, err
 	}
 	if err := c.takeLock(); err != nil {
@@ -89,6 +91,154 @@ func Start(ctx context.Context, dir string, log *slog.Logger, settings ...string
 		return nil, err
 	}
 	return c, nil
+}
+
+// prepare finds the server binaries for dir and readies the directories,
+// without taking the lock or starting anything.
+func prepare(dir string, log *slog.Logger, opts Options) (*Cluster, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory %q: %w", dir, err)
+	}
+	c := &Cluster{Dir: dir, log: log, opts: opts}
+	if len(c.socketPath()) > maxSocketPath {
+		return nil, fmt.Errorf("data directory %q is too long for a Unix socket path (%d bytes, at most %d); choose a shorter BOXOFFICE_DATA_DIR",
+			dir, len(c.socketPath()), maxSocketPath)
+	}
+	if c.BinDir, err = binariesFor(c.DataDir()); err != nil {
+		return nil, err
+	}
+	if c.owner, err = serverUser(); err != nil {
+		return nil, err
+	}
+	if err := c.prepareDir(); err != nil {
+		return nil, err
+	}
+	if opts.WALArchive != "" {
+		if c.opts.WALArchive, err = filepath.Abs(opts.WALArchive); err != nil {
+			return nil, err
+		}
+		if err := c.prepareArchive(); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// ErrNotEmpty means a restore was asked into a data directory that holds a
+// cluster already.
+var ErrNotEmpty = errors.New("holds a database already")
+
+// Claim takes dir for a restore: it locks it, so that no Boxoffice starts
+// there meanwhile, and checks that it holds no cluster. It refuses a
+// directory a running Boxoffice uses (an *InUseError) and one that holds a
+// database (ErrNotEmpty): a restore never overwrites data. The caller
+// fills PGDATA, then calls Recover, then Stop.
+func Claim(dir string, log *slog.Logger, opts Options) (*Cluster, error) {
+	c, err := prepare(dir, log, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.takeLock(); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(c.DataDir())
+	if err != nil {
+		c.unlock()
+		return nil, err
+	}
+	if len(entries) > 0 {
+		c.unlock()
+		return nil, fmt.Errorf("%s %w (%d entries); restore into an empty data directory, or move this one aside first", c.DataDir(), ErrNotEmpty, len(entries))
+	}
+	return c, nil
+}
+
+// RecoveryTarget is how far Recover replays archived write-ahead log.
+type RecoveryTarget struct {
+	Until time.Time // zero: to the end of the archive
+}
+
+// Recover starts the cluster a restore has filled, lets it replay the
+// write-ahead log from c's archive (when there is one) up to target, and
+// returns once it has finished recovery and accepts writes. Without an
+// archive it only makes the backup consistent. The caller then Stops it.
+func (c *Cluster) Recover(ctx context.Context, target RecoveryTarget) error {
+	if c.owner != nil {
+		if err := chownAll(c.DataDir(), c.owner); err != nil {
+			return err
+		}
+	}
+	if dir := c.opts.WALArchive; dir != "" {
+		if strings.ContainsAny(dir, "'\\") {
+			return fmt.Errorf("the WAL archive's path %q has a quote or backslash, which restore_command cannot carry; move it", dir)
+		}
+		quoted := "'" + strings.ReplaceAll(dir, "%", "%%") + "'"
+		c.opts.Settings = append(c.opts.Settings,
+			"restore_command=cp "+quoted+"/%f %p",
+			"recovery_target_action=promote",
+			// Stay on the backup's timeline and write nothing into the
+			// archive: a restore drill beside the live site must not
+			// leave a branch (a timeline history file) there that a
+			// later recovery would follow instead of the live history.
+			"recovery_target_timeline=current",
+			"archive_mode=off",
+		)
+		if !target.Until.IsZero() {
+			c.opts.Settings = append(c.opts.Settings, "recovery_target_time="+target.Until.UTC().Format("2006-01-02 15:04:05.999999")+"+00")
+		}
+		signal := filepath.Join(c.DataDir(), "recovery.signal")
+		if err := os.WriteFile(signal, nil, 0o600); err != nil {
+			return err
+		}
+		if c.owner != nil {
+			if err := os.Chown(signal, int(c.owner.UID), int(c.owner.GID)); err != nil {
+				return err
+			}
+		}
+	} else if !target.Until.IsZero() {
+		return errors.New("recovering to a moment needs the WAL archive (BOXOFFICE_WAL_ARCHIVE or --wal-archive)")
+	}
+	if err := c.start(ctx); err != nil {
+		return fmt.Errorf("%w\n%s", err, c.logTail(10))
+	}
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for {
+		var inRecovery bool
+		if err := conn.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil {
+			if !c.running() {
+				return fmt.Errorf("postgres stopped during recovery:\n%s", c.logTail(10))
+			}
+			return err
+		}
+		if !inRecovery {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// prepareArchive makes the WAL archive directory, writable by the server.
+func (c *Cluster) prepareArchive() error {
+	dir := c.opts.WALArchive
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create the WAL archive %s: %w", dir, err)
+	}
+	if c.owner == nil {
+		return nil
+	}
+	if err := ensureTraversable(dir, c.owner); err != nil {
+		return err
+	}
+	return os.Chown(dir, int(c.owner.UID), int(c.owner.GID))
 }
 
 // DataDir is PGDATA.
@@ -121,7 +271,27 @@ func (c *Cluster) setProcess(pid int, exited chan struct{}) {
 
 // URL is the connection string for database name on this cluster.
 func (c *Cluster) URL(database string) string {
-	return fmt.Sprintf("host=%s port=5432 user=%s dbname=%s sslmode=disable", quoteDSN(c.DataDir()), superuser, database)
+	return socketURL(c.DataDir(), database)
+}
+
+// RunningURL is the connection string for database on the cluster that a
+// running Boxoffice keeps in dir, for commands run beside it (backup,
+// status). It fails when no Boxoffice runs there.
+func RunningURL(dir, database string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	c := &Cluster{Dir: dir}
+	if err := c.takeLock(); err == nil {
+		c.unlock()
+		return "", fmt.Errorf("no Boxoffice is running on %s", dir)
+	}
+	return c.URL(database), nil
+}
+
+func socketURL(pgdata, database string) string {
+	return fmt.Sprintf("host=%s port=5432 user=%s dbname=%s sslmode=disable", quoteDSN(pgdata), superuser, database)
 }
 
 func quoteDSN(v string) string {
@@ -156,13 +326,23 @@ func (c *Cluster) takeLock() error {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(f.Name())
 		f.Close()
-		return fmt.Errorf("data directory %s is in use by another Boxoffice process (pid %s); stop it, choose another BOXOFFICE_DATA_DIR, or share one database through DATABASE_URL",
-			c.Dir, strings.TrimSpace(string(holder)))
+		return &InUseError{Dir: c.Dir, PID: strings.TrimSpace(string(holder))}
 	}
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	c.lock = f
 	return nil
+}
+
+// InUseError means another Boxoffice process runs the cluster in Dir.
+type InUseError struct {
+	Dir string
+	PID string // as the lock file says
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("data directory %s is in use by another Boxoffice process (pid %s); stop it, choose another BOXOFFICE_DATA_DIR, or share one database through DATABASE_URL",
+		e.Dir, e.PID)
 }
 
 func (c *Cluster) unlock() {
@@ -200,7 +380,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		"-c", "listen_addresses=",
 		"-c", "unix_socket_permissions=0700",
 	}
-	for _, s := range c.settings {
+	for _, s := range c.settings() {
 		args = append(args, "-c", s)
 	}
 	cmd := exec.Command(filepath.Join(c.BinDir, "postgres"), args...)
@@ -223,6 +403,38 @@ func (c *Cluster) start(ctx context.Context) error {
 		return fmt.Errorf("postgres did not become ready: %w\n%s", err, c.logTail(20))
 	}
 	return nil
+}
+
+// recoverySettings bound the time the server takes to come back after a
+// crash. It replays the write-ahead log written since the last checkpoint
+// began; with PostgreSQL's defaults (a checkpoint every 5 minutes or 1 GB)
+// that was up to 15 s of a busy on-sale, 18 s of replay. Checkpointing at
+// least every 30 s and every 128 MB of log keeps a crash at the worst
+// moment to a few seconds of replay (README, "Recovery time"), for the
+// price of more full-page images in the log.
+var recoverySettings = []string{
+	"checkpoint_timeout=30s",
+	"max_wal_size=128MB",
+	"min_wal_size=64MB",
+	"checkpoint_completion_target=0.5",
+}
+
+// settings are the server settings of this run: ours, then the archive's,
+// then the caller's (which win).
+func (c *Cluster) settings() []string {
+	s := append([]string{}, recoverySettings...)
+	if dir := c.opts.WALArchive; dir != "" {
+		s = append(s,
+			"archive_mode=on",
+			"archive_library=basic_archive",
+			"basic_archive.archive_directory="+dir,
+			// A quiet site still closes its segment within 5 minutes, so
+			// the archive is never further behind; each forced switch
+			// costs a 16 MB file, which is why not more often.
+			"archive_timeout=5min",
+		)
+	}
+	return append(s, c.opts.Settings...)
 }
 
 func (c *Cluster) initdb(ctx context.Context) error {

@@ -3,6 +3,7 @@ package embedded_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -238,4 +239,45 @@ func processUID(t *testing.T, pid int) int {
 	}
 	t.Fatalf("no Uid line in /proc/%d/status", pid)
 	return -1
+}
+
+// TestClusterOfAnotherMajorVersion: a data directory made by another major
+// version of PostgreSQL is not started (which would fail half-way), but
+// refused before anything runs, with the pg_upgrade command to run.
+func TestClusterOfAnotherMajorVersion(t *testing.T) {
+	t.Parallel()
+	dir := clusterDir(t)
+	c := startCluster(t, dir)
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	versionFile := filepath.Join(c.DataDir(), "PG_VERSION")
+	installed, err := os.ReadFile(versionFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := "9" // no machine has both this and a current server
+	if err := os.WriteFile(versionFile, []byte(old+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = embedded.Start(context.Background(), dir, dbtest.Logger())
+	var verr *embedded.VersionError
+	if !errors.As(err, &verr) {
+		t.Fatalf("start on a cluster of PostgreSQL %s: err = %v, want a VersionError", old, err)
+	}
+	if verr.Cluster != old || verr.Server != strings.TrimSpace(string(installed)) {
+		t.Errorf("error names versions %s and %s, want %s and %s", verr.Cluster, verr.Server, old, installed)
+	}
+	for _, want := range []string{"pg_upgrade -b", "-d " + c.DataDir(), "boxoffice backup", "Nothing was changed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(c.DataDir(), "postmaster.pid")); !os.IsNotExist(err) {
+		t.Errorf("a server was started on it: %v", err)
+	}
+	if b, _ := os.ReadFile(versionFile); strings.TrimSpace(string(b)) != old {
+		t.Errorf("PG_VERSION changed to %q", b)
+	}
 }

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/db/embedded"
+)
+
+// command runs the binary once with env and returns what it printed.
+func command(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// sharedPool connects to the embedded cluster a running instance keeps in
+// dir, as `boxoffice status` does.
+func sharedPool(t *testing.T, dir string) *pgxpool.Pool {
+	t.Helper()
+	url, err := embedded.RunningURL(dir, db.DatabaseName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := db.NewPool(context.Background(), url, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// sale is fans holding and paying for seats of one event until stopped,
+// keeping what each was told was confirmed, in order.
+type sale struct {
+	mu        sync.Mutex
+	confirmed []int64
+	stop      chan struct{}
+	wg        sync.WaitGroup
+}
+
+func startSale(t *testing.T, base string, fans int, tickets []int64) *sale {
+	t.Helper()
+	tokens := fanTokens(t, base, fans)
+	s := &sale{stop: make(chan struct{})}
+	for i := range fans {
+		s.wg.Go(func() {
+			for {
+				select {
+				case <-s.stop:
+					return
+				default:
+				}
+				pick := []int64{tickets[rand.IntN(len(tickets))]}
+				code, held, _ := call("POST", base+"/api/v1/bookings", tokens[i], map[string]any{"ticket_ids": pick})
+				if code != http.StatusCreated {
+					continue // taken: pick again
+				}
+				id := int64(held["id"].(float64))
+				code, paid, _ := call("POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", base, id), tokens[i], map[string]string{"payment_method": "pm_card_visa"})
+				if code == http.StatusOK && paid["status"] == "confirmed" {
+					s.mu.Lock()
+					s.confirmed = append(s.confirmed, id)
+					s.mu.Unlock()
+				}
+			}
+		})
+	}
+	t.Cleanup(s.end)
+	return s
+}
+
+// soFar is a copy of the bookings confirmed until now.
+func (s *sale) soFar() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int64(nil), s.confirmed...)
+}
+
+func (s *sale) end() {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	s.wg.Wait()
+}
+
+// checkRestored checks, on a restored database, that every one of want is
+// a confirmed booking with its seats sold to it, and that the booking
+// invariant holds for the event.
+func checkRestored(t *testing.T, pool *pgxpool.Pool, eventID int64, want []int64) {
+	t.Helper()
+	ctx := context.Background()
+	var found int
+	err := pool.QueryRow(ctx, `SELECT count(*) FROM bookings b
+		WHERE b.id = ANY($1) AND b.status = 'confirmed'
+		  AND EXISTS (SELECT FROM tickets t WHERE t.booking_id = b.id AND t.status = 'sold')`, want).Scan(&found)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found != len(want) {
+		t.Errorf("%d of the %d bookings confirmed before the backup are confirmed with their seats in the restored database", found, len(want))
+	}
+	broken, err := booking.CheckInvariant(ctx, pool, []int64{eventID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for check, n := range broken {
+		if n != 0 {
+			t.Errorf("restored database breaks the invariant: %s = %d", check, n)
+		}
+	}
+}
+
+// TestBackupDuringOnSale takes a backup with `boxoffice backup` while fans
+// buy seats, restores it with `boxoffice restore` into an empty data
+// directory, and finds every booking confirmed before the backup began,
+// with the invariant intact. Restore refuses the live data directory and
+// one that holds a database.
+func TestBackupDuringOnSale(t *testing.T) {
+	t.Parallel()
+	dir, restored := dataDir(t), dataDir(t)
+	backups := filepath.Join(dir, "backups")
+	in := start(t, nil, "BOXOFFICE_DATA_DIR="+dir, "BOXOFFICE_BOOKING_RATE=off", "BOXOFFICE_SIGNUP_RATE=off")
+	eventID, tickets := availableTickets(t, in.url, 100)
+	s := startSale(t, in.url, 6, tickets)
+	if !waitFor(2*time.Minute, func() bool { return len(s.soFar()) >= 10 }) {
+		t.Fatalf("fewer than 10 bookings confirmed in 2 minutes\n%s", in.logs)
+	}
+	before := s.soFar()
+	out, err := command(t, []string{"BOXOFFICE_DATA_DIR=" + dir}, "backup", "--to", backups)
+	during := len(s.soFar()) - len(before)
+	s.end()
+	if err != nil {
+		t.Fatalf("boxoffice backup: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "checked with pg_verifybackup") {
+		t.Errorf("backup did not say it was checked:\n%s", out)
+	}
+	t.Logf("%d bookings confirmed before the backup, %d while it ran", len(before), during)
+
+	out, err = command(t, []string{"BOXOFFICE_DATA_DIR=" + dir}, "restore", "--from", backups)
+	if err == nil || !strings.Contains(out, "in use by another Boxoffice") {
+		t.Errorf("restore into the live data directory: %v\n%s", err, out)
+	}
+	out, err = command(t, []string{"BOXOFFICE_DATA_DIR=" + restored}, "restore", "--from", backups)
+	if err != nil {
+		t.Fatalf("boxoffice restore: %v\n%s", err, out)
+	}
+	out, err = command(t, []string{"BOXOFFICE_DATA_DIR=" + restored}, "restore", "--from", backups)
+	if err == nil || !strings.Contains(out, "holds a database already") {
+		t.Errorf("restore over a restored database: %v\n%s", err, out)
+	}
+	checkRestored(t, openCluster(t, restored), eventID, before)
+}
+
+// TestPointInTimeRecovery makes two bookings with a moment between them,
+// and recovers a backup taken before both, with the archived write-ahead
+// log, to that moment: the first booking is there, the second is not.
+func TestPointInTimeRecovery(t *testing.T) {
+	t.Parallel()
+	dir, restored := dataDir(t), dataDir(t)
+	archive, backups := filepath.Join(dir, "wal"), filepath.Join(dir, "backups")
+	env := []string{"BOXOFFICE_DATA_DIR=" + dir, "BOXOFFICE_WAL_ARCHIVE=" + archive, "BOXOFFICE_BACKUP_DIR=" + backups}
+	in := start(t, nil, append(env, "BOXOFFICE_BOOKING_RATE=off", "BOXOFFICE_SIGNUP_RATE=off")...)
+	if out, err := command(t, env, "backup"); err != nil {
+		t.Fatalf("boxoffice backup: %v\n%s", err, out)
+	}
+	eventID, tickets := availableTickets(t, in.url, 2)
+	token := fanToken(t, in.url, 0)
+	book := func(ticket int64) int64 {
+		code, held, _ := call("POST", in.url+"/api/v1/bookings", token, map[string]any{"ticket_ids": []int64{ticket}})
+		if code != http.StatusCreated {
+			t.Fatalf("hold: %d %v", code, held)
+		}
+		id := int64(held["id"].(float64))
+		code, paid, _ := call("POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", in.url, id), token, map[string]string{"payment_method": "pm_card_visa"})
+		if code != http.StatusOK || paid["status"] != "confirmed" {
+			t.Fatalf("pay: %d %v", code, paid)
+		}
+		return id
+	}
+	pool := sharedPool(t, dir)
+	ctx := context.Background()
+	first := book(tickets[0])
+	// The moment is the database's clock, after the first booking
+	// committed and before the second began.
+	var moment time.Time
+	if err := pool.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&moment); err != nil {
+		t.Fatal(err)
+	}
+	second := book(tickets[1])
+	// Close the log segment holding both and wait until it is archived.
+	var segment string
+	if err := pool.QueryRow(ctx, "SELECT pg_walfile_name(pg_switch_wal())").Scan(&segment); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(time.Minute, func() bool {
+		_, err := os.Stat(filepath.Join(archive, segment))
+		return err == nil
+	}) {
+		t.Fatalf("segment %s not archived within a minute", segment)
+	}
+	in.stop(t)
+
+	until := moment.Local().Format("2006-01-02 15:04:05.000000")
+	out, err := command(t, []string{"BOXOFFICE_DATA_DIR=" + restored, "BOXOFFICE_WAL_ARCHIVE=" + archive}, "restore", "--from", backups, "--until", until)
+	if err != nil {
+		t.Fatalf("boxoffice restore --until %q: %v\n%s", until, err, out)
+	}
+	if !strings.Contains(out, "recovered to") {
+		t.Errorf("restore did not say where it recovered to:\n%s", out)
+	}
+	got := openCluster(t, restored)
+	var bookings []int64
+	rows, err := got.Query(ctx, "SELECT id FROM bookings WHERE id = ANY($1) AND status = 'confirmed' ORDER BY id", []int64{first, second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		bookings = append(bookings, id)
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	if len(bookings) != 1 || bookings[0] != first {
+		t.Fatalf("recovered to %s between booking %d and booking %d, found confirmed %v; want only %d", until, first, second, bookings, first)
+	}
+	checkRestored(t, got, eventID, []int64{first})
+}
