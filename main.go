@@ -414,6 +414,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 	if err != nil {
 		return nil, nil, err
 	}
+	facts := c.opsSources(d)
 	site, err := web.NewSite(d.Pool, web.SiteConfig{
 		Log:                  log,
 		HoldTTL:              c.HoldTTL,
@@ -431,6 +432,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 		StripeSecretKey:      c.StripeSecretKey,
 		StripePublishableKey: c.StripePublishableKey,
 		StripeWebhookSecret:  c.StripeWebhookSecret,
+		Ops:                  &facts,
 	})
 	if err != nil {
 		return nil, nil, err

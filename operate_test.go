@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/db/backup"
 	"github.com/boxoffice/boxoffice/db/embedded"
 )
 
@@ -245,4 +248,66 @@ func TestPointInTimeRecovery(t *testing.T) {
 		t.Fatalf("recovered to %s between booking %d and booking %d, found confirmed %v; want only %d", until, first, second, bookings, first)
 	}
 	checkRestored(t, got, eventID, []int64{first})
+}
+
+// TestScheduledBackupsAndStatus runs the site with backups on a schedule
+// and the WAL archive on: a backup appears by itself, and `boxoffice
+// status` and /metrics tell the operator about it, the archive, the schema
+// and what is on sale.
+func TestScheduledBackupsAndStatus(t *testing.T) {
+	t.Parallel()
+	dir := dataDir(t)
+	archive, backups := filepath.Join(dir, "wal"), filepath.Join(dir, "backups")
+	metricsAddr := freeAddr(t)
+	env := []string{"BOXOFFICE_DATA_DIR=" + dir, "BOXOFFICE_WAL_ARCHIVE=" + archive, "BOXOFFICE_BACKUP_DIR=" + backups}
+	in := start(t, nil, append(env, "BOXOFFICE_BACKUP_EVERY=1h", "BOXOFFICE_BACKUP_KEEP=2", "BOXOFFICE_METRICS_ADDR="+metricsAddr)...)
+	var list []backup.Backup
+	if !waitFor(2*time.Minute, func() bool {
+		list, _ = backup.List(backups)
+		return len(list) > 0
+	}) {
+		t.Fatalf("no scheduled backup within 2 minutes\n%s", in.logs)
+	}
+	// Close a segment so that the archive has something to show.
+	if _, err := sharedPool(t, dir).Exec(context.Background(), "SELECT pg_switch_wal()"); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := command(t, env, "status")
+	if err != nil {
+		t.Fatalf("boxoffice status: %v\n%s", err, out)
+	}
+	for _, want := range []string{"(run by the site)", "schema:        migration", ", current", "last backup:", backups, "wal archive:   " + archive, "on sale now:   ", "HTTPS is off"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "NONE in") || strings.Contains(out, "OFF:") {
+		t.Errorf("status warns of missing backups or archive:\n%s", out)
+	}
+
+	var body string
+	if !waitFor(time.Minute, func() bool {
+		res, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		body = string(b)
+		return strings.Contains(body, "boxoffice_wal_archive_last_timestamp_seconds") && !strings.Contains(body, "boxoffice_wal_archive_last_timestamp_seconds 0\n")
+	}) {
+		t.Fatalf("/metrics shows no archived segment:\n%s", body)
+	}
+	for _, want := range []string{
+		"boxoffice_backups_kept 1",
+		fmt.Sprintf("boxoffice_backup_last_timestamp_seconds %s", strconv.FormatFloat(float64(list[0].Finished.Unix()), 'g', -1, 64)),
+		`boxoffice_schema_version{which="current"}`,
+		"boxoffice_ops_scrape_ok 1",
+		"boxoffice_wal_archive_waiting_segments",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }

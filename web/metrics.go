@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/ops"
 	"github.com/boxoffice/boxoffice/app/queue"
 )
 
@@ -20,7 +23,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 }
 
-func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat, room *queue.Service) *metrics {
+func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat, room *queue.Service, facts *ops.Sources) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -37,6 +40,9 @@ func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat, room *queue
 	}
 	if room != nil {
 		m.registry.MustRegister(holdCollector{room})
+	}
+	if facts != nil {
+		m.registry.MustRegister(opsCollector{facts})
 	}
 	return m
 }
@@ -136,4 +142,83 @@ func (c holdCollector) Collect(ch chan<- prometheus.Metric) {
 	n, p99 := c.room.RecentHolds()
 	ch <- prometheus.MustNewConstMetric(recentHolds, prometheus.GaugeValue, float64(n))
 	ch <- prometheus.MustNewConstMetric(recentHoldP99, prometheus.GaugeValue, p99.Seconds())
+}
+
+// opsCollector shows what `boxoffice status` prints, read at each scrape.
+// Alert on the last backup growing old, on archive failures, on waiting
+// segments piling up, and on a certificate within two weeks of expiry
+// (renewal starts 30 days before).
+type opsCollector struct{ sources *ops.Sources }
+
+var (
+	opsInfo = prometheus.NewDesc("boxoffice_info",
+		"Always 1; the labels say which Boxoffice and PostgreSQL run.", []string{"version", "postgresql"}, nil)
+	opsSchema = prometheus.NewDesc("boxoffice_schema_version",
+		"The migration the database is at (current) and the newest this binary has (known).", []string{"which"}, nil)
+	opsDatabaseBytes = prometheus.NewDesc("boxoffice_database_bytes",
+		"Size of the database on disk.", nil, nil)
+	opsOnSale = prometheus.NewDesc("boxoffice_events_on_sale",
+		"Events fans can buy tickets for now.", nil, nil)
+	opsLastBackup = prometheus.NewDesc("boxoffice_backup_last_timestamp_seconds",
+		"When the newest backup in the backup directory finished; 0 when there is none.", nil, nil)
+	opsBackups = prometheus.NewDesc("boxoffice_backups_kept",
+		"Finished backups in the backup directory.", nil, nil)
+	opsArchived = prometheus.NewDesc("boxoffice_wal_archive_last_timestamp_seconds",
+		"When the last write-ahead log segment was archived; 0 before the first.", nil, nil)
+	opsArchiveWaiting = prometheus.NewDesc("boxoffice_wal_archive_waiting_segments",
+		"Completed 16 MB segments not yet archived: the archive's lag.", nil, nil)
+	opsArchiveFailures = prometheus.NewDesc("boxoffice_wal_archive_failures_total",
+		"Failed attempts to archive a segment.", nil, nil)
+	opsCertExpiry = prometheus.NewDesc("boxoffice_certificate_expiry_timestamp_seconds",
+		"When each domain's HTTPS certificate runs out; 0 while there is none.", []string{"domain"}, nil)
+	opsUp = prometheus.NewDesc("boxoffice_ops_scrape_ok",
+		"1 when the facts above could be read at this scrape, else 0.", nil, nil)
+)
+
+func (opsCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{opsInfo, opsSchema, opsDatabaseBytes, opsOnSale, opsLastBackup, opsBackups,
+		opsArchived, opsArchiveWaiting, opsArchiveFailures, opsCertExpiry, opsUp} {
+		ch <- d
+	}
+}
+
+func (c opsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	r, err := ops.Collect(ctx, *c.sources)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(opsUp, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(opsUp, prometheus.GaugeValue, 1)
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	unix := func(t time.Time) float64 {
+		if t.IsZero() {
+			return 0
+		}
+		return float64(t.Unix())
+	}
+	gauge(opsInfo, 1, r.Version, r.PostgreSQL)
+	gauge(opsSchema, float64(r.Schema), "current")
+	gauge(opsSchema, float64(r.SchemaKnown), "known")
+	gauge(opsDatabaseBytes, float64(r.DatabaseBytes))
+	gauge(opsOnSale, float64(r.OnSale))
+	if r.BackupsErr == nil && r.BackupDir != "" {
+		var last time.Time
+		if b := r.LastBackup(); b != nil {
+			last = b.Finished
+		}
+		gauge(opsLastBackup, unix(last))
+		gauge(opsBackups, float64(len(r.Backups)))
+	}
+	if a := r.Archive; a != nil {
+		gauge(opsArchived, unix(a.LastAt))
+		gauge(opsArchiveWaiting, float64(a.Waiting))
+		ch <- prometheus.MustNewConstMetric(opsArchiveFailures, prometheus.CounterValue, float64(a.Failed))
+	}
+	for _, cert := range r.Certificates {
+		gauge(opsCertExpiry, unix(cert.NotAfter), cert.Domain)
+	}
 }

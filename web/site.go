@@ -17,6 +17,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/live"
 	"github.com/boxoffice/boxoffice/app/mail"
+	"github.com/boxoffice/boxoffice/app/ops"
 	"github.com/boxoffice/boxoffice/app/organiser"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/queue"
@@ -62,6 +63,10 @@ type SiteConfig struct {
 	StripeAPIURL string
 	// Payments replaces the processor the keys choose (tests).
 	Payments booking.Payments
+
+	// Ops, when set, puts the operator's facts (backups, WAL archive,
+	// certificates, schema) on /metrics; its Pool is filled in.
+	Ops *ops.Sources
 }
 
 // Site is Boxoffice wired together on one database: the services, the
@@ -140,6 +145,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 		StreamsPerAddress:    cfg.StreamsPerAddress,
 		Monitor:              monitor,
 		PoolStats:            pool.Stat,
+		Ops:                  opsSources(cfg.Ops, pool),
 		Ready: func(ctx context.Context) error {
 			if err := pool.Ping(ctx); err != nil {
 				return fmt.Errorf("database unreachable: %w", err)
@@ -205,4 +211,13 @@ func (in inventory) Places(ctx context.Context, id, section int64) ([]booking.Pl
 			X: s.X, Y: s.Y, Price: s.Price, Free: s.Status == event.StatusAvailable}
 	}
 	return places, front, nil
+}
+
+func opsSources(s *ops.Sources, pool *pgxpool.Pool) *ops.Sources {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Pool = pool
+	return &c
 }
