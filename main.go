@@ -38,6 +38,7 @@ import (
 	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/db/backup"
 	"github.com/boxoffice/boxoffice/web"
+	"github.com/boxoffice/boxoffice/web/https"
 )
 
 func main() {
@@ -56,6 +57,10 @@ func main() {
 // (DESIGN §6: --hold-ttl is BOXOFFICE_HOLD_TTL).
 type config struct {
 	Addr                 string
+	Domains              string
+	TLSAddr              string
+	ACMEURL              string
+	ACMEEmail            string
 	DatabaseURL          string
 	DataDir              string
 	DemoData             bool
@@ -119,7 +124,11 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 		}
 		return v
 	}
-	fs.StringVar(&c.Addr, "addr", env("BOXOFFICE_ADDR", ":8080"), "listen address (BOXOFFICE_ADDR)")
+	fs.StringVar(&c.Addr, "addr", env("BOXOFFICE_ADDR", ""), "listen address (BOXOFFICE_ADDR; default :8080, or :80 with --domains, where it sends fans to HTTPS)")
+	fs.StringVar(&c.Domains, "domains", env("BOXOFFICE_DOMAINS", ""), "host names to serve over HTTPS with certificates got over ACME, e.g. tickets.example.com; empty serves plain HTTP, as behind a proxy (BOXOFFICE_DOMAINS)")
+	fs.StringVar(&c.TLSAddr, "tls-addr", env("BOXOFFICE_TLS_ADDR", ":443"), "listen address for HTTPS, with --domains (BOXOFFICE_TLS_ADDR)")
+	fs.StringVar(&c.ACMEURL, "acme-url", env("BOXOFFICE_ACME_URL", ""), "the ACME directory of the CA that issues the certificates; empty: Let's Encrypt (BOXOFFICE_ACME_URL)")
+	fs.StringVar(&c.ACMEEmail, "acme-email", env("BOXOFFICE_ACME_EMAIL", ""), "an address the CA may write to about the certificates, e.g. before they run out (BOXOFFICE_ACME_EMAIL)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL to use; empty runs an embedded cluster (DATABASE_URL)")
 	fs.StringVar(&c.DataDir, "data-dir", env("BOXOFFICE_DATA_DIR", "./.boxoffice"), "where the embedded cluster keeps its data (BOXOFFICE_DATA_DIR)")
 	fs.BoolVar(&c.DemoData, "demo-data", envBool("BOXOFFICE_DEMO_DATA", true), "seed the demo catalogue into an empty database (BOXOFFICE_DEMO_DATA)")
@@ -193,6 +202,18 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 		}
 		if c.BackupDir == "" {
 			c.BackupDir = filepath.Join(c.DataDir, "backups")
+		}
+		if c.Addr == "" {
+			c.Addr = ":8080"
+			if c.Domains != "" {
+				c.Addr = ":80"
+			}
+		}
+		if domains := https.SplitDomains(c.Domains); len(domains) > 0 && c.BaseURL == "" {
+			c.BaseURL = "https://" + domains[0]
+			if _, port, _ := net.SplitHostPort(c.TLSAddr); port != "443" && port != "" {
+				c.BaseURL += ":" + port
+			}
 		}
 		return nil
 	}
@@ -363,6 +384,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 		defer func() { stopSched(); <-done }()
 		log.Info("backups on a schedule", "every", c.BackupEvery, "keep", c.BackupKeep, "dir", c.BackupDir)
 	}
+	tlsSite, err := c.https(log)
+	if err != nil {
+		return err
+	}
 	srv, closeSite, err := buildSite(d, c, log)
 	if err != nil {
 		return err
@@ -373,9 +398,35 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set BOXOFFICE_ADDR or --addr to another address)", c.Addr, err)
 	}
-	hs := srv.HTTPServer(c.Addr)
+	var hs *http.Server
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	url := siteURL(ln.Addr())
+	if tlsSite != nil {
+		// The site on the TLS port; the plain port only sends fans there
+		// and answers the CA's http-01 challenges.
+		tln, err := net.Listen("tcp", c.TLSAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w (set BOXOFFICE_TLS_ADDR or --tls-addr to another address; ports under 1024 need root or CAP_NET_BIND_SERVICE)", c.TLSAddr, err)
+		}
+		hs = srv.HTTPServer(c.TLSAddr)
+		hs.Handler = https.HSTS(hs.Handler)
+		hs.TLSConfig = tlsSite.TLSConfig()
+		go func() { serveErr <- hs.ServeTLS(tln, "", "") }()
+		redirect := &http.Server{Handler: tlsSite.RedirectHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go redirect.Serve(ln)
+		defer redirect.Close()
+		go func() {
+			if err := tlsSite.Load(); err != nil {
+				log.Error("https: certificates not got yet; fans cannot connect until they are", "err", err)
+			}
+		}()
+		url = c.BaseURL
+	} else {
+		hs = srv.HTTPServer(c.Addr)
+		go func() { serveErr <- hs.Serve(ln) }()
+	}
 	if c.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", c.MetricsAddr)
 		if err != nil {
@@ -386,8 +437,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 		defer ms.Close()
 		log.Info("serving metrics", "url", "http://"+mln.Addr().String()+"/metrics")
 	}
-	log.Info("boxoffice is ready", "url", siteURL(ln.Addr()), "took", time.Since(started).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "Boxoffice is running at %s\n", siteURL(ln.Addr()))
+	log.Info("boxoffice is ready", "url", url, "took", time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "Boxoffice is running at %s\n", url)
 
 	select {
 	case err := <-serveErr:
@@ -647,7 +698,30 @@ func (c *config) opsSources(d *db.DB) ops.Sources {
 	if d.Cluster != nil || d.Shared {
 		s.WALArchive = c.WALArchive
 	}
+	if domains := https.SplitDomains(c.Domains); len(domains) > 0 {
+		s.Certificates = func() ([]ops.Certificate, error) {
+			infos, err := https.ReadCache(c.acmeCache(), domains)
+			var certs []ops.Certificate
+			for _, i := range infos {
+				certs = append(certs, ops.Certificate{Domain: i.Domain, NotAfter: i.NotAfter, Issuer: i.Issuer})
+			}
+			return certs, err
+		}
+	}
 	return s
+}
+
+// acmeCache is where the certificates are kept: in the data directory,
+// which backups of the machine already cover.
+func (c *config) acmeCache() string { return filepath.Join(c.DataDir, "acme") }
+
+// https is the certificate manager for --domains, or nil without them.
+func (c *config) https(log *slog.Logger) (*https.Manager, error) {
+	domains := https.SplitDomains(c.Domains)
+	if len(domains) == 0 {
+		return nil, nil
+	}
+	return https.New(https.Config{Domains: domains, DirectoryURL: c.ACMEURL, Email: c.ACMEEmail, CacheDir: c.acmeCache()}, log)
 }
 
 // stdin is where `boxoffice users create` reads a password.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,6 +23,7 @@ import (
 	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/db/backup"
 	"github.com/boxoffice/boxoffice/db/embedded"
+	"github.com/boxoffice/boxoffice/web/https/pebbletest"
 )
 
 // command runs the binary once with env and returns what it printed.
@@ -309,5 +312,83 @@ func TestScheduledBackupsAndStatus(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestServeHTTPSByItself runs the binary with BOXOFFICE_DOMAINS against a
+// real ACME server (Pebble): it gets a certificate and serves the site over
+// HTTP/2 with HSTS, sends plain HTTP to HTTPS, shows the certificate's
+// expiry in `boxoffice status`, and after a restart with the CA gone
+// serves the same certificate from its data directory.
+func TestServeHTTPSByItself(t *testing.T) {
+	t.Parallel()
+	const domain = "tickets.example.com"
+	ca := pebbletest.Start(t, pebbletest.Options{})
+	dir := dataDir(t)
+	httpAddr, tlsAddr := freeAddr(t), freeAddr(t)
+	env := []string{"BOXOFFICE_DATA_DIR=" + dir, "BOXOFFICE_DOMAINS=" + domain, "BOXOFFICE_ADDR=" + httpAddr, "BOXOFFICE_TLS_ADDR=" + tlsAddr,
+		"BOXOFFICE_ACME_URL=" + ca.DirectoryURL, "SSL_CERT_FILE=" + ca.CertFile}
+	in := start(t, nil, env...)
+	_, port, _ := net.SplitHostPort(tlsAddr)
+	if in.url != "https://"+domain+":"+port {
+		t.Errorf("says it runs at %s, want https://%s:%s", in.url, domain, port)
+	}
+
+	// A browser that trusts only the CA's root, reaching the name at our port.
+	fan := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: ca.Roots, ServerName: domain},
+		ForceAttemptHTTP2: true,
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, tlsAddr)
+		},
+	}}
+	visit := func() (*http.Response, error) {
+		res, err := fan.Get("https://" + domain + "/")
+		if err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+		return res, err
+	}
+	var res *http.Response
+	var err error
+	if !waitFor(time.Minute, func() bool { res, err = visit(); return err == nil }) {
+		t.Fatalf("no HTTPS within a minute: %v\n%s", err, in.logs)
+	}
+	if res.StatusCode != http.StatusOK || res.Proto != "HTTP/2.0" {
+		t.Errorf("home page over HTTPS: %d %s, want 200 over HTTP/2", res.StatusCode, res.Proto)
+	}
+	if hsts := res.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("no HSTS: %q", hsts)
+	}
+	serial := res.TLS.PeerCertificates[0].SerialNumber.String()
+
+	// Plain HTTP goes to HTTPS, to the same page.
+	noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", "http://"+httpAddr+"/events/1?from=chat", nil)
+	req.Host = domain
+	plain, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Body.Close()
+	if loc := plain.Header.Get("Location"); plain.StatusCode != http.StatusMovedPermanently || loc != "https://"+domain+"/events/1?from=chat" {
+		t.Errorf("plain HTTP: %d to %q, want 301 to https://%s/events/1?from=chat", plain.StatusCode, loc, domain)
+	}
+
+	out, err := command(t, env, "status")
+	if err != nil || !strings.Contains(out, "certificate:   "+domain+": expires") {
+		t.Errorf("status does not show the certificate's expiry: %v\n%s", err, out)
+	}
+
+	// Restart with the CA gone: the certificate comes from the data directory.
+	in.stop(t)
+	ca.Stop()
+	start(t, nil, env...)
+	if res, err = visit(); err != nil {
+		t.Fatalf("after a restart without the CA: %v", err)
+	}
+	if got := res.TLS.PeerCertificates[0].SerialNumber.String(); got != serial {
+		t.Errorf("after a restart the site serves certificate %s, want the one it had (%s)", got, serial)
 	}
 }

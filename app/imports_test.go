@@ -64,7 +64,7 @@ func TestImportRules(t *testing.T) {
 			func(r string) bool { return !under(r, "db") }},
 		{"only db runs the embedded server: modules import no process supervisor",
 			func(p string) bool { return under(p, module+"/db/embedded") },
-			func(r string) bool { return r == "db" || r == "db/dbtest" }},
+			func(r string) bool { return under(r, "db") }}, // db, its tests' cluster, and backups
 		{"templates never query: no db, no pgx",
 			func(p string) bool { return under(p, module+"/db") || under(p, "github.com/jackc/pgx/v5") },
 			func(r string) bool { return !under(r, "templates") }},

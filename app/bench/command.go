@@ -98,7 +98,7 @@ type onsaleCommand struct {
 	eventID                    int64
 	seats, buyers, concurrency int
 	ramp                       time.Duration
-	race                       bool
+	race, crash                bool
 	queue, auto                bool
 	lead, burst                time.Duration
 }
@@ -115,6 +115,7 @@ func (c *onsaleCommand) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.lead, "lead", time.Minute, "with --queue: how long before the open the first half joins")
 	fs.BoolVar(&c.auto, "auto", false, "with --queue: the room in auto mode, admitting as many as keep holds inside BOXOFFICE_QUEUE_BUDGET (starting at BOXOFFICE_QUEUE_RATE)")
 	fs.DurationVar(&c.burst, "burst", 10*time.Second, "with --queue: how long after the open the second half joins")
+	fs.BoolVar(&c.crash, "crash", false, "kill a PostgreSQL server process (SIGKILL) at the worst moment of the on-sale, when the log to replay is near its most, and measure the recovery; run as root or the database's user, on its machine (try --seats 40000 --buyers 12000 --ramp 90s)")
 	fs.BoolVar(&c.race, "race", false, "the opening-second race: each buyer reads the seats once, retries at once on a 409 and pays at once (try --seats 600 --buyers 300 --concurrency 300 --ramp 0)")
 }
 
@@ -160,7 +161,7 @@ func (c *onsaleCommand) Run(ctx context.Context, site Site, databaseURL string, 
 		return c.runQueue(ctx, target, eventID, stdout, stderr)
 	}
 	rep, err := Onsale(ctx, OnsaleConfig{URL: target.URL, EventID: eventID, Buyers: c.buyers, Ramp: c.ramp,
-		Concurrency: c.concurrency, Pool: target.Pool, Progress: stderr, Race: c.race})
+		Concurrency: c.concurrency, Pool: target.Pool, Progress: stderr, Race: c.race, Crash: c.crash})
 	if perr := stopProfile(); err == nil {
 		err = perr
 	}

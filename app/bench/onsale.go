@@ -33,6 +33,9 @@ type OnsaleConfig struct {
 	// once on a 409 (without reading again) until they get seats, and pay
 	// at once: the race at the opening second of a hot on-sale.
 	Race bool
+	// Crash kills a PostgreSQL server process at the worst moment of the
+	// on-sale and measures the recovery (crash.go).
+	Crash bool
 }
 
 // OnsaleReport is what an on-sale measured.
@@ -66,6 +69,7 @@ type OnsaleReport struct {
 	Steps           map[string]Latency `json:"steps"`
 	Ceiling         Ceiling            `json:"ceiling"`
 	Invariant       []string           `json:"invariant_violations"`
+	Crash           *Crash             `json:"crash,omitempty"`
 }
 
 // Latency summarises one step's response times.
@@ -210,6 +214,15 @@ func Onsale(ctx context.Context, cfg OnsaleConfig) (*OnsaleReport, error) {
 	active := make(chan struct{}, cfg.Concurrency)
 	done, reported := make(chan struct{}), make(chan struct{})
 	go func() { reportProgress(ctx, cfg, rep, start, done, progress); close(reported) }()
+	crashed := make(chan struct{})
+	if cfg.Crash {
+		rep.Crash = &Crash{}
+		crashCtx, stopCrash := context.WithCancel(ctx)
+		defer func() { stopCrash(); <-crashed }()
+		go func() { defer close(crashed); crashAtPeak(crashCtx, cfg, rep, start, progress) }()
+	} else {
+		close(crashed)
+	}
 	for i, f := range fans {
 		rng := rand.New(rand.NewPCG(uint64(i), 11))
 		arrive := time.Duration(rng.Int64N(int64(cfg.Ramp) + 1))
@@ -231,6 +244,9 @@ func Onsale(ctx context.Context, cfg OnsaleConfig) (*OnsaleReport, error) {
 	wg.Wait()
 	close(done)
 	<-reported
+	if cfg.Crash {
+		<-crashed // the measurement finishes even when the fans are done
+	}
 	rep.Duration = time.Since(start)
 	rep.SoldOutAfter = soldOutAfter(ctx, cfg, rep.Seats, start)
 	rep.HoldsPerSec = float64(rep.Holds) / rep.Duration.Seconds()
@@ -569,6 +585,9 @@ func (r *OnsaleReport) WriteText(out io.Writer) error {
 		if l, ok := r.Steps[step]; ok {
 			w.printf("| %s | %d | %.1f ms | %.1f ms | %.1f ms |\n", step, l.Count, l.P50, l.P95, l.P99)
 		}
+	}
+	if r.Crash != nil {
+		r.Crash.writeText(w)
 	}
 	if len(r.Invariant) == 0 {
 		w.printf("\ninvariant: holds (no ticket in two live bookings, sold count = confirmed bookings' tickets, every confirmed booking's tickets sold to it)\n")

@@ -26,7 +26,7 @@ type Sources struct {
 	WALArchive string // empty: archiving is off
 	// Certificates lists the HTTPS certificates; nil when Boxoffice does
 	// not serve HTTPS itself.
-	Certificates func() []Certificate
+	Certificates func() ([]Certificate, error)
 }
 
 // Certificate is one HTTPS certificate.
@@ -53,8 +53,9 @@ type Report struct {
 
 	Archive *Archive // nil: archiving is off
 
-	Certificates []Certificate
-	HTTPS        bool
+	Certificates    []Certificate
+	CertificatesErr error
+	HTTPS           bool
 }
 
 // Archive is the write-ahead log archive's state.
@@ -113,7 +114,7 @@ func Collect(ctx context.Context, s Sources) (*Report, error) {
 	}
 	if s.Certificates != nil {
 		r.HTTPS = true
-		r.Certificates = s.Certificates()
+		r.Certificates, r.CertificatesErr = s.Certificates()
 	}
 	return r, nil
 }
@@ -183,6 +184,9 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if !r.HTTPS {
 		line("certificates", "none: HTTPS is off (BOXOFFICE_DOMAINS is empty)")
+	}
+	if r.CertificatesErr != nil {
+		line("certificates", "cannot read: %v", r.CertificatesErr)
 	}
 	for _, c := range r.Certificates {
 		if c.NotAfter.IsZero() {
