@@ -21,7 +21,7 @@ ENV PATH="/usr/lib/postgresql/15/bin:${PATH}" \
     BOXOFFICE_DATA_DIR="/data" \
     BOXOFFICE_LOG_FORMAT="json"
 VOLUME /data
-EXPOSE 8080
+EXPOSE 8080 80 443
 USER boxoffice
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
 ENTRYPOINT ["/usr/local/bin/boxoffice"]

@@ -400,6 +400,7 @@ func (c *client) buyOnce(ctx context.Context, eventID int64, rng *rand.Rand) boo
 		var held struct {
 			ID    int64
 			Error struct {
+				Code      string
 				TicketIDs []int64 `json:"ticket_ids"`
 			}
 		}
@@ -411,6 +412,9 @@ func (c *client) buyOnce(ctx context.Context, eventID int64, rng *rand.Rand) boo
 			c.pay(ctx, held.ID, rng)
 			return true
 		case 409:
+			if held.Error.Code == "ticket_limit" {
+				return false // has all a fan may have of this event
+			}
 			atomic.AddInt64(&c.stats.Conflicts, 1)
 			gone := held.Error.TicketIDs
 			if len(gone) == 0 {

@@ -508,6 +508,23 @@ func (p *browserPayments) GetIntent(ctx context.Context, id string) (payment.Int
 	return p.intents[id], nil
 }
 
+// CancelIntent cancels an intent nobody paid, as Stripe does, and fails
+// for one that was paid.
+func (p *browserPayments) CancelIntent(ctx context.Context, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	in, ok := p.intents[id]
+	if !ok {
+		return nil
+	}
+	if in.Status == payment.StatusSucceeded {
+		return payment.ErrAlreadyPaid
+	}
+	in.Status = payment.StatusCanceled
+	p.intents[id] = in
+	return nil
+}
+
 func (p *browserPayments) pay(id string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -580,6 +597,39 @@ func TestPayingInTheBrowser(t *testing.T) {
 	confirmed, err := svc.PayBooking(ctx, f.fans[0], second.ID, "pm_card_visa")
 	if err != nil || confirmed.Status != booking.StatusConfirmed || confirmed.PaymentID != "pi_"+fmt.Sprint(second.ID) {
 		t.Errorf("paying on the server after the browser: %v %+v", err, confirmed)
+	}
+	checkInvariant(t, f.pool)
+}
+
+// TestPaymentFoundPaidWhenItsHoldEnds: the money arrived but nobody heard
+// of it (the browser paid and the fan left; or the database went away
+// between the charge and the confirmation) and no webhook came. When the
+// hold runs out, the sweeper finds the payment made instead of cancelling
+// it, and refunds it: nobody pays for seats they do not get.
+func TestPaymentFoundPaidWhenItsHoldEnds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 5, 1)
+	ctx := context.Background()
+	pays := &browserPayments{Demo: f.demo, intents: map[string]payment.Intent{}}
+	svc := serviceWith(f, pays)
+	b, _ := svc.HoldTickets(ctx, f.fans[0], f.tickets[:2])
+	if _, err := svc.Checkout(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	pays.pay("pi_" + fmt.Sprint(b.ID))
+	f.clock.add(11 * time.Minute)
+	if n, err := svc.SweepExpired(ctx); n != 1 || err != nil {
+		t.Fatalf("swept %d, %v", n, err)
+	}
+	got, err := svc.FindBooking(ctx, f.fans[0], b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != booking.StatusRefunded || !f.demo.Refunded("boxoffice-refund-"+b.PaymentKey) {
+		t.Errorf("a paid booking whose hold ran out: %s, refunded at the processor: %v; want refunded", got.Status, f.demo.Refunded("boxoffice-refund-"+b.PaymentKey))
+	}
+	if free := dbtest.Int(t, f.pool, `SELECT count(*) FROM tickets WHERE id = ANY($1) AND status = 'available'`, f.tickets[:2]); free != 2 {
+		t.Errorf("%d of its 2 seats are free again", free)
 	}
 	checkInvariant(t, f.pool)
 }

@@ -142,6 +142,10 @@ func Claim(dir string, log *slog.Logger, opts Options) (*Cluster, error) {
 	if err := c.takeLock(); err != nil {
 		return nil, err
 	}
+	if err := os.Mkdir(c.DataDir(), 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		c.unlock()
+		return nil, err
+	}
 	entries, err := os.ReadDir(c.DataDir())
 	if err != nil {
 		c.unlock()
