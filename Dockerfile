@@ -23,6 +23,6 @@ ENV PATH="/usr/lib/postgresql/15/bin:${PATH}" \
 VOLUME /data
 EXPOSE 8080 80 443
 USER boxoffice
-HEALTHCHECK --interval=10s --timeout=3s --start-period=120s CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=120s CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${BOXOFFICE_ADDR##*:} && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
 ENTRYPOINT ["/usr/local/bin/boxoffice"]
 CMD ["serve"]

@@ -209,11 +209,10 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 				c.Addr = ":80"
 			}
 		}
+		// Fans reach HTTPS on 443 (a TLS address of another port sits behind
+		// a port mapping), where port 80 sends them too.
 		if domains := https.SplitDomains(c.Domains); len(domains) > 0 && c.BaseURL == "" {
 			c.BaseURL = "https://" + domains[0]
-			if _, port, _ := net.SplitHostPort(c.TLSAddr); port != "443" && port != "" {
-				c.BaseURL += ":" + port
-			}
 		}
 		return nil
 	}
@@ -377,7 +376,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 			return err
 		}
 		sched := &backup.Schedule{Every: c.BackupEvery, Keep: c.BackupKeep, Dir: c.BackupDir, Archive: c.WALArchive,
-			Tools: backup.Tools{BinDir: bin}, Pool: d.Pool, Conn: d.URL, Log: log}
+			Tools: backup.Tools{BinDir: bin}, Pool: d.Pool, Conn: d.CopyURL(), Log: log}
 		schedCtx, stopSched := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); sched.Run(schedCtx) }()
@@ -413,7 +412,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 		hs.Handler = https.HSTS(hs.Handler)
 		hs.TLSConfig = tlsSite.TLSConfig()
 		go func() { serveErr <- hs.ServeTLS(tln, "", "") }()
-		redirect := &http.Server{Handler: tlsSite.RedirectHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		redirect := &http.Server{Handler: healthOr(srv, tlsSite.RedirectHandler()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		go redirect.Serve(ln)
 		defer redirect.Close()
@@ -493,6 +492,19 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 	}
 	stopWork := site.Start(c.SweepInterval, c.MonitorInterval)
 	return site, func() { stopWork(); site.Close() }, nil
+}
+
+// healthOr answers /healthz and /readyz from the site, and everything else
+// with next: a health check on the plain port (a container's, a load
+// balancer's) must not be sent to HTTPS.
+func healthOr(site http.Handler, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			site.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // siteURL is the address a person opens, for a listener's address.
@@ -582,7 +594,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	t0 := time.Now()
-	b, err := backup.Take(ctx, backup.Tools{BinDir: bin}, d.Pool, d.URL, to, stderr)
+	b, err := backup.Take(ctx, backup.Tools{BinDir: bin}, d.Pool, d.CopyURL(), to, stderr)
 	if err != nil {
 		return err
 	}
@@ -595,9 +607,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // directory, recovered up to a moment with the WAL archive.
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var from, until string
+	var drill bool
 	c, _, err := parse("restore", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&from, "from", "", "a backup, or a directory of backups (the newest that suits --until is used)")
 		fs.StringVar(&until, "until", "", `recover to this moment, as "2026-12-01 21:04:00" (local time) or RFC 3339; default: all the archive holds`)
+		fs.BoolVar(&drill, "drill", false, "a restore drill beside the live site: read the WAL archive, never write to it, and mark the copy so that it is never started with the archive")
 	})
 	if err != nil {
 		return err
@@ -624,25 +638,11 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "restoring backup %s (taken %s, %s) into %s\n", b.Dir, b.Finished.Local().Format(time.DateTime), ops.Bytes(b.Bytes), c.DataDir)
 	log := c.logger(stderr)
 	t0 := time.Now()
-	if err := backup.Restore(ctx, b, c.DataDir, c.WALArchive, target, log); err != nil {
+	r, err := backup.Restore(ctx, b, c.DataDir, backup.Options{Archive: c.WALArchive, Until: target, Drill: drill}, log)
+	if err != nil {
 		return fmt.Errorf("nothing was restored: %w", err)
 	}
 	took := time.Since(t0)
-	// Open it once to say what came back.
-	d, err := openDB(ctx, c, log, false)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	var bookings int64
-	var newest *time.Time
-	if err := d.Pool.QueryRow(ctx, "SELECT count(*), max(confirmed_at) FROM bookings WHERE status = 'confirmed'").Scan(&bookings, &newest); err != nil {
-		return err
-	}
-	last := "none"
-	if newest != nil {
-		last = newest.Local().Format(time.DateTime)
-	}
 	switch {
 	case !target.IsZero():
 		fmt.Fprintf(stdout, "recovered to %s", target.Local().Format(time.DateTime))
@@ -651,7 +651,16 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		fmt.Fprint(stdout, "restored the backup as taken (no WAL archive to replay)")
 	}
-	fmt.Fprintf(stdout, " in %v: %d confirmed bookings, the newest at %s\nstart the site with: boxoffice serve --data-dir %s\n", took.Round(time.Millisecond), bookings, last, c.DataDir)
+	last := "none"
+	if r.LastCommit != nil {
+		last = r.LastCommit.Local().Format("2006-01-02 15:04:05.000")
+	}
+	fmt.Fprintf(stdout, " in %v, up to %s on timeline %d; the last transaction replayed committed at %s\n", took.Round(time.Millisecond), r.LSN, r.Timeline, last)
+	if drill {
+		fmt.Fprintf(stdout, "a drill: start it without the WAL archive and without payment keys, e.g. boxoffice serve --data-dir %s --addr 127.0.0.1:8081 --demo-data=false\n", c.DataDir)
+		return nil
+	}
+	fmt.Fprintf(stdout, "start the site with: boxoffice serve --data-dir %s; and take a fresh backup (boxoffice backup), the first of the history it goes on with\n", c.DataDir)
 	return nil
 }
 
@@ -695,9 +704,6 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // opsSources are where `boxoffice status` and /metrics find their facts.
 func (c *config) opsSources(d *db.DB) ops.Sources {
 	s := ops.Sources{Pool: d.Pool, BackupDir: c.BackupDir}
-	if d.Cluster != nil || d.Shared {
-		s.WALArchive = c.WALArchive
-	}
 	if domains := https.SplitDomains(c.Domains); len(domains) > 0 {
 		s.Certificates = func() ([]ops.Certificate, error) {
 			infos, err := https.ReadCache(c.acmeCache(), domains)

@@ -26,10 +26,13 @@ import (
 	"github.com/boxoffice/boxoffice/web/https/pebbletest"
 )
 
-// command runs the binary once with env and returns what it printed.
+// command runs the binary once with env and returns what it printed; it
+// is killed after three minutes.
 func command(t *testing.T, env []string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -225,8 +228,26 @@ func TestPointInTimeRecovery(t *testing.T) {
 	}
 	in.stop(t)
 
+	// A segment recovery cannot read (a wrong owner after copying the
+	// archive back) must not pass for the end of the archive.
+	unreadable := filepath.Join(archive, segment)
+	if err := os.Chmod(unreadable, 0); err != nil {
+		t.Fatal(err)
+	}
+	cutShort := dataDir(t)
+	out, err := command(t, []string{"BOXOFFICE_DATA_DIR=" + cutShort, "BOXOFFICE_WAL_ARCHIVE=" + archive}, "restore", "--from", backups)
+	if err == nil || !strings.Contains(out, "cannot be read by the server") {
+		t.Errorf("restore with an unreadable segment: %v\n%s", err, out)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cutShort, "pgdata")); len(entries) != 0 {
+		t.Errorf("a failed restore left %d files in the data directory", len(entries))
+	}
+	if err := os.Chmod(unreadable, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	until := moment.Local().Format("2006-01-02 15:04:05.000000")
-	out, err := command(t, []string{"BOXOFFICE_DATA_DIR=" + restored, "BOXOFFICE_WAL_ARCHIVE=" + archive}, "restore", "--from", backups, "--until", until)
+	out, err = command(t, []string{"BOXOFFICE_DATA_DIR=" + restored, "BOXOFFICE_WAL_ARCHIVE=" + archive}, "restore", "--from", backups, "--until", until)
 	if err != nil {
 		t.Fatalf("boxoffice restore --until %q: %v\n%s", until, err, out)
 	}
@@ -251,6 +272,16 @@ func TestPointInTimeRecovery(t *testing.T) {
 		t.Fatalf("recovered to %s between booking %d and booking %d, found confirmed %v; want only %d", until, first, second, bookings, first)
 	}
 	checkRestored(t, got, eventID, []int64{first})
+
+	// A drill copy reads the archive and may never write to it.
+	drill := dataDir(t)
+	drillEnv := []string{"BOXOFFICE_DATA_DIR=" + drill, "BOXOFFICE_WAL_ARCHIVE=" + archive}
+	if out, err := command(t, drillEnv, "restore", "--drill", "--from", backups); err != nil {
+		t.Fatalf("boxoffice restore --drill: %v\n%s", err, out)
+	}
+	if out, err := command(t, drillEnv, "serve"); err == nil || !strings.Contains(out, "restored as a drill") {
+		t.Errorf("serving a drill copy with the live archive: %v\n%s", err, out)
+	}
 }
 
 // TestScheduledBackupsAndStatus runs the site with backups on a schedule
@@ -329,9 +360,8 @@ func TestServeHTTPSByItself(t *testing.T) {
 	env := []string{"BOXOFFICE_DATA_DIR=" + dir, "BOXOFFICE_DOMAINS=" + domain, "BOXOFFICE_ADDR=" + httpAddr, "BOXOFFICE_TLS_ADDR=" + tlsAddr,
 		"BOXOFFICE_ACME_URL=" + ca.DirectoryURL, "SSL_CERT_FILE=" + ca.CertFile}
 	in := start(t, nil, env...)
-	_, port, _ := net.SplitHostPort(tlsAddr)
-	if in.url != "https://"+domain+":"+port {
-		t.Errorf("says it runs at %s, want https://%s:%s", in.url, domain, port)
+	if in.url != "https://"+domain {
+		t.Errorf("says it runs at %s, want https://%s", in.url, domain)
 	}
 
 	// A browser that trusts only the CA's root, reaching the name at our port.
@@ -374,6 +404,12 @@ func TestServeHTTPSByItself(t *testing.T) {
 	plain.Body.Close()
 	if loc := plain.Header.Get("Location"); plain.StatusCode != http.StatusMovedPermanently || loc != "https://"+domain+"/events/1?from=chat" {
 		t.Errorf("plain HTTP: %d to %q, want 301 to https://%s/events/1?from=chat", plain.StatusCode, loc, domain)
+	}
+	// Except a health check, which a container or load balancer makes there.
+	if res, err := http.Get("http://" + httpAddr + "/healthz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("/healthz on the plain port: %v %v", res, err)
+	} else {
+		res.Body.Close()
 	}
 
 	out, err := command(t, env, "status")

@@ -11,6 +11,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -40,7 +43,8 @@ type DB struct {
 	URL     string            // what Pool connects to
 	// Shared is set when the embedded cluster belongs to another running
 	// Boxoffice, which Connect joined.
-	Shared bool
+	Shared  bool
+	dataDir string
 }
 
 // DatabaseName is the database Boxoffice uses inside its embedded cluster.
@@ -75,31 +79,59 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 // ServerBinaries is where the PostgreSQL programs live that suit this
 // database (pg_basebackup and friends).
 func (d *DB) ServerBinaries() (string, error) {
-	if d.Cluster != nil {
+	switch {
+	case d.Cluster != nil:
 		return d.Cluster.BinDir, nil
+	case d.Shared:
+		return embedded.BinariesFor(d.dataDir)
 	}
 	return embedded.FindServerBinaries()
 }
 
 // Connect is Open for commands an operator runs beside the site (backup,
 // status): when a running Boxoffice already keeps the embedded cluster in
-// cfg.DataDir, it connects to that server rather than failing, and
-// leaves it running on Close.
+// cfg.DataDir, it connects to that server, touching none of its files,
+// and leaves it running on Close. A data directory that holds no database
+// is an error, not a new cluster: the command was pointed at the wrong
+// place.
 func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
-	d, err := Open(ctx, cfg, log)
-	var inUse *embedded.InUseError
-	if !errors.As(err, &inUse) {
-		return d, err
+	if cfg.URL != "" {
+		return Open(ctx, cfg, log)
 	}
-	url, err := embedded.RunningURL(cfg.DataDir, DatabaseName)
-	if err != nil {
-		return nil, err
+	if url, err := embedded.RunningURL(cfg.DataDir, DatabaseName); err == nil {
+		pool, err := NewPool(ctx, url, 4)
+		if err != nil {
+			return nil, err
+		}
+		return &DB{Pool: pool, URL: url, Shared: true, dataDir: cfg.DataDir}, nil
 	}
-	pool, err := NewPool(ctx, url, 4)
-	if err != nil {
-		return nil, err
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "pgdata", "PG_VERSION")); err != nil {
+		return nil, fmt.Errorf("no Boxoffice database in %s: give the site's data directory (BOXOFFICE_DATA_DIR or --data-dir), or its DATABASE_URL", cfg.DataDir)
 	}
-	return &DB{Pool: pool, URL: url, Shared: true}, nil
+	return Open(ctx, cfg, log)
+}
+
+// CopyURL is the connection string for pg_basebackup: the pool's, without
+// the settings only pgx knows (pool_max_conns and friends), which libpq
+// refuses.
+func (d *DB) CopyURL() string {
+	if u, err := url.Parse(d.URL); err == nil && u.Scheme != "" {
+		q := u.Query()
+		for k := range q {
+			if strings.HasPrefix(k, "pool_") {
+				q.Del(k)
+			}
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	var kept []string
+	for _, kv := range strings.Fields(d.URL) {
+		if !strings.HasPrefix(kv, "pool_") {
+			kept = append(kept, kv)
+		}
+	}
+	return strings.Join(kept, " ")
 }
 
 // NewPool opens a pgx pool on url and checks that it answers.

@@ -215,7 +215,9 @@ func (c opsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if a := r.Archive; a != nil {
 		gauge(opsArchived, unix(a.LastAt))
-		gauge(opsArchiveWaiting, float64(a.Waiting))
+		if a.Waiting >= 0 {
+			gauge(opsArchiveWaiting, float64(a.Waiting))
+		}
 		ch <- prometheus.MustNewConstMetric(opsArchiveFailures, prometheus.CounterValue, float64(a.Failed))
 	}
 	for _, cert := range r.Certificates {

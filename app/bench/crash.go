@@ -40,7 +40,9 @@ type Crash struct {
 //
 // It must run on the database's machine, as a user allowed to signal the
 // server (root, or the server's own user).
-func crashAtPeak(ctx context.Context, cfg OnsaleConfig, rep *OnsaleReport, start time.Time, progress func(string, ...any)) {
+//
+// It gives up without a kill when fansDone closes first.
+func crashAtPeak(ctx context.Context, cfg OnsaleConfig, rep *OnsaleReport, start time.Time, fansDone <-chan struct{}, progress func(string, ...any)) {
 	conn, err := cfg.Pool.Acquire(ctx)
 	if err != nil {
 		progress("crash: %v", err)
@@ -61,6 +63,8 @@ func crashAtPeak(ctx context.Context, cfg OnsaleConfig, rep *OnsaleReport, start
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-fansDone:
 			return
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -88,14 +92,25 @@ func crashAtPeak(ctx context.Context, cfg OnsaleConfig, rep *OnsaleReport, start
 		return
 	}
 	conn.Conn().Close(ctx) // it is dead
+	up := func() bool {
+		probe, err := pgx.ConnectConfig(ctx, cfg.Pool.Config().ConnConfig)
+		if err != nil {
+			return false
+		}
+		defer probe.Close(ctx)
+		return probe.Ping(ctx) == nil
+	}
+	// The server takes a moment to notice the death; until it has, it
+	// still takes connections. Count from the kill, once it is seen down.
+	for down := time.Now().Add(5 * time.Second); up(); time.Sleep(time.Millisecond) {
+		if time.Now().After(down) {
+			progress("crash: the server still takes connections 5 s after the kill; no recovery to measure")
+			return
+		}
+	}
 	for c.DatabaseBack == 0 || c.SiteReady == 0 {
-		if c.DatabaseBack == 0 {
-			if probe, err := pgx.ConnectConfig(ctx, cfg.Pool.Config().ConnConfig); err == nil {
-				if probe.Ping(ctx) == nil {
-					c.DatabaseBack = time.Since(killed)
-				}
-				probe.Close(ctx)
-			}
+		if c.DatabaseBack == 0 && up() {
+			c.DatabaseBack = time.Since(killed)
 		}
 		if c.SiteReady == 0 && c.DatabaseBack > 0 {
 			if res, err := http.Get(cfg.URL + "/readyz"); err == nil {

@@ -219,7 +219,7 @@ func Onsale(ctx context.Context, cfg OnsaleConfig) (*OnsaleReport, error) {
 		rep.Crash = &Crash{}
 		crashCtx, stopCrash := context.WithCancel(ctx)
 		defer func() { stopCrash(); <-crashed }()
-		go func() { defer close(crashed); crashAtPeak(crashCtx, cfg, rep, start, progress) }()
+		go func() { defer close(crashed); crashAtPeak(crashCtx, cfg, rep, start, done, progress) }()
 	} else {
 		close(crashed)
 	}

@@ -6,6 +6,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -21,9 +22,8 @@ import (
 
 // Sources are where the facts come from.
 type Sources struct {
-	Pool       *pgxpool.Pool
-	BackupDir  string // empty: backups are not looked for
-	WALArchive string // empty: archiving is off
+	Pool      *pgxpool.Pool
+	BackupDir string // empty: backups are not looked for
 	// Certificates lists the HTTPS certificates; nil when Boxoffice does
 	// not serve HTTPS itself.
 	Certificates func() ([]Certificate, error)
@@ -45,7 +45,6 @@ type Report struct {
 	SchemaKnown   int64 // newest migration this binary has
 	DatabaseBytes int64
 	OnSale        int // events fans can buy tickets for now
-	Bookings      int64
 
 	Backups    []backup.Backup // newest first
 	BackupDir  string
@@ -63,7 +62,7 @@ type Archive struct {
 	Dir          string
 	LastWAL      string
 	LastAt       time.Time // zero: nothing archived yet
-	Waiting      int       // completed segments not yet archived
+	Waiting      int       // completed segments not yet archived; -1: unknown
 	Failed       int64
 	LastFailedAt time.Time
 }
@@ -81,9 +80,8 @@ func Collect(ctx context.Context, s Sources) (*Report, error) {
 	r := &Report{At: time.Now(), Version: Version(), BackupDir: s.BackupDir}
 	err := s.Pool.QueryRow(ctx, `SELECT current_setting('server_version'), pg_database_size(current_database()),
 			coalesce((SELECT max(version_id) FROM goose_db_version WHERE is_applied), 0),
-			(SELECT count(*) FROM events WHERE status = 'on_sale' AND starts_at > now() AND coalesce(on_sale_at, '-infinity') <= now()),
-			(SELECT count(*) FROM bookings WHERE status = 'confirmed')`).
-		Scan(&r.PostgreSQL, &r.DatabaseBytes, &r.Schema, &r.OnSale, &r.Bookings)
+			(SELECT count(*) FROM events WHERE status = 'on_sale' AND starts_at > now() AND coalesce(on_sale_at, '-infinity') <= now())`).
+		Scan(&r.PostgreSQL, &r.DatabaseBytes, &r.Schema, &r.OnSale)
 	if err != nil {
 		return nil, fmt.Errorf("read the database's state: %w", err)
 	}
@@ -93,14 +91,17 @@ func Collect(ctx context.Context, s Sources) (*Report, error) {
 	if s.BackupDir != "" {
 		r.Backups, r.BackupsErr = backup.List(s.BackupDir)
 	}
-	if s.WALArchive != "" {
-		a := &Archive{Dir: s.WALArchive}
+	// The archive as the server has it, whoever asks.
+	var mode, dir string
+	if err := s.Pool.QueryRow(ctx, `SELECT current_setting('archive_mode'), coalesce(current_setting('basic_archive.archive_directory', true), '')`).
+		Scan(&mode, &dir); err != nil {
+		return nil, fmt.Errorf("read the archive's settings: %w", err)
+	}
+	if mode != "off" {
+		a := &Archive{Dir: cmp.Or(dir, "archive_command"), Waiting: -1}
 		var lastAt, failedAt *time.Time
-		// pg_ls_archive_statusdir lists the segments the archiver has yet to
-		// copy: the archive's lag, in 16 MB files.
-		err := s.Pool.QueryRow(ctx, `SELECT coalesce(last_archived_wal, ''), last_archived_time, failed_count, last_failed_time,
-				(SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready')
-			FROM pg_stat_archiver`).Scan(&a.LastWAL, &lastAt, &a.Failed, &failedAt, &a.Waiting)
+		err := s.Pool.QueryRow(ctx, `SELECT coalesce(last_archived_wal, ''), last_archived_time, failed_count, last_failed_time FROM pg_stat_archiver`).
+			Scan(&a.LastWAL, &lastAt, &a.Failed, &failedAt)
 		if err != nil {
 			return nil, fmt.Errorf("read the archiver's state: %w", err)
 		}
@@ -110,6 +111,9 @@ func Collect(ctx context.Context, s Sources) (*Report, error) {
 		if failedAt != nil {
 			a.LastFailedAt = *failedAt
 		}
+		// The segments the archiver has yet to copy: its lag, in 16 MB
+		// files. Listing them takes a superuser or pg_monitor.
+		_ = s.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'`).Scan(&a.Waiting)
 		r.Archive = a
 	}
 	if s.Certificates != nil {
@@ -161,7 +165,7 @@ func (r *Report) WriteText(w io.Writer) {
 		line("schema", "migration %d; this binary would migrate it to %d on start", r.Schema, r.SchemaKnown)
 	}
 	line("database", "%s", Bytes(r.DatabaseBytes))
-	line("on sale now", "%d events; %d confirmed bookings in all", r.OnSale, r.Bookings)
+	line("on sale now", "%d events", r.OnSale)
 	switch b := r.LastBackup(); {
 	case r.BackupsErr != nil:
 		line("last backup", "cannot read %s: %v", r.BackupDir, r.BackupsErr)
@@ -173,10 +177,16 @@ func (r *Report) WriteText(w io.Writer) {
 	switch a := r.Archive; {
 	case a == nil:
 		line("wal archive", "OFF: a lost disk loses every sale since the last backup; set BOXOFFICE_WAL_ARCHIVE")
-	case a.LastAt.IsZero():
-		line("wal archive", "%s: nothing archived yet, %d segments waiting", a.Dir, a.Waiting)
 	default:
-		s := fmt.Sprintf("%s: last %s, %s ago; %d segments waiting", a.Dir, a.LastWAL, Age(r.At.Sub(a.LastAt)), a.Waiting)
+		s := a.Dir + ": "
+		if a.LastAt.IsZero() {
+			s += "nothing archived yet"
+		} else {
+			s += fmt.Sprintf("last %s, %s ago", a.LastWAL, Age(r.At.Sub(a.LastAt)))
+		}
+		if a.Waiting >= 0 {
+			s += fmt.Sprintf("; %d segments waiting", a.Waiting)
+		}
 		if a.Failed > 0 && a.LastFailedAt.After(a.LastAt) {
 			s += fmt.Sprintf("; FAILING since %s (see postgres.log)", a.LastFailedAt.Local().Format(time.DateTime))
 		}

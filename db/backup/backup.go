@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,8 +108,12 @@ func Take(ctx context.Context, t Tools, pool *pgxpool.Pool, conn string, to stri
 	if _, err := os.Stat(final); err == nil {
 		return Backup{}, fmt.Errorf("%s exists already: one backup a second at most", final)
 	}
+	// Made here, exclusively: another backup started in the same second
+	// (the schedule and a command) fails instead of sharing it.
 	partial := final + ".partial"
-	_ = os.RemoveAll(partial)
+	if err := os.Mkdir(partial, 0o700); err != nil {
+		return Backup{}, fmt.Errorf("start backup %s: %w", partial, err)
+	}
 
 	args := []string{"-d", conn, "-D", partial, "-F", "plain", "-X", "stream", "-c", "fast",
 		"--manifest-checksums=SHA256", "-l", "boxoffice " + name}
@@ -136,6 +141,10 @@ func Take(ctx context.Context, t Tools, pool *pgxpool.Pool, conn string, to stri
 		return Backup{}, fmt.Errorf("the backup just taken does not check out: %w", err)
 	}
 	if err := writeFileSync(filepath.Join(partial, ManifestName), m); err != nil {
+		_ = os.RemoveAll(partial)
+		return Backup{}, err
+	}
+	if err := syncDir(partial); err != nil {
 		_ = os.RemoveAll(partial)
 		return Backup{}, err
 	}
@@ -248,7 +257,7 @@ func List(dir string) ([]Backup, error) {
 	}
 	var list []Backup
 	for _, e := range entries {
-		if !e.IsDir() || strings.HasSuffix(e.Name(), ".partial") {
+		if !e.IsDir() || !backupName.MatchString(e.Name()) || strings.HasSuffix(e.Name(), ".partial") {
 			continue
 		}
 		if b, err := Open(filepath.Join(dir, e.Name())); err == nil {
@@ -287,10 +296,14 @@ func Find(from string, until time.Time) (Backup, error) {
 		from, until.UTC().Format(time.RFC3339), list[len(list)-1].Finished.Format(time.RFC3339))
 }
 
+// backupName is the name of a backup's directory, finished or not.
+var backupName = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(\.partial)?$`)
+
 // Prune keeps the newest keep backups in dir and removes the others, and
-// unfinished ones a day old. With an archive, it then removes the
-// archived write-ahead log that only removed backups needed
-// (pg_archivecleanup). It returns the backups it removed.
+// unfinished ones a day old; it touches nothing else in dir. With an
+// archive, it then removes the archived write-ahead log that only removed
+// backups needed (pg_archivecleanup). It returns the backups it removed,
+// and goes on past a backup it cannot remove.
 func Prune(t Tools, dir string, keep int, archive string) ([]Backup, error) {
 	if keep < 1 {
 		return nil, errors.New("keep at least one backup")
@@ -300,10 +313,12 @@ func Prune(t Tools, dir string, keep int, archive string) ([]Backup, error) {
 		return nil, err
 	}
 	var removed []Backup
+	var errs []error
 	if len(list) > keep {
 		for _, b := range list[keep:] {
 			if err := os.RemoveAll(b.Dir); err != nil {
-				return removed, err
+				errs = append(errs, err)
+				continue
 			}
 			removed = append(removed, b)
 		}
@@ -311,9 +326,13 @@ func Prune(t Tools, dir string, keep int, archive string) ([]Backup, error) {
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if info, err := e.Info(); err == nil && e.IsDir() && time.Since(info.ModTime()) > 24*time.Hour {
-			if _, err := os.Stat(filepath.Join(dir, e.Name(), ManifestName)); errors.Is(err, fs.ErrNotExist) {
-				_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		path := filepath.Join(dir, e.Name())
+		if !e.IsDir() || !backupName.MatchString(e.Name()) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > 24*time.Hour {
+			if _, err := os.Stat(filepath.Join(path, ManifestName)); errors.Is(err, fs.ErrNotExist) {
+				_ = os.RemoveAll(path)
 			}
 		}
 	}
@@ -321,10 +340,10 @@ func Prune(t Tools, dir string, keep int, archive string) ([]Backup, error) {
 		oldest := list[len(list)-1]
 		out, err := exec.Command(t.path("pg_archivecleanup"), archive, oldest.StartWAL).CombinedOutput()
 		if err != nil {
-			return removed, fmt.Errorf("pg_archivecleanup: %w: %s", err, lastLines(string(out), 3))
+			errs = append(errs, fmt.Errorf("pg_archivecleanup: %w: %s", err, lastLines(string(out), 3)))
 		}
 	}
-	return removed, nil
+	return removed, errors.Join(errs...)
 }
 
 // CopyInto copies the backup's files into pgdata, an empty directory,
@@ -425,41 +444,98 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "; ")
 }
 
-// Restore brings backup b back into the embedded cluster's data directory
-// dataDir, which must hold no database and not be in use, then replays the
-// write-ahead log archived in archive (when not empty) up to until (to the
-// end of the archive when zero). It returns with the server stopped and
-// the data directory ready for `boxoffice serve`; on failure the data
-// directory is left empty again, as it was.
-func Restore(ctx context.Context, b Backup, dataDir, archive string, until time.Time, log *slog.Logger) error {
-	c, err := embedded.Claim(dataDir, log, embedded.Options{WALArchive: archive})
-	if err != nil {
-		return err
-	}
-	defer c.Stop()
-	if err := Verify(ctx, Tools{BinDir: c.BinDir}, b); err != nil {
-		return err
-	}
-	if err := CopyInto(b, c.DataDir()); err != nil {
-		emptyDir(c.DataDir())
-		return fmt.Errorf("copy the backup: %w", err)
-	}
-	if err := c.Recover(ctx, embedded.RecoveryTarget{Until: until}); err != nil {
-		_ = c.Stop()
-		emptyDir(c.DataDir())
-		if strings.Contains(err.Error(), "before configured recovery target was reached") {
-			return fmt.Errorf("the archived write-ahead log ends before %s; recover to an earlier moment, or leave out --until to recover all there is",
-				until.Format(time.RFC3339))
-		}
-		return fmt.Errorf("recovery failed: %w", err)
-	}
-	return nil
+// Options say how Restore recovers.
+type Options struct {
+	// Archive is the WAL archive to replay; empty: the backup as taken.
+	Archive string
+	// Until is the moment to recover to; zero: to the end of the archive.
+	Until time.Time
+	// Drill restores a copy for a test beside the live site: it reads the
+	// archive and never writes to it.
+	Drill bool
 }
 
-// emptyDir removes what is inside dir, keeping dir (and its owner).
-func emptyDir(dir string) {
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+// Restore brings backup b back into the embedded cluster's data directory
+// dataDir, which must hold no database and not be in use, then replays
+// the archived write-ahead log up to o.Until (to the end of the archive
+// when zero). It returns with the server stopped and the data directory
+// ready for `boxoffice serve`; on failure the data directory is left
+// empty again, as it was.
+func Restore(ctx context.Context, b Backup, dataDir string, o Options, log *slog.Logger) (embedded.Recovered, error) {
+	var r embedded.Recovered
+	major, _, _ := strings.Cut(b.PostgreSQL, ".")
+	c, err := embedded.Claim(dataDir, log, embedded.Options{WALArchive: o.Archive, Version: major})
+	if err != nil {
+		return r, err
 	}
+	if o.Archive != "" {
+		if err := embedded.ClaimArchive(o.Archive, b.SystemID); err != nil {
+			c.Stop()
+			return r, err
+		}
+		if err := c.CheckArchive(b.StartWAL); err != nil {
+			c.Stop()
+			return r, err
+		}
+	}
+	if err := Verify(ctx, Tools{BinDir: c.BinDir}, b); err != nil {
+		c.Stop()
+		return r, err
+	}
+	if err := CopyInto(b, c.DataDir()); err != nil {
+		c.Abandon()
+		return r, fmt.Errorf("copy the backup: %w", err)
+	}
+	if r, err = c.Recover(ctx, embedded.RecoveryTarget{Until: o.Until, Drill: o.Drill}); err != nil {
+		c.Abandon()
+		if strings.Contains(err.Error(), "before configured recovery target was reached") {
+			return r, fmt.Errorf("the archived write-ahead log ends before %s; recover to an earlier moment, or leave out --until to recover all there is",
+				o.Until.Format(time.RFC3339))
+		}
+		return r, fmt.Errorf("recovery failed: %w", err)
+	}
+	if o.Archive != "" && o.Until.IsZero() {
+		if last, ok := newestSegment(o.Archive, r.Timeline); ok && last > segmentOf(r.LSN) {
+			c.Abandon()
+			return r, fmt.Errorf("recovery stopped at %s, but the archive holds log of that timeline up to segment %s: a segment could not be read (its owner or mode, or a gap), and what follows was not restored; fix the archive and restore again",
+				r.LSN, last)
+		}
+	}
+	return r, c.Stop()
+}
+
+// segmentOf is the name part (without the timeline) of the 16 MB
+// segment holding lsn ("0/5000028" is in …000000000000000005).
+func segmentOf(lsn string) string {
+	hi, lo, _ := strings.Cut(lsn, "/")
+	h, _ := strconv.ParseUint(hi, 16, 32)
+	l, _ := strconv.ParseUint(lo, 16, 32)
+	return fmt.Sprintf("%08X%08X", h, l>>24)
+}
+
+// newestSegment is the name part of the newest segment of timeline in
+// the archive dir.
+func newestSegment(dir string, timeline int) (string, bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", false
+	}
+	prefix := fmt.Sprintf("%08X", timeline)
+	newest := ""
+	for _, e := range entries {
+		name := e.Name()
+		if len(name) == 24 && strings.HasPrefix(name, prefix) && isHex(name) && name[8:] > newest {
+			newest = name[8:]
+		}
+	}
+	return newest, newest != ""
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789ABCDEF", r) {
+			return false
+		}
+	}
+	return true
 }

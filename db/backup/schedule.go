@@ -37,15 +37,29 @@ type Outcome struct {
 const scheduleLock = 0x626f78_6261636b // "box" "back"
 
 // Run takes backups until ctx ends. The first comes once the newest
-// backup in Dir is Every old (at once when there is none), so restarts do
-// not pile up backups nor skip them.
+// backup in Dir is Every old (at once when there is none, or when it is of
+// another timeline: the database was restored since), so restarts do not
+// pile up backups nor skip them. After a failure it tries again in a
+// minute, then less and less often, up to Every.
 func (s *Schedule) Run(ctx context.Context) {
+	retry := time.Minute
 	for {
 		wait := s.Every
-		if list, err := List(s.Dir); err == nil && len(list) > 0 {
-			wait = time.Until(list[0].Started.Add(s.Every))
-		} else if err == nil {
+		list, err := List(s.Dir)
+		switch {
+		case err != nil:
+		case len(list) == 0:
 			wait = 0
+		case s.timeline(ctx) != 0 && list[0].Timeline != s.timeline(ctx):
+			wait = 0
+		default:
+			wait = time.Until(list[0].Started.Add(s.Every))
+		}
+		if last := s.Last(); last.Err != nil {
+			wait = max(wait, time.Until(last.At.Add(retry)))
+			retry = min(2*retry, s.Every)
+		} else {
+			retry = time.Minute
 		}
 		select {
 		case <-ctx.Done():
@@ -54,6 +68,13 @@ func (s *Schedule) Run(ctx context.Context) {
 		}
 		s.takeOne(ctx)
 	}
+}
+
+// timeline is the database's timeline now; 0 when it cannot be read.
+func (s *Schedule) timeline(ctx context.Context) int {
+	var tl int
+	_ = s.Pool.QueryRow(ctx, "SELECT timeline_id FROM pg_control_checkpoint()").Scan(&tl)
+	return tl
 }
 
 func (s *Schedule) takeOne(ctx context.Context) {

@@ -37,16 +37,18 @@ func FindServerBinaries() (string, error) {
 // pgdata: the first found, for a new cluster, else the first of the
 // cluster's major version. A cluster made by another major version cannot
 // be started by this one; the error says how to upgrade it.
-func binariesFor(pgdata string) (string, error) {
+func binariesFor(pgdata, version string) (string, error) {
 	dirs := serverBinaries()
 	if len(dirs) == 0 {
 		return "", ErrNoPostgres
 	}
-	b, err := os.ReadFile(filepath.Join(pgdata, "PG_VERSION"))
-	if err != nil {
+	want := version
+	if b, err := os.ReadFile(filepath.Join(pgdata, "PG_VERSION")); err == nil {
+		want = strings.TrimSpace(string(b))
+	}
+	if want == "" {
 		return dirs[0], nil // a new cluster
 	}
-	want := strings.TrimSpace(string(b))
 	for _, dir := range dirs {
 		if v, err := ServerVersion(dir); err == nil && v == want {
 			return dir, nil
@@ -54,6 +56,13 @@ func binariesFor(pgdata string) (string, error) {
 	}
 	have, _ := ServerVersion(dirs[0])
 	return "", &VersionError{PGData: pgdata, Cluster: want, Server: have, BinDir: dirs[0]}
+}
+
+// BinariesFor is where the server programs live that suit the cluster in
+// the data directory dir (pg_basebackup and pg_verifybackup must be of its
+// version).
+func BinariesFor(dir string) (string, error) {
+	return binariesFor(filepath.Join(dir, "pgdata"), "")
 }
 
 // VersionError means the cluster was made by another major version of
