@@ -239,9 +239,10 @@ Usage:
                                        give an account another role
   boxoffice backup [--to DIR]         copy the database while the site runs, with a
                                        manifest and checksums (default: BOXOFFICE_BACKUP_DIR)
-  boxoffice restore --from BACKUP [--until TIME]
+  boxoffice restore --from BACKUP [--until TIME] [--drill]
                                        bring a backup back into an empty data directory,
-                                       replaying the WAL archive up to TIME (or all of it)
+                                       replaying the WAL archive up to TIME (or all of it);
+                                       --drill: a test copy that never writes to the archive
   boxoffice status                     version, schema, database size, last backup, WAL
                                        archive, certificates, events on sale
   boxoffice bench onsale [flags]       sell out an event with thousands of buyers and
@@ -651,11 +652,11 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		fmt.Fprint(stdout, "restored the backup as taken (no WAL archive to replay)")
 	}
-	last := "none"
+	last := "no transaction was replayed"
 	if r.LastCommit != nil {
-		last = r.LastCommit.Local().Format("2006-01-02 15:04:05.000")
+		last = "the last transaction replayed committed at " + r.LastCommit.Local().Format("2006-01-02 15:04:05.000")
 	}
-	fmt.Fprintf(stdout, " in %v, up to %s on timeline %d; the last transaction replayed committed at %s\n", took.Round(time.Millisecond), r.LSN, r.Timeline, last)
+	fmt.Fprintf(stdout, " in %v, up to %s on timeline %d; %s\n", took.Round(time.Millisecond), r.LSN, r.Timeline, last)
 	if drill {
 		fmt.Fprintf(stdout, "a drill: start it without the WAL archive and without payment keys, e.g. boxoffice serve --data-dir %s --addr 127.0.0.1:8081 --demo-data=false\n", c.DataDir)
 		return nil

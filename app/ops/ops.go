@@ -221,8 +221,12 @@ func Bytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// Age writes a duration to the minute, or to the second under one.
+// Age writes a duration in days from two days on, else to the minute,
+// or to the second under one.
 func Age(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d.Hours()/24))
+	}
 	if d < time.Minute {
 		return d.Round(time.Second).String()
 	}
