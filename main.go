@@ -62,6 +62,8 @@ type config struct {
 	ACMEURL              string
 	ACMEEmail            string
 	DatabaseURL          string
+	DatabaseReadURL      string
+	MaxReplicaLag        time.Duration
 	DataDir              string
 	DemoData             bool
 	HoldTTL              time.Duration
@@ -130,6 +132,8 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 	fs.StringVar(&c.ACMEURL, "acme-url", env("BOXOFFICE_ACME_URL", ""), "the ACME directory of the CA that issues the certificates; empty: Let's Encrypt (BOXOFFICE_ACME_URL)")
 	fs.StringVar(&c.ACMEEmail, "acme-email", env("BOXOFFICE_ACME_EMAIL", ""), "an address the CA may write to about the certificates, e.g. before they run out (BOXOFFICE_ACME_EMAIL)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL to use; empty runs an embedded cluster (DATABASE_URL)")
+	fs.StringVar(&c.DatabaseReadURL, "database-read-url", env("DATABASE_READ_URL", ""), "read replicas of DATABASE_URL, comma-separated: event pages and search read there while they keep up (DATABASE_READ_URL)")
+	fs.DurationVar(&c.MaxReplicaLag, "max-replica-lag", envDuration("BOXOFFICE_MAX_REPLICA_LAG", 5*time.Second), "a read replica further behind than this is skipped until it catches up (BOXOFFICE_MAX_REPLICA_LAG)")
 	fs.StringVar(&c.DataDir, "data-dir", env("BOXOFFICE_DATA_DIR", "./.boxoffice"), "where the embedded cluster keeps its data (BOXOFFICE_DATA_DIR)")
 	fs.BoolVar(&c.DemoData, "demo-data", envBool("BOXOFFICE_DEMO_DATA", true), "seed the demo catalogue into an empty database (BOXOFFICE_DEMO_DATA)")
 	fs.DurationVar(&c.HoldTTL, "hold-ttl", envDuration("BOXOFFICE_HOLD_TTL", 10*time.Minute), "how long a hold lasts (BOXOFFICE_HOLD_TTL)")
@@ -199,6 +203,8 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 			return errors.New("--backup-every must be 0 (no scheduled backups) or at least 1m")
 		case c.BackupKeep < 1:
 			return errors.New("--backup-keep must be at least 1")
+		case c.MaxReplicaLag < 100*time.Millisecond:
+			return errors.New("--max-replica-lag must be at least 100ms")
 		}
 		if c.BackupDir == "" {
 			c.BackupDir = filepath.Join(c.DataDir, "backups")
@@ -465,6 +471,12 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 	if err != nil {
 		return nil, nil, err
 	}
+	var reads *db.Reads
+	if c.DatabaseReadURL != "" {
+		if reads, err = db.NewReads(context.Background(), d.Pool, c.DatabaseReadURL, c.MaxReplicaLag, log); err != nil {
+			return nil, nil, err
+		}
+	}
 	facts := c.opsSources(d)
 	site, err := web.NewSite(d.Pool, web.SiteConfig{
 		Log:                  log,
@@ -484,15 +496,26 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 		StripePublishableKey: c.StripePublishableKey,
 		StripeWebhookSecret:  c.StripeWebhookSecret,
 		Ops:                  &facts,
+		Reads:                reads,
 	})
 	if err != nil {
+		if reads != nil {
+			reads.Close()
+		}
 		return nil, nil, err
 	}
 	if c.StripeSecretKey != "" {
 		log.Info("payments through Stripe", "live", strings.HasPrefix(c.StripeSecretKey, "sk_live_"), "payment_element", c.StripePublishableKey != "")
 	}
 	stopWork := site.Start(c.SweepInterval, c.MonitorInterval)
-	return site, func() { stopWork(); site.Close() }, nil
+	if reads == nil {
+		return site, func() { stopWork(); site.Close() }, nil
+	}
+	watchCtx, stopWatching := context.WithCancel(context.Background())
+	watched := make(chan struct{})
+	go func() { defer close(watched); reads.Watch(watchCtx, time.Second) }()
+	log.Info("reading the catalogue from replicas", "replicas", len(reads.Replicas()), "max_lag", c.MaxReplicaLag)
+	return site, func() { stopWork(); stopWatching(); <-watched; site.Close(); reads.Close() }, nil
 }
 
 // healthOr answers /healthz and /readyz from the site, and everything else

@@ -14,6 +14,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/ops"
 	"github.com/boxoffice/boxoffice/app/queue"
+	"github.com/boxoffice/boxoffice/db"
 )
 
 // metrics are what /metrics shows Prometheus: requests by status, the
@@ -23,7 +24,7 @@ type metrics struct {
 	requests *prometheus.CounterVec
 }
 
-func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat, room *queue.Service, facts *ops.Sources) *metrics {
+func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat, room *queue.Service, facts *ops.Sources, replicas func() []db.ReplicaState) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -43,6 +44,9 @@ func newMetrics(monitor *booking.Monitor, pool func() *pgxpool.Stat, room *queue
 	}
 	if facts != nil {
 		m.registry.MustRegister(opsCollector{facts})
+	}
+	if replicas != nil {
+		m.registry.MustRegister(replicaCollector(replicas))
 	}
 	return m
 }
@@ -222,5 +226,39 @@ func (c opsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, cert := range r.Certificates {
 		gauge(opsCertExpiry, unix(cert.NotAfter), cert.Domain)
+	}
+}
+
+// replicaCollector shows the read replicas as the watcher last saw them.
+// Alert on boxoffice_replica_in_use staying 0: every read is on the
+// primary.
+type replicaCollector func() []db.ReplicaState
+
+var (
+	replicaLag = prometheus.NewDesc("boxoffice_replica_lag_seconds",
+		"How far each read replica's data is behind the primary, as last measured.", []string{"replica"}, nil)
+	replicaUp = prometheus.NewDesc("boxoffice_replica_up",
+		"1 when the replica answered at the last check.", []string{"replica"}, nil)
+	replicaInUse = prometheus.NewDesc("boxoffice_replica_in_use",
+		"1 when reads go to the replica: it answers and is within BOXOFFICE_MAX_REPLICA_LAG.", []string{"replica"}, nil)
+)
+
+func (replicaCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- replicaLag
+	ch <- replicaUp
+	ch <- replicaInUse
+}
+
+func (c replicaCollector) Collect(ch chan<- prometheus.Metric) {
+	flag := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	for _, r := range c() {
+		ch <- prometheus.MustNewConstMetric(replicaLag, prometheus.GaugeValue, r.Lag.Seconds(), r.Name)
+		ch <- prometheus.MustNewConstMetric(replicaUp, prometheus.GaugeValue, flag(r.Err == nil), r.Name)
+		ch <- prometheus.MustNewConstMetric(replicaInUse, prometheus.GaugeValue, flag(r.InUse), r.Name)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/app/venue"
+	"github.com/boxoffice/boxoffice/db"
 )
 
 // config is what the server is built from (NewSite fills it in).
@@ -55,6 +56,8 @@ type config struct {
 	// Ready reports whether the service can take traffic (database reachable
 	// and migrated); /readyz answers with it.
 	Ready func(context.Context) error
+	// Replicas reports the read replicas (nil: none).
+	Replicas func() []db.ReplicaState
 	// SeatMapLimit is the largest venue whose event page shows every seat;
 	// larger venues show a section overview first. 0 means 2,500.
 	SeatMapLimit int
@@ -97,6 +100,7 @@ type Server struct {
 	livePayments    bool
 	now             func() time.Time
 	ready           func(context.Context) error
+	replicas        func() []db.ReplicaState
 	seatMapLimit    int
 	bookingRate     Rate
 	searchRate      Rate
@@ -112,8 +116,8 @@ func newServer(cfg config) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ, tickets: cfg.Tickets, door: cfg.Door, baseURL: strings.TrimRight(cfg.BaseURL, "/"),
-		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, seatMapLimit: cfg.SeatMapLimit,
-		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue, cfg.Ops),
+		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, replicas: cfg.Replicas, seatMapLimit: cfg.SeatMapLimit,
+		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue, cfg.Ops, cfg.Replicas),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}
 	if s.now == nil {
 		s.now = time.Now

@@ -64,6 +64,10 @@ type SiteConfig struct {
 	// Payments replaces the processor the keys choose (tests).
 	Payments booking.Payments
 
+	// Reads, when set, sends catalogue reads (event pages, search) to a
+	// read replica within its lag (DATABASE_READ_URL).
+	Reads *db.Reads
+
 	// Ops, when set, puts the operator's facts (backups, WAL archive,
 	// certificates, schema) on /metrics; its Pool is filled in.
 	Ops *ops.Sources
@@ -116,6 +120,13 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	}
 	feed := live.New(pool, live.Config{}, cfg.Now, cfg.Log)
 	events := event.NewService(pool, feed, cfg.Now)
+	searches := search.NewService(pool, events, cfg.Now).WithLog(cfg.Log)
+	var replicas func() []db.ReplicaState
+	if cfg.Reads != nil {
+		events.ReadingFrom(cfg.Reads.Pool)
+		searches.ReadingFrom(cfg.Reads.Pool)
+		replicas = cfg.Reads.Replicas
+	}
 	bookings := booking.NewService(pool, processor, booking.Config{HoldTTL: cfg.HoldTTL, MaxTickets: cfg.MaxTickets,
 		Committed: feed.Sync, Inventory: inventory{events}}, cfg.Now, cfg.Log)
 	monitor := booking.NewMonitor(pool, cfg.Now, cfg.Log)
@@ -129,7 +140,8 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 		BaseURL:              cmp.Or(cfg.BaseURL, "http://localhost:8080"),
 		Log:                  cfg.Log,
 		Events:               events,
-		Search:               search.NewService(pool, events, cfg.Now).WithLog(cfg.Log),
+		Search:               searches,
+		Replicas:             replicas,
 		Accounts:             account.NewService(pool, cfg.Now),
 		Bookings:             bookings,
 		Webhooks:             webhooks,

@@ -207,7 +207,7 @@ func location(zone string) *time.Location {
 // Service reads the catalogue. What is left to buy comes from the live
 // models of package live, which the change feed keeps current.
 type Service struct {
-	pool   *pgxpool.Pool
+	read   func() *pgxpool.Pool // where catalogue reads go (ReadingFrom)
 	feed   *live.Feed
 	now    func() time.Time
 	stock  *cache.Cache[int64, Stock]
@@ -244,7 +244,7 @@ const detailsTTL = 30 * time.Second
 // from feed. now is the clock (time.Now outside tests).
 func NewService(pool *pgxpool.Pool, feed *live.Feed, now func() time.Time) *Service {
 	s := &Service{
-		pool:   pool,
+		read:   func() *pgxpool.Pool { return pool },
 		feed:   feed,
 		now:    now,
 		stock:  cache.New[int64, Stock](StockTTL, 20000, now),
@@ -257,9 +257,17 @@ func NewService(pool *pgxpool.Pool, feed *live.Feed, now func() time.Time) *Serv
 	return s
 }
 
+// ReadingFrom sends s's reads of the catalogue where read says (a read
+// replica within its lag, else the primary): they may be a few seconds
+// behind. What is left to buy still comes from the live models.
+func (s *Service) ReadingFrom(read func() *pgxpool.Pool) *Service {
+	s.read = read
+	return s
+}
+
 // ListUpcoming returns the next events that have not started, soonest first.
 func (s *Service) ListUpcoming(ctx context.Context, limit int) ([]Summary, error) {
-	events, err := listSummaries(ctx, s.pool, s.now(), limit, "true")
+	events, err := listSummaries(ctx, s.read(), s.now(), limit, "true")
 	if err != nil {
 		return nil, err
 	}
@@ -271,11 +279,11 @@ const MaxListed = 50
 
 // FindPerformer returns a performer with their next events.
 func (s *Service) FindPerformer(ctx context.Context, id int64) (*Performer, []Summary, error) {
-	p, err := findPerformer(ctx, s.pool, id)
+	p, err := findPerformer(ctx, s.read(), id)
 	if err != nil {
 		return nil, nil, err
 	}
-	events, err := listSummaries(ctx, s.pool, s.now(), MaxListed,
+	events, err := listSummaries(ctx, s.read(), s.now(), MaxListed,
 		"e.id IN (SELECT ep.event_id FROM event_performers ep WHERE ep.performer_id = $3)", id)
 	if err != nil {
 		return nil, nil, err
@@ -286,11 +294,11 @@ func (s *Service) FindPerformer(ctx context.Context, id int64) (*Performer, []Su
 
 // FindVenue returns a venue with its sections and next events.
 func (s *Service) FindVenue(ctx context.Context, id int64) (*Venue, []Section, []Summary, error) {
-	v, sections, err := findVenue(ctx, s.pool, id)
+	v, sections, err := findVenue(ctx, s.read(), id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	events, err := listSummaries(ctx, s.pool, s.now(), MaxListed, "e.venue_id = $3", id)
+	events, err := listSummaries(ctx, s.read(), s.now(), MaxListed, "e.venue_id = $3", id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -332,7 +340,7 @@ func (s *Service) Stock(ctx context.Context, ids []int64) (map[int64]Stock, erro
 	if len(missing) == 0 {
 		return out, nil
 	}
-	fresh, err := countStock(ctx, s.pool, missing)
+	fresh, err := countStock(ctx, s.read(), missing)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +382,7 @@ func (s *Service) FindEventByID(ctx context.Context, id int64) (*Event, error) {
 	if e, ok := s.cache.Get(id); ok {
 		return e, nil
 	}
-	e, err := findEvent(ctx, s.pool, id, s.now())
+	e, err := findEvent(ctx, s.read(), id, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +432,7 @@ func (s *Service) seatsIn(ctx context.Context, id, sectionID int64, status strin
 	}
 	places, ok := s.places.Get(e.Venue.ID)
 	if !ok {
-		if places, err = venuePlaces(ctx, s.pool, e.Venue.ID); err != nil {
+		if places, err = venuePlaces(ctx, s.read(), e.Venue.ID); err != nil {
 			return nil, err
 		}
 		s.places.Put(e.Venue.ID, places)

@@ -79,7 +79,7 @@ type Stock interface {
 
 // Service searches events.
 type Service struct {
-	pool   *pgxpool.Pool
+	read   func() *pgxpool.Pool // where searches go (ReadingFrom)
 	now    func() time.Time
 	stock  Stock
 	facets *cache.Cache[facetsKey, facetCounts]
@@ -94,8 +94,17 @@ const FacetTTL = 30 * time.Second
 // NewService returns a search service on pool; stock counts what is left
 // of the events found; now is the clock.
 func NewService(pool *pgxpool.Pool, stock Stock, now func() time.Time) *Service {
-	return &Service{pool: pool, now: now, stock: stock, facets: cache.New[facetsKey, facetCounts](FacetTTL, 5000, now),
-		vocab: &vocabCache{pool: pool, now: now, log: slog.Default()}}
+	read := func() *pgxpool.Pool { return pool }
+	return &Service{read: read, now: now, stock: stock, facets: cache.New[facetsKey, facetCounts](FacetTTL, 5000, now),
+		vocab: &vocabCache{read: read, now: now, log: slog.Default()}}
+}
+
+// ReadingFrom sends s's searches where read says (a read replica within
+// its lag, else the primary).
+func (s *Service) ReadingFrom(read func() *pgxpool.Pool) *Service {
+	s.read = read
+	s.vocab.read = read
+	return s
 }
 
 // WithLog sends s's warnings (a failed reload of the catalogue's names) to
@@ -128,7 +137,7 @@ func (s *Service) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil || r.Total > 0 || q.Text == "" || q.Verbatim {
 		return r, err
 	}
-	corrected, err := correct(ctx, s.pool, vocab, q.Text)
+	corrected, err := correct(ctx, s.read(), vocab, q.Text)
 	if err != nil || corrected == "" {
 		return r, err
 	}

@@ -249,7 +249,7 @@ func (s *Service) estimateFacets(ctx context.Context, q Query, m matches, now ti
 		sql, args = facetQuery(q, m, now, CountExactly+1, 1024, true)
 		queueFacets(batch, &typed, sql, args)
 	}
-	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+	if err := s.read().SendBatch(ctx, batch).Close(); err != nil {
 		return est, fmt.Errorf("estimate facets %+v: %w", q, err)
 	}
 	if est.matches < minSample {
@@ -260,7 +260,7 @@ func (s *Service) estimateFacets(ctx context.Context, q Query, m matches, now ti
 		batch = &pgx.Batch{}
 		sql, args = facetQuery(q, m, now, 0, sample, false)
 		queueFacets(batch, &est, sql, args)
-		if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		if err := s.read().SendBatch(ctx, batch).Close(); err != nil {
 			return est, fmt.Errorf("estimate facets %+v: %w", q, err)
 		}
 	}
@@ -322,7 +322,7 @@ func (s *Service) Explain(ctx context.Context, q Query) ([]string, error) {
 	if u, ok := vocab.understand(q); ok {
 		q = u
 	}
-	m, err := resolveNames(ctx, s.pool, q)
+	m, err := resolveNames(ctx, s.read(), q)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +335,7 @@ func (s *Service) Explain(ctx context.Context, q Query) ([]string, error) {
 	}
 	for _, query := range []func(Query, matches, time.Time) (string, []any){pageQuery, exact, sampled} {
 		sql, args := query(q, m, s.now())
-		rows, err := s.pool.Query(ctx, "EXPLAIN "+sql, args...)
+		rows, err := s.read().Query(ctx, "EXPLAIN "+sql, args...)
 		if err != nil {
 			return nil, fmt.Errorf("explain: %w", err)
 		}
@@ -351,7 +351,7 @@ func (s *Service) Explain(ctx context.Context, q Query) ([]string, error) {
 // run executes one search: the page of hits, and the facets unless cached.
 func (s *Service) run(ctx context.Context, q Query, now time.Time) (*Result, error) {
 	r := &Result{Query: q, Hits: []Hit{}}
-	m, err := resolveNames(ctx, s.pool, q)
+	m, err := resolveNames(ctx, s.read(), q)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +380,7 @@ func (s *Service) run(ctx context.Context, q Query, now time.Time) (*Result, err
 		facetSQL, facetArgs := facetQuery(q, m, now, CountExactly+1, 1024, false)
 		queueFacets(batch, &counts, facetSQL, facetArgs)
 	}
-	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+	if err := s.read().SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("search %+v: %w", q, err)
 	}
 	if !cached {

@@ -70,7 +70,7 @@ const vocabularyTTL = time.Minute
 // use it while it is reloaded in the background when stale, so that no
 // search waits for the catalogue's names after the first.
 type vocabCache struct {
-	pool *pgxpool.Pool
+	read func() *pgxpool.Pool
 	now  func() time.Time
 	log  *slog.Logger
 
@@ -85,7 +85,7 @@ func (w *vocabCache) get(ctx context.Context) (*vocabulary, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.vocab == nil {
-		v, err := loadVocabulary(ctx, w.pool)
+		v, err := loadVocabulary(ctx, w.read())
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +101,7 @@ func (w *vocabCache) get(ctx context.Context) (*vocabulary, error) {
 func (w *vocabCache) reload() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	v, err := loadVocabulary(ctx, w.pool)
+	v, err := loadVocabulary(ctx, w.read())
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.loading = false

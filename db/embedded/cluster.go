@@ -924,3 +924,40 @@ func isDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
 }
+
+// StartReplica makes dir a streaming replica of the cluster at primary (a
+// connection string allowed to replicate) on first use, copying it with
+// pg_basebackup, and starts it: a read-only server that replays the
+// primary's log as it is written. A later start finds the replica there
+// and starts it again.
+func StartReplica(ctx context.Context, dir, primary string, log *slog.Logger, settings ...string) (*Cluster, error) {
+	c, err := prepare(dir, log, Options{Settings: settings}, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(c.DataDir(), "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		out, err := exec.CommandContext(ctx, filepath.Join(c.BinDir, "pg_basebackup"), "-d", primary, "-D", c.DataDir(),
+			"-X", "stream", "-c", "fast", "-R").CombinedOutput()
+		if err != nil {
+			_ = c.emptyDataDir()
+			c.unlock()
+			return nil, fmt.Errorf("copy the primary for a replica: %w: %s", err, out)
+		}
+		// The copy holds the primary's socket lock; ours goes in its place.
+		matches, _ := filepath.Glob(filepath.Join(c.DataDir(), ".s.PGSQL.*"))
+		for _, m := range matches {
+			_ = os.Remove(m)
+		}
+		if c.owner != nil {
+			if err := chownAll(c.DataDir(), c.owner); err != nil {
+				c.unlock()
+				return nil, err
+			}
+		}
+	}
+	if err := c.start(ctx); err != nil {
+		c.unlock()
+		return nil, err
+	}
+	return c, nil
+}
