@@ -26,6 +26,7 @@ import (
 	"time"
 	_ "time/tzdata" // venue time zones must resolve in minimal containers too
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/term"
 
 	"github.com/boxoffice/boxoffice/app"
@@ -63,6 +64,7 @@ type config struct {
 	ACMEEmail            string
 	DatabaseURL          string
 	DatabaseReadURL      string
+	DatabaseSessionURL   string
 	MaxReplicaLag        time.Duration
 	DataDir              string
 	DemoData             bool
@@ -132,6 +134,7 @@ func (c *config) flags(fs *flag.FlagSet, lookupEnv func(string) (string, bool)) 
 	fs.StringVar(&c.ACMEURL, "acme-url", env("BOXOFFICE_ACME_URL", ""), "the ACME directory of the CA that issues the certificates; empty: Let's Encrypt (BOXOFFICE_ACME_URL)")
 	fs.StringVar(&c.ACMEEmail, "acme-email", env("BOXOFFICE_ACME_EMAIL", ""), "an address the CA may write to about the certificates, e.g. before they run out (BOXOFFICE_ACME_EMAIL)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL to use; empty runs an embedded cluster (DATABASE_URL)")
+	fs.StringVar(&c.DatabaseSessionURL, "database-session-url", env("DATABASE_SESSION_URL", ""), "the same database as DATABASE_URL reached with whole sessions (directly, or a session-pooling PgBouncer) when DATABASE_URL is a transaction-pooling PgBouncer: LISTEN, the admitter's lock and migrations need one (DATABASE_SESSION_URL)")
 	fs.StringVar(&c.DatabaseReadURL, "database-read-url", env("DATABASE_READ_URL", ""), "read replicas of DATABASE_URL, comma-separated: event pages and search read there while they keep up (DATABASE_READ_URL)")
 	fs.DurationVar(&c.MaxReplicaLag, "max-replica-lag", envDuration("BOXOFFICE_MAX_REPLICA_LAG", 5*time.Second), "a read replica further behind than this is skipped until it catches up (BOXOFFICE_MAX_REPLICA_LAG)")
 	fs.StringVar(&c.DataDir, "data-dir", env("BOXOFFICE_DATA_DIR", "./.boxoffice"), "where the embedded cluster keeps its data (BOXOFFICE_DATA_DIR)")
@@ -323,7 +326,7 @@ func openDB(ctx context.Context, c *config, log *slog.Logger, migrate bool) (*db
 		return nil, err
 	}
 	if migrate {
-		if err := db.Migrate(ctx, d.Pool, log); err != nil {
+		if err := db.Migrate(ctx, d.Session, log); err != nil {
 			d.Close()
 			return nil, err
 		}
@@ -332,7 +335,7 @@ func openDB(ctx context.Context, c *config, log *slog.Logger, migrate bool) (*db
 }
 
 func (c *config) dbConfig() db.Config {
-	return db.Config{URL: c.DatabaseURL, DataDir: c.DataDir, WALArchive: c.WALArchive}
+	return db.Config{URL: c.DatabaseURL, DataDir: c.DataDir, WALArchive: c.WALArchive, SessionURL: c.DatabaseSessionURL}
 }
 
 // checkpoint writes out what a bulk load changed, so that a crash soon
@@ -383,7 +386,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 			return err
 		}
 		sched := &backup.Schedule{Every: c.BackupEvery, Keep: c.BackupKeep, Dir: c.BackupDir, Archive: c.WALArchive,
-			Tools: backup.Tools{BinDir: bin}, Pool: d.Pool, Conn: d.CopyURL(), Log: log}
+			Tools: backup.Tools{BinDir: bin}, Pool: d.Session, Conn: d.CopyURL(), Log: log}
 		schedCtx, stopSched := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); sched.Run(schedCtx) }()
@@ -497,6 +500,7 @@ func buildSite(d *db.DB, c *config, log *slog.Logger) (srv *web.Site, stop func(
 		StripeWebhookSecret:  c.StripeWebhookSecret,
 		Ops:                  &facts,
 		Reads:                reads,
+		Session:              session(d),
 	})
 	if err != nil {
 		if reads != nil {
@@ -529,6 +533,14 @@ func healthOr(site http.Handler, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// session is d's pool of whole sessions when it has one of its own.
+func session(d *db.DB) *pgxpool.Pool {
+	if d.Session == d.Pool {
+		return nil
+	}
+	return d.Session
 }
 
 // siteURL is the address a person opens, for a listener's address.

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,4 +116,137 @@ func openPool(t *testing.T, url string) *pgxpool.Pool {
 	}
 	t.Cleanup(pool.Close)
 	return pool
+}
+
+// startPgBouncer runs PgBouncer (Debian's package) in transaction pooling
+// in front of the database at socketDir, on a free port, as the server's
+// user when the tests run as root (it refuses root), until the test ends.
+func startPgBouncer(t *testing.T, socketDir, database string) string {
+	t.Helper()
+	path, err := exec.LookPath("pgbouncer")
+	if err != nil {
+		path = "/usr/sbin/pgbouncer"
+		if _, err := os.Stat(path); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("no pgbouncer: apt-get install pgbouncer")
+			}
+			t.Skip("no pgbouncer (apt-get install pgbouncer); skipping")
+		}
+	}
+	addr := freeAddr(t)
+	host, port, _ := net.SplitHostPort(addr)
+	dir := dataDir(t)
+	ini := filepath.Join(dir, "pgbouncer.ini")
+	config := fmt.Sprintf(`[databases]
+%[1]s = host=%[2]s port=5432 dbname=%[1]s user=boxoffice
+
+[pgbouncer]
+listen_addr = %[3]s
+listen_port = %[4]s
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+max_client_conn = 500
+default_pool_size = 20
+ignore_startup_parameters = max_parallel_workers_per_gather
+`, database, socketDir, host, port)
+	if err := os.WriteFile(ini, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(path, ini)
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup(embedded.ServerUserName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	}
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("pgbouncer:\n%s", logs)
+		}
+	})
+	if !waitFor(30*time.Second, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}) {
+		t.Fatalf("pgbouncer did not start:\n%s", logs)
+	}
+	return addr
+}
+
+// TestThroughPgBouncer runs the binary on a transaction-pooling PgBouncer
+// (DATABASE_URL, with pgx's exec mode, which needs no prepared statements
+// kept on a server connection) and the database itself for whole
+// sessions (DATABASE_SESSION_URL): holds and payments go through
+// PgBouncer, and the change feed's LISTEN through the session, so that a
+// live seat map sees another fan's hold.
+func TestThroughPgBouncer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	primary, err := embedded.Start(ctx, dataDir(t), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { primary.Stop() })
+	if err := primary.CreateDatabase(ctx, db.DatabaseName); err != nil {
+		t.Fatal(err)
+	}
+	bouncer := startPgBouncer(t, primary.DataDir(), db.DatabaseName)
+	env := []string{"DATABASE_URL=postgres://boxoffice@" + bouncer + "/boxoffice?sslmode=disable&default_query_exec_mode=exec",
+		"DATABASE_SESSION_URL=" + primary.URL(db.DatabaseName), "BOXOFFICE_BOOKING_RATE=off", "BOXOFFICE_SEARCH_RATE=off", "BOXOFFICE_SIGNUP_RATE=off"}
+	in := start(t, nil, env...)
+	other := start(t, nil, env...) // a second instance, whose hold the first hears of only through LISTEN
+
+	eventID, tickets := availableTickets(t, in.url, 2)
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/events/%d/stream", in.url, eventID), nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %v %v", res, err)
+	}
+	defer res.Body.Close()
+	seen := make(chan struct{})
+	// Held, or already sold: the stream sends at most four messages a second.
+	held := []string{fmt.Sprintf(`"id":%d,"status":"reserved"`, tickets[0]), fmt.Sprintf(`"id":%d,"status":"sold"`, tickets[0])}
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "event: seats") {
+				for sc.Scan() && sc.Text() != "" {
+					if strings.Contains(sc.Text(), held[0]) || strings.Contains(sc.Text(), held[1]) {
+						close(seen)
+						return
+					}
+				}
+			}
+		}
+	}()
+	token := fanToken(t, other.url, 0)
+	code, hold, _ := call("POST", other.url+"/api/v1/bookings", token, map[string]any{"ticket_ids": tickets[:1]})
+	if code != http.StatusCreated {
+		t.Fatalf("hold through PgBouncer: %d %v\n%s", code, hold, other.logs)
+	}
+	code, paid, _ := call("POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", other.url, int64(hold["id"].(float64))), token, map[string]string{"payment_method": "pm_card_visa"})
+	if code != http.StatusOK || paid["status"] != "confirmed" {
+		t.Fatalf("pay through PgBouncer: %d %v\n%s", code, paid, other.logs)
+	}
+	select {
+	case <-seen:
+	case <-time.After(10 * time.Second): // a quiet model checks in only after 30 s
+		t.Fatalf("the live stream on one instance never showed a hold made on the other (LISTEN through the session URL)\n%s", in.logs)
+	}
 }

@@ -5,6 +5,7 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,18 +34,26 @@ type Config struct {
 	// WALArchive, for the embedded cluster, is where it archives its
 	// write-ahead log; empty: it does not.
 	WALArchive string
+	// SessionURL (DATABASE_SESSION_URL) reaches the same database with
+	// whole sessions, for what a transaction-pooling PgBouncer at URL
+	// cannot carry: LISTEN, session advisory locks, migrations. Empty: URL.
+	SessionURL string
 }
 
 // DB is an open database: the connection pool and, when Boxoffice runs its
 // own server, the cluster behind it.
 type DB struct {
-	Pool    *pgxpool.Pool
+	Pool *pgxpool.Pool
+	// Session is a small pool of whole sessions (Config.SessionURL), or
+	// Pool itself.
+	Session *pgxpool.Pool
 	Cluster *embedded.Cluster // nil with DATABASE_URL, or when another process runs it
 	URL     string            // what Pool connects to
 	// Shared is set when the embedded cluster belongs to another running
 	// Boxoffice, which Connect joined.
-	Shared  bool
-	dataDir string
+	Shared     bool
+	dataDir    string
+	sessionURL string
 }
 
 // DatabaseName is the database Boxoffice uses inside its embedded cluster.
@@ -72,7 +81,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 		d.Close()
 		return nil, err
 	}
-	d.Pool, d.URL = pool, url
+	d.Pool, d.Session, d.URL = pool, pool, url
+	if cfg.SessionURL != "" {
+		d.sessionURL = cfg.SessionURL
+		if d.Session, err = NewPool(ctx, cfg.SessionURL, 4); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("DATABASE_SESSION_URL: %w", err)
+		}
+	}
 	return d, nil
 }
 
@@ -103,7 +119,7 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &DB{Pool: pool, URL: url, Shared: true, dataDir: cfg.DataDir}, nil
+		return &DB{Pool: pool, Session: pool, URL: url, Shared: true, dataDir: cfg.DataDir}, nil
 	}
 	if _, err := os.Stat(filepath.Join(cfg.DataDir, "pgdata", "PG_VERSION")); err != nil {
 		return nil, fmt.Errorf("no Boxoffice database in %s: give the site's data directory (BOXOFFICE_DATA_DIR or --data-dir), or its DATABASE_URL", cfg.DataDir)
@@ -111,14 +127,16 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	return Open(ctx, cfg, log)
 }
 
-// CopyURL is the connection string for pg_basebackup: the pool's, without
-// the settings only pgx knows (pool_max_conns and friends), which libpq
-// refuses.
+// CopyURL is the connection string for pg_basebackup: the session URL's
+// when there is one (PgBouncer carries no replication), else the pool's,
+// without the settings only pgx knows (pool_max_conns and friends), which
+// libpq refuses.
 func (d *DB) CopyURL() string {
-	if u, err := url.Parse(d.URL); err == nil && u.Scheme != "" {
+	raw := cmp.Or(d.sessionURL, d.URL)
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
 		q := u.Query()
 		for k := range q {
-			if strings.HasPrefix(k, "pool_") {
+			if strings.HasPrefix(k, "pool_") || k == "default_query_exec_mode" {
 				q.Del(k)
 			}
 		}
@@ -126,8 +144,8 @@ func (d *DB) CopyURL() string {
 		return u.String()
 	}
 	var kept []string
-	for _, kv := range strings.Fields(d.URL) {
-		if !strings.HasPrefix(kv, "pool_") {
+	for _, kv := range strings.Fields(raw) {
+		if !strings.HasPrefix(kv, "pool_") && !strings.HasPrefix(kv, "default_query_exec_mode") {
 			kept = append(kept, kv)
 		}
 	}
@@ -165,6 +183,9 @@ func NewPool(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 
 // Close closes the pool, then stops the embedded server if there is one.
 func (d *DB) Close() error {
+	if d.Session != nil && d.Session != d.Pool {
+		d.Session.Close()
+	}
 	if d.Pool != nil {
 		d.Pool.Close()
 	}

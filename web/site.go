@@ -64,6 +64,11 @@ type SiteConfig struct {
 	// Payments replaces the processor the keys choose (tests).
 	Payments booking.Payments
 
+	// Session, when set, is a pool of whole sessions (DATABASE_SESSION_URL)
+	// for what lives as long as a session: the change feed's LISTEN and
+	// the waiting room admitter's lock. Nil: pool.
+	Session *pgxpool.Pool
+
 	// Reads, when set, sends catalogue reads (event pages, search) to a
 	// read replica within its lag (DATABASE_READ_URL).
 	Reads *db.Reads
@@ -118,7 +123,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	feed := live.New(pool, live.Config{}, cfg.Now, cfg.Log)
+	feed := live.New(pool, live.Config{Session: cfg.Session}, cfg.Now, cfg.Log)
 	events := event.NewService(pool, feed, cfg.Now)
 	searches := search.NewService(pool, events, cfg.Now).WithLog(cfg.Log)
 	var replicas func() []db.ReplicaState
@@ -131,6 +136,9 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 		Committed: feed.Sync, Inventory: inventory{events}}, cfg.Now, cfg.Log)
 	monitor := booking.NewMonitor(pool, cfg.Now, cfg.Log)
 	room := queue.New(pool, cfg.Queue, cfg.Now, cfg.Log)
+	if cfg.Session != nil {
+		room.WithSession(cfg.Session)
+	}
 	srv := newServer(config{
 		Queue:                room,
 		Venues:               venue.NewService(pool, cfg.Now),

@@ -55,7 +55,7 @@ func Write(ctx context.Context, tx Execer, e Entry) error {
 		return err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO audit_log (user_id, action, venue_id, event_id, subject, before, after)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, null(e.UserID), e.Action, null(e.VenueID), null(e.EventID), e.Subject, before, after)
+		VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)`, null(e.UserID), e.Action, null(e.VenueID), null(e.EventID), e.Subject, before, after)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
@@ -88,11 +88,19 @@ func Of(ctx context.Context, pool *pgxpool.Pool, venueID, eventID int64, limit i
 	})
 }
 
-func encode(v any) ([]byte, error) {
+// encode is v as JSON text (nil for nil), which the insert casts to
+// jsonb: text goes through a transaction-pooling PgBouncer with pgx's
+// exec mode, where bytes would arrive as bytea.
+func encode(v any) (*string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	return json.Marshal(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	s := string(b)
+	return &s, nil
 }
 
 func null(id int64) *int64 {

@@ -96,7 +96,11 @@ func (f *Feed) Run(ctx context.Context) {
 // listen holds one connection that listens, until it fails or ctx ends.
 // connected reports whether it got as far as listening.
 func (f *Feed) listen(ctx context.Context) (connected bool, err error) {
-	cfg := f.pool.Config().ConnConfig.Copy()
+	from := f.pool
+	if f.cfg.Session != nil {
+		from = f.cfg.Session
+	}
+	cfg := from.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = ListenerName
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {

@@ -42,6 +42,10 @@ type Config struct {
 	// MaxTickets bounds the tickets kept in memory across models (default
 	// 2,000,000, about 100 MB); past it the least recently read go first.
 	MaxTickets int
+	// Session, when set, is where the listener connects: LISTEN needs a
+	// session of its own, which a transaction-pooling PgBouncer in front
+	// of the pool does not give. Nil: the pool's server.
+	Session *pgxpool.Pool
 }
 
 // Feed is the process's listener and its models.

@@ -74,7 +74,8 @@ func Enqueue(ctx context.Context, tx Execer, m Message, domain string) error {
 		return err
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO outbox (message_id, kind, to_addr, subject, text_body, html_body, attachments, payload, secret)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML, attachments, payload, m.Secret)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML,
+		string(attachments), string(payload), m.Secret) // JSON as text: see audit.encode
 	if err != nil {
 		return fmt.Errorf("write a %s message to the outbox: %w", m.Kind, err)
 	}

@@ -34,7 +34,7 @@ func (s *Service) Run(ctx context.Context) {
 
 // lead takes the admitter's lock if it is free and admits while it holds it.
 func (s *Service) lead(ctx context.Context) error {
-	pooled, err := s.pool.Acquire(ctx)
+	pooled, err := s.session.Acquire(ctx)
 	if err != nil {
 		return err
 	}

@@ -84,18 +84,27 @@ type Place struct {
 
 // Service joins fans and tells them where they stand.
 type Service struct {
-	pool  *pgxpool.Pool
-	cfg   Config
-	now   func() time.Time
-	log   *slog.Logger
-	meter Meter // this process's recent holds
-	joins joins // joins waiting to be written together
+	pool    *pgxpool.Pool
+	session *pgxpool.Pool // for the admitter's lock (WithSession)
+	cfg     Config
+	now     func() time.Time
+	log     *slog.Logger
+	meter   Meter // this process's recent holds
+	joins   joins // joins waiting to be written together
 }
 
 // New returns the room on pool.
 func New(pool *pgxpool.Pool, cfg Config, now func() time.Time, log *slog.Logger) *Service {
 	cfg.defaults()
-	return &Service{pool: pool, cfg: cfg, now: now, log: log}
+	return &Service{pool: pool, session: pool, cfg: cfg, now: now, log: log}
+}
+
+// WithSession makes the admitter take its lock on session, a pool whose
+// connections are sessions of their own (not a transaction-pooling
+// PgBouncer's): the lock lives as long as the session that took it.
+func (s *Service) WithSession(session *pgxpool.Pool) *Service {
+	s.session = session
+	return s
 }
 
 // Config is the room's settings, defaults filled in.
