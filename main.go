@@ -38,6 +38,7 @@ import (
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db"
 	"github.com/boxoffice/boxoffice/db/backup"
+	"github.com/boxoffice/boxoffice/db/devcluster"
 	"github.com/boxoffice/boxoffice/web"
 	"github.com/boxoffice/boxoffice/web/https"
 )
@@ -254,6 +255,9 @@ Usage:
                                        --drill: a test copy that never writes to the archive
   boxoffice status                     version, schema, database size, last backup, WAL
                                        archive, certificates, events on sale
+  boxoffice dev cluster [--instances N] [--port P] [--dir DIR]
+                                       a scaled-out Boxoffice on this machine: a primary
+                                       and a replica, PgBouncer, nginx, N instances
   boxoffice bench onsale [flags]       sell out an event with thousands of buyers and
                                        report holds/s, latencies and the invariant
   boxoffice bench browse [flags]       a fixed-rate read load (event pages, sections,
@@ -287,6 +291,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, stop func
 		return runRestore(ctx, args, stdout, stderr)
 	case "status":
 		return runStatus(ctx, args, stdout, stderr)
+	case "dev":
+		return runDev(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -734,6 +740,46 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "%-14s %s\n", "database at:", where)
 	r.WriteText(stdout)
+	return nil
+}
+
+// runDev runs `boxoffice dev cluster`: what a scaled-out Boxoffice runs
+// on, all on this machine, until Ctrl-C.
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "cluster" {
+		return errors.New("usage: boxoffice dev cluster [--instances N] [--port P] [--dir DIR]")
+	}
+	var instances, port int
+	var dir string
+	c, _, err := parse("dev cluster", args[1:], stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&instances, "instances", 2, "Boxoffice instances behind nginx")
+		fs.IntVar(&port, "port", 8080, "nginx's port, where fans go")
+		fs.StringVar(&dir, "dir", "./.boxoffice-cluster", "where the databases, configurations and logs go (kept between runs)")
+	})
+	if err != nil {
+		return err
+	}
+	if instances < 1 || instances > 16 {
+		return errors.New("--instances must be between 1 and 16")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	log := c.logger(stderr)
+	fmt.Fprintf(stdout, "starting a primary and a replica, PgBouncer, %d instances and nginx in %s…\n", instances, dir)
+	cl, err := devcluster.Start(ctx, devcluster.Config{Dir: dir, Instances: instances, Binary: self, Port: port, Log: log})
+	if err != nil {
+		return err
+	}
+	defer cl.Stop()
+	fmt.Fprintf(stdout, "primary    %s\nreplica    %s\npgbouncer  %s (transaction pooling)\n", cl.Primary.DataDir(), cl.Replica.DataDir(), cl.Bouncer)
+	for _, p := range cl.Instances {
+		fmt.Fprintf(stdout, "%s  http://%s (pid %d)\n", p.Name, p.Addr, p.PID())
+	}
+	fmt.Fprintf(stdout, "nginx      %s\nBoxoffice is running at %s (Ctrl-C stops everything; logs in %s)\n", cl.URL, cl.URL, dir)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping…")
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/db"
+	"github.com/boxoffice/boxoffice/db/devcluster"
 	"github.com/boxoffice/boxoffice/db/embedded"
 )
 
@@ -249,4 +252,213 @@ func TestThroughPgBouncer(t *testing.T) {
 	case <-time.After(10 * time.Second): // a quiet model checks in only after 30 s
 		t.Fatalf("the live stream on one instance never showed a hold made on the other (LISTEN through the session URL)\n%s", in.logs)
 	}
+}
+
+// outcome of one request of the scale-out test's load.
+type attempt struct {
+	at     time.Time
+	method string
+	code   int // 0: no answer
+}
+
+// TestScaleOutSurvivesAKill runs `boxoffice dev cluster`'s cluster: a
+// primary and a streaming replica, PgBouncer, two instances behind nginx.
+// Fans browse, hold and pay through nginx, and some wait in an event's
+// waiting room. Mid-sale one instance is SIGKILLed and the replica
+// stopped. Then: every booking a fan was told is confirmed is there with
+// its seats, the invariant holds, the waiting room's places are as they
+// were, the surviving instance's live seat map keeps updating, and the only
+// failed requests are holds and payments that were in flight on the killed
+// instance (nginx resends no POST it has sent; it did resend the rest).
+func TestScaleOutSurvivesAKill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cl, err := devcluster.Start(ctx, devcluster.Config{Dir: dataDir(t), Instances: 2, Binary: binary,
+		Env: []string{"BOXOFFICE_BOOKING_RATE=off", "BOXOFFICE_SEARCH_RATE=off", "BOXOFFICE_SIGNUP_RATE=off"}})
+	if err != nil {
+		if strings.Contains(err.Error(), "is not installed") && os.Getenv("CI") == "" {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Stop)
+	base := cl.URL
+	eventID, tickets := availableTickets(t, base, 100)
+	primary := openPool(t, cl.Primary.URL(db.DatabaseName))
+
+	// A queued on-sale that opens in ten minutes, with fans waiting in it.
+	var queued int64
+	if err := primary.QueryRow(ctx, `UPDATE events SET queue = 'always', on_sale_at = now() + interval '10 minutes'
+		WHERE id = (SELECT id FROM events WHERE id <> $1 AND status = 'on_sale' ORDER BY id DESC LIMIT 1) RETURNING id`, eventID).Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	room := fmt.Sprintf("%s/api/v1/events/%d/queue", base, queued)
+	waiting := fanTokens(t, base, 5)
+	places := make([]float64, len(waiting))
+	for i, tok := range waiting {
+		code, body, _ := call("POST", room, tok, nil)
+		if code != http.StatusOK {
+			t.Fatalf("join the waiting room: %d %v", code, body)
+		}
+		places[i], _ = body["position"].(float64)
+	}
+
+	// The survivor's live seat map, straight from it.
+	survivor, victim := cl.Instances[1], cl.Instances[0]
+	res, err := http.Get(fmt.Sprintf("http://%s/api/v1/events/%d/stream", survivor.Addr, eventID))
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %v %v", res, err)
+	}
+	defer res.Body.Close()
+	messages := make(chan string, 1000)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(make([]byte, 1<<20), 16<<20)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "data: ") {
+				select {
+				case messages <- sc.Text():
+				default:
+				}
+			}
+		}
+	}()
+
+	// The load: fans look at the event and its seats (reads, on the
+	// replica), hold one seat and pay (writes, on the primary).
+	const fans = 6
+	tokens := fanTokens(t, base, fans)
+	var mu sync.Mutex
+	var attempts []attempt
+	var confirmed []int64
+	note := func(method string, code int) {
+		mu.Lock()
+		attempts = append(attempts, attempt{time.Now(), method, code})
+		mu.Unlock()
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range fans {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, _, _ := call("GET", fmt.Sprintf("%s/api/v1/events/%d", base, eventID), "", nil)
+				note("GET", code)
+				code, held, _ := call("POST", base+"/api/v1/bookings", tokens[i], map[string]any{"ticket_ids": []int64{tickets[rand.IntN(len(tickets))]}})
+				note("POST", code)
+				if e, _ := held["error"].(map[string]any); code == http.StatusConflict && e["code"] == "ticket_limit" {
+					tokens[i] = newFan(base) // has all one fan may have: another fan comes
+					continue
+				}
+				if code != http.StatusCreated {
+					continue
+				}
+				id := int64(held["id"].(float64))
+				code, paid, _ := call("POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", base, id), tokens[i], map[string]string{"payment_method": "pm_card_visa"})
+				note("POST", code)
+				if code == http.StatusOK && paid["status"] == "confirmed" {
+					mu.Lock()
+					confirmed = append(confirmed, id)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(confirmed) }
+	if !waitFor(2*time.Minute, func() bool { return count() >= 15 }) {
+		close(stop)
+		wg.Wait()
+		t.Fatalf("only %d bookings confirmed in 2 minutes", count())
+	}
+	killedAt := time.Now()
+	victim.Kill()
+	if err := cl.Replica.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	before := count()
+	if !waitFor(2*time.Minute, func() bool { return count() >= before+15 }) {
+		t.Errorf("after the kill only %d more bookings were confirmed in 2 minutes", count()-before)
+	}
+	close(stop)
+	wg.Wait()
+
+	// Failures: only POSTs in flight on the killed instance.
+	var failedGets, failedPosts, late int
+	for _, a := range attempts {
+		if a.code != 0 && a.code < 500 {
+			continue
+		}
+		if a.method == "GET" {
+			failedGets++
+		} else {
+			failedPosts++
+		}
+		if a.at.Before(killedAt) || a.at.After(killedAt.Add(5*time.Second)) {
+			late++
+		}
+	}
+	t.Logf("%d requests, %d bookings confirmed (%d after the kill); failed: %d GETs, %d POSTs", len(attempts), count(), count()-before, failedGets, failedPosts)
+	if failedGets > 0 {
+		t.Errorf("%d reads failed: nginx should have sent them to the surviving instance", failedGets)
+	}
+	if failedPosts > fans {
+		t.Errorf("%d holds or payments failed, more than the %d that can have been in flight on the killed instance", failedPosts, fans)
+	}
+	if late > 0 {
+		t.Errorf("%d requests failed before the kill or more than 5 s after it", late)
+	}
+
+	// Every confirmed booking is there, with its seat, and the invariant holds.
+	checkRestored(t, primary, eventID, confirmed)
+
+	// The waiting room's places are as they were, read through nginx.
+	for i, tok := range waiting {
+		code, body, _ := call("GET", room, tok, nil)
+		if code != http.StatusOK || body["position"] != places[i] {
+			t.Errorf("fan %d's place after the kill: %d %v, want position %v", i, code, body, places[i])
+		}
+	}
+
+	// The survivor's seat map still moves: a hold now shows on it.
+	for len(messages) > 0 {
+		<-messages
+	}
+	token := fanToken(t, base, 99)
+	var seat int64
+	for _, id := range tickets {
+		if code, held, _ := call("POST", base+"/api/v1/bookings", token, map[string]any{"ticket_ids": []int64{id}}); code == http.StatusCreated {
+			seat = id
+			_ = held
+			break
+		}
+	}
+	if seat == 0 {
+		t.Fatal("no seat left to hold after the load")
+	}
+	want := fmt.Sprintf(`"id":%d,"status":"reserved"`, seat)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-messages:
+			if strings.Contains(m, want) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("the surviving instance's seat map did not show a hold made after the kill")
+		}
+	}
+}
+
+// newFan signs a new fan up and in, for a goroutine (no t.Fatal); "" when
+// that failed, which the next hold then says.
+func newFan(base string) string {
+	creds := map[string]string{"email": fmt.Sprintf("fan-%d@example.com", rand.Int64()), "password": "correct horse battery"}
+	call("POST", base+"/api/v1/users", "", creds)
+	_, body, _ := call("POST", base+"/api/v1/sessions", "", creds)
+	token, _ := body["token"].(string)
+	return token
 }

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -65,12 +67,14 @@ func NewReads(ctx context.Context, primary *pgxpool.Pool, urls string, maxLag ti
 		pc.ConnConfig.RuntimeParams["application_name"] = "boxoffice"
 		pc.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
 		pc.ConnConfig.ConnectTimeout = 2 * time.Second
+		name := fmt.Sprintf("%s:%d/%s", pc.ConnConfig.Host, pc.ConnConfig.Port, pc.ConnConfig.Database)
+		rep := &Replica{Name: name, err: fmt.Errorf("not checked yet")}
+		pc.ConnConfig.Tracer = downTracer{r, rep}
 		pool, err := pgxpool.NewWithConfig(ctx, pc)
 		if err != nil {
 			return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}
-		name := fmt.Sprintf("%s:%d/%s", pc.ConnConfig.Host, pc.ConnConfig.Port, pc.ConnConfig.Database)
-		rep := &Replica{Name: name, pool: pool, err: fmt.Errorf("not checked yet")}
+		rep.pool = pool
 		r.replicas = append(r.replicas, rep)
 		r.check(ctx, rep)
 	}
@@ -150,6 +154,53 @@ func (r *Reads) check(ctx context.Context, rep *Replica) {
 	case !was && now:
 		r.log.Info("read replica in use", "replica", rep.Name, "lag", lag.Round(time.Millisecond))
 	}
+}
+
+// down takes rep out of use at once after a read failed to reach it,
+// rather than at the watcher's next look: the reads after it go to the
+// primary (or another replica), and the watcher brings it back once it
+// answers again.
+func (r *Reads) down(rep *Replica, err error) {
+	rep.mu.Lock()
+	was := rep.err == nil
+	rep.err = err
+	rep.mu.Unlock()
+	if was {
+		r.log.Warn("read replica skipped: a read failed to reach it", "replica", rep.Name, "err", err)
+	}
+}
+
+// downTracer watches a replica's reads for the ones that could not reach
+// it (pgx calls it at the end of every query, batch and acquire).
+type downTracer struct {
+	r   *Reads
+	rep *Replica
+}
+
+func (t downTracer) failed(err error) {
+	if err != nil && Unavailable(err) && !errors.Is(err, context.Canceled) {
+		t.r.down(t.rep, err)
+	}
+}
+
+func (t downTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+func (t downTracer) TraceQueryEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceQueryEndData) {
+	t.failed(d.Err)
+}
+func (t downTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (t downTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (t downTracer) TraceBatchEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchEndData) {
+	t.failed(d.Err)
+}
+func (t downTracer) TraceAcquireStart(ctx context.Context, _ *pgxpool.Pool, _ pgxpool.TraceAcquireStartData) context.Context {
+	return ctx
+}
+func (t downTracer) TraceAcquireEnd(_ context.Context, _ *pgxpool.Pool, d pgxpool.TraceAcquireEndData) {
+	t.failed(d.Err)
 }
 
 // Replicas reports each replica as last seen.
