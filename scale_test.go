@@ -465,3 +465,82 @@ func newFan(base string) string {
 	token, _ := body["token"].(string)
 	return token
 }
+
+// TestRollingRestart restarts each of two instances behind nginx in turn
+// (SIGTERM, then start again) while fans browse, hold and pay through
+// nginx: no request fails.
+func TestRollingRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cl, err := devcluster.Start(ctx, devcluster.Config{Dir: dataDir(t), Instances: 2, Binary: binary,
+		Env: []string{"BOXOFFICE_BOOKING_RATE=off", "BOXOFFICE_SEARCH_RATE=off", "BOXOFFICE_SIGNUP_RATE=off"}})
+	if err != nil {
+		if strings.Contains(err.Error(), "is not installed") && os.Getenv("CI") == "" {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Stop)
+	base := cl.URL
+	eventID, tickets := availableTickets(t, base, 100)
+	const fans = 4
+	tokens := fanTokens(t, base, fans)
+	var mu sync.Mutex
+	var failed []string
+	var requests, confirmed int
+	note := func(what string, code int) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests++
+		if code == 0 || code >= 500 {
+			failed = append(failed, fmt.Sprintf("%s: %d", what, code))
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range fans {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code, _, _ := call("GET", fmt.Sprintf("%s/api/v1/events/%d", base, eventID), "", nil)
+				note("event", code)
+				code, held, _ := call("POST", base+"/api/v1/bookings", tokens[i], map[string]any{"ticket_ids": []int64{tickets[rand.IntN(len(tickets))]}})
+				note("hold", code)
+				if e, _ := held["error"].(map[string]any); code == http.StatusConflict && e["code"] == "ticket_limit" {
+					tokens[i] = newFan(base)
+					continue
+				}
+				if code != http.StatusCreated {
+					continue
+				}
+				code, paid, _ := call("POST", fmt.Sprintf("%s/api/v1/bookings/%d/pay", base, int64(held["id"].(float64))), tokens[i], map[string]string{"payment_method": "pm_card_visa"})
+				note("pay", code)
+				if code == http.StatusOK && paid["status"] == "confirmed" {
+					mu.Lock()
+					confirmed++
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range cl.Instances {
+		if err := cl.Restart(ctx, i); err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("%d requests, %d bookings confirmed during the restarts", requests, confirmed)
+	if len(failed) > 0 {
+		t.Errorf("%d requests failed during a rolling restart: %v", len(failed), failed)
+	}
+	if confirmed == 0 {
+		t.Error("nothing was sold during the restarts: the test proves nothing")
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,6 +56,9 @@ type Process struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	logs   *os.File
+	env    []string // how it was started, for Restart
+	path   string
+	args   []string
 }
 
 // PID is the process's id.
@@ -131,8 +135,8 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 		if err != nil {
 			return c, err
 		}
-		ienv := append(env, "BOXOFFICE_ADDR="+addr)
-		if i > 0 { // the first loads the demo catalogue; the others find it
+		ienv := append(slices.Clip(env), "BOXOFFICE_ADDR="+addr) // its own: kept for Restart
+		if i > 0 {                                               // the first loads the demo catalogue; the others find it
 			ienv = append(ienv, "BOXOFFICE_DEMO_DATA=false")
 		}
 		p, err := c.start(fmt.Sprintf("boxoffice-%d", i+1), addr, ienv, cfg.Binary, "serve")
@@ -190,7 +194,25 @@ func (c *Cluster) start(name, addr string, env []string, path string, args ...st
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	return c.run(name, addr, cmd, logs)
+	p, err := c.run(name, addr, cmd, logs)
+	if p != nil {
+		p.env, p.path, p.args = env, path, args
+	}
+	return p, err
+}
+
+// Restart stops instance i as systemd would (SIGTERM: it finishes what
+// is under way), starts it again on the same address, and returns once it
+// is ready: one step of a rolling restart.
+func (c *Cluster) Restart(ctx context.Context, i int) error {
+	old := c.Instances[i]
+	old.stop(60 * time.Second)
+	p, err := c.start(old.Name, old.Addr, old.env, old.path, old.args...)
+	if err != nil {
+		return err
+	}
+	c.Instances[i] = p
+	return waitReady(ctx, p, "http://"+p.Addr+"/readyz", 3*time.Minute)
 }
 
 func (c *Cluster) run(name, addr string, cmd *exec.Cmd, logs *os.File) (*Process, error) {
@@ -286,7 +308,7 @@ func (c *Cluster) startNginx(port int) (*Process, error) {
 	}
 	var servers strings.Builder
 	for _, p := range c.Instances {
-		fmt.Fprintf(&servers, "        server %s max_fails=1 fail_timeout=5s;\n", p.Addr)
+		fmt.Fprintf(&servers, "        server %s max_fails=0;\n", p.Addr)
 	}
 	conf := fmt.Sprintf(`worker_processes 1;
 pid %[1]s/nginx.pid;
@@ -369,7 +391,7 @@ func waitReady(ctx context.Context, p *Process, url string, timeout time.Duratio
 		}
 		select {
 		case <-p.exited:
-			return fmt.Errorf("%s exited while starting; see its log", p.Name)
+			return fmt.Errorf("%s exited while starting: %s", p.Name, p.tail())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
@@ -378,4 +400,14 @@ func waitReady(ctx context.Context, p *Process, url string, timeout time.Duratio
 			return fmt.Errorf("%s not ready after %v", p.Name, timeout)
 		}
 	}
+}
+
+// tail is the end of the process's log.
+func (p *Process) tail() string {
+	b, err := os.ReadFile(p.logs.Name())
+	if err != nil {
+		return "(no log)"
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-5):], "\n")
 }
