@@ -135,8 +135,10 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 		if err != nil {
 			return c, err
 		}
-		ienv := append(slices.Clip(env), "BOXOFFICE_ADDR="+addr) // its own: kept for Restart
-		if i > 0 {                                               // the first loads the demo catalogue; the others find it
+		// Its own slice, kept for Restart. The first loads the demo
+		// catalogue; the others find it.
+		ienv := append(slices.Clip(env), "BOXOFFICE_ADDR="+addr)
+		if i > 0 {
 			ienv = append(ienv, "BOXOFFICE_DEMO_DATA=false")
 		}
 		p, err := c.start(fmt.Sprintf("boxoffice-%d", i+1), addr, ienv, cfg.Binary, "serve")
