@@ -123,7 +123,11 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	feed := live.New(pool, live.Config{Session: cfg.Session}, cfg.Now, cfg.Log)
+	liveCfg := live.Config{Session: cfg.Session}
+	if cfg.Reads != nil {
+		liveCfg.Reads = cfg.Reads.Pool
+	}
+	feed := live.New(pool, liveCfg, cfg.Now, cfg.Log)
 	events := event.NewService(pool, feed, cfg.Now)
 	searches := search.NewService(pool, events, cfg.Now).WithLog(cfg.Log)
 	var replicas func() []db.ReplicaState

@@ -42,6 +42,10 @@ type Config struct {
 	// MaxTickets bounds the tickets kept in memory across models (default
 	// 2,000,000, about 100 MB); past it the least recently read go first.
 	MaxTickets int
+	// Reads, when set, gives a read replica to load models from (the
+	// primary when none is usable): a replica's snapshot is used only when
+	// it has every change the primary had when the load began.
+	Reads func() *pgxpool.Pool
 	// Session, when set, is where the listener connects: LISTEN needs a
 	// session of its own, which a transaction-pooling PgBouncer in front
 	// of the pool does not give. Nil: the pool's server.
@@ -182,8 +186,21 @@ func (f *Feed) Loaded(id int64) *Event {
 	return nil
 }
 
-// load reads event e's tickets and version and puts them in place.
+// load reads event e's tickets and version and puts them in place: from
+// a read replica when it has caught up with the primary's version of the
+// event (one small read on the primary), else from the primary.
 func (f *Feed) load(ctx context.Context, e *Event) error {
+	if f.cfg.Reads != nil {
+		if replica := f.cfg.Reads(); replica != f.pool {
+			if want, err := versionOf(ctx, f.pool, e.id); err == nil {
+				version, tickets, err := loadTickets(ctx, replica, e.id)
+				if err == nil && version >= want {
+					e.replace(version, tickets, f.now())
+					return nil
+				}
+			}
+		}
+	}
 	version, tickets, err := loadTickets(ctx, f.pool, e.id)
 	if err != nil {
 		return err
