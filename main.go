@@ -575,7 +575,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer d.Close()
-	m, err := db.NewMigrator(d.Pool, nil)
+	m, err := db.NewMigrator(d.Session, nil)
 	if err != nil {
 		return err
 	}

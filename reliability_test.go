@@ -350,7 +350,14 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 					var held map[string]any
 					code, held, took = call("POST", in.url+"/api/v1/bookings", tokens[i], map[string]any{"ticket_ids": []int64{tickets[rand.IntN(len(tickets))]}})
 					if code == http.StatusCreated {
+						// Timed before the cancellation, which would
+						// otherwise make the hold look later than it was.
+						done := time.Now()
 						call("DELETE", fmt.Sprintf("%s/api/v1/bookings/%d", in.url, int64(held["id"].(float64))), tokens[i], nil)
+						mu.Lock()
+						outcomes = append(outcomes, outcome{done.Add(-took), kind, code, took})
+						mu.Unlock()
+						continue
 					}
 				}
 				mu.Lock()

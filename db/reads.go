@@ -62,6 +62,7 @@ func NewReads(ctx context.Context, primary *pgxpool.Pool, urls string, maxLag ti
 		}
 		pc, err := pgxpool.ParseConfig(u)
 		if err != nil {
+			r.Close()
 			return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}
 		pc.ConnConfig.RuntimeParams["application_name"] = "boxoffice"
@@ -72,6 +73,7 @@ func NewReads(ctx context.Context, primary *pgxpool.Pool, urls string, maxLag ti
 		pc.ConnConfig.Tracer = downTracer{r, rep}
 		pool, err := pgxpool.NewWithConfig(ctx, pc)
 		if err != nil {
+			r.Close()
 			return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
 		}
 		rep.pool = pool
@@ -123,12 +125,15 @@ func (r *Reads) Watch(ctx context.Context, interval time.Duration) {
 }
 
 // lagSQL is how far a replica's data is behind the primary's: nothing
-// while it has replayed all it received, else the age of the last
-// transaction it replayed (an hour, taken for "too far", while it has
-// replayed none since it started). A server that is not in recovery is no
-// replica.
+// while it streams from the primary and has replayed all it received,
+// else the age of the last transaction it replayed (an hour, taken for
+// "too far", while it has replayed none since it started). A replica that
+// is not streaming (its link to the primary is down: it has replayed all
+// it got, which says nothing of what it did not get) counts as an hour
+// behind. A server that is not in recovery is no replica.
 const lagSQL = `SELECT pg_is_in_recovery(),
-	CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+	CASE WHEN NOT EXISTS (SELECT FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 3600
+	     WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
 	     ELSE coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 3600) END`
 
 func (r *Reads) check(ctx context.Context, rep *Replica) {
@@ -177,8 +182,15 @@ type downTracer struct {
 	rep *Replica
 }
 
-func (t downTracer) failed(err error) {
-	if err != nil && Unavailable(err) && !errors.Is(err, context.Canceled) {
+// failed marks the replica down when err says it could not be reached:
+// the connection failed, or the server is shutting down or starting. A
+// caller's own deadline or cancellation, a statement timeout and a query's
+// own error say nothing of the replica.
+func (t downTracer) failed(ctx context.Context, err error) {
+	if err == nil || ctx.Err() != nil || TimedOut(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return
+	}
+	if Unavailable(err) {
 		t.r.down(t.rep, err)
 	}
 }
@@ -186,21 +198,21 @@ func (t downTracer) failed(err error) {
 func (t downTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	return ctx
 }
-func (t downTracer) TraceQueryEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceQueryEndData) {
-	t.failed(d.Err)
+func (t downTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryEndData) {
+	t.failed(ctx, d.Err)
 }
 func (t downTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
 	return ctx
 }
 func (t downTracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-func (t downTracer) TraceBatchEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchEndData) {
-	t.failed(d.Err)
+func (t downTracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchEndData) {
+	t.failed(ctx, d.Err)
 }
 func (t downTracer) TraceAcquireStart(ctx context.Context, _ *pgxpool.Pool, _ pgxpool.TraceAcquireStartData) context.Context {
 	return ctx
 }
-func (t downTracer) TraceAcquireEnd(_ context.Context, _ *pgxpool.Pool, d pgxpool.TraceAcquireEndData) {
-	t.failed(d.Err)
+func (t downTracer) TraceAcquireEnd(ctx context.Context, _ *pgxpool.Pool, d pgxpool.TraceAcquireEndData) {
+	t.failed(ctx, d.Err)
 }
 
 // Replicas reports each replica as last seen.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +131,27 @@ func TestReadsFollowTheReplica(t *testing.T) {
 	}
 	until("reads come back once it has caught up", onReplicaNow)
 
+	// Cut off from the primary, a replica has replayed all it received,
+	// which says nothing of what it did not: it is skipped until it
+	// streams again.
+	var conninfo string
+	if err := onReplica.QueryRow(ctx, "SHOW primary_conninfo").Scan(&conninfo); err != nil {
+		t.Fatal(err)
+	}
+	setConninfo := func(v string) {
+		t.Helper()
+		if _, err := onReplica.Exec(ctx, "ALTER SYSTEM SET primary_conninfo = "+quoteLiteral(v)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := onReplica.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setConninfo("host=/nonexistent user=boxoffice")
+	until("reads leave a replica that does not stream", onPrimaryNow)
+	setConninfo(conninfo)
+	until("reads come back once it streams again", onReplicaNow)
+
 	// Stopped: reads go to the primary, and nothing fails.
 	if err := replica.Stop(); err != nil {
 		t.Fatal(err)
@@ -139,3 +161,5 @@ func TestReadsFollowTheReplica(t *testing.T) {
 		t.Errorf("a stopped replica shows no error: %+v", s)
 	}
 }
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -207,6 +207,7 @@ func location(zone string) *time.Location {
 // Service reads the catalogue. What is left to buy comes from the live
 // models of package live, which the change feed keeps current.
 type Service struct {
+	pool   *pgxpool.Pool
 	read   func() *pgxpool.Pool // where catalogue reads go (ReadingFrom)
 	feed   *live.Feed
 	now    func() time.Time
@@ -244,6 +245,7 @@ const detailsTTL = 30 * time.Second
 // from feed. now is the clock (time.Now outside tests).
 func NewService(pool *pgxpool.Pool, feed *live.Feed, now func() time.Time) *Service {
 	s := &Service{
+		pool:   pool,
 		read:   func() *pgxpool.Pool { return pool },
 		feed:   feed,
 		now:    now,
@@ -382,7 +384,14 @@ func (s *Service) FindEventByID(ctx context.Context, id int64) (*Event, error) {
 	if e, ok := s.cache.Get(id); ok {
 		return e, nil
 	}
-	e, err := findEvent(ctx, s.read(), id, s.now())
+	// A replica may not have an event just published yet: what it does
+	// not find (or cannot read) is asked of the primary, so that the
+	// organiser, the booking and the mail that follow find it.
+	read := s.read()
+	e, err := findEvent(ctx, read, id, s.now())
+	if err != nil && read != s.pool {
+		e, err = findEvent(ctx, s.pool, id, s.now())
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -193,7 +193,11 @@ func (f *Feed) load(ctx context.Context, e *Event) error {
 	if f.cfg.Reads != nil {
 		if replica := f.cfg.Reads(); replica != f.pool {
 			if want, err := versionOf(ctx, f.pool, e.id); err == nil {
-				version, tickets, err := loadTickets(ctx, replica, e.id)
+				// A replica that does not answer must leave the primary
+				// time to.
+				rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				version, tickets, err := loadTickets(rctx, replica, e.id)
+				cancel()
 				if err == nil && version >= want {
 					e.replace(version, tickets, f.now())
 					return nil

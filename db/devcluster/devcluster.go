@@ -116,6 +116,11 @@ func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if err = c.Primary.CreateDatabase(ctx, "boxoffice"); err != nil {
 		return c, err
 	}
+	// PgBouncer cannot pass on the setting every Boxoffice connection asks
+	// for (deploy/pgbouncer.ini): the database holds it instead.
+	if err = c.Primary.Exec(ctx, "boxoffice", "ALTER DATABASE boxoffice SET max_parallel_workers_per_gather = 0"); err != nil {
+		return c, err
+	}
 	if c.Replica, err = embedded.StartReplica(ctx, filepath.Join(dir, "replica"), c.Primary.URL("boxoffice"), cfg.Log); err != nil {
 		return c, fmt.Errorf("replica: %w", err)
 	}
@@ -281,6 +286,11 @@ ignore_startup_parameters = max_parallel_workers_per_gather,extra_float_digits
 		if conn, err := net.Dial("tcp", addr); err == nil {
 			conn.Close()
 			return p, nil
+		}
+		select {
+		case <-p.exited:
+			return p, fmt.Errorf("pgbouncer exited while starting: %s", p.tail())
+		default:
 		}
 		if time.Now().After(deadline) {
 			return p, fmt.Errorf("pgbouncer did not start; see %s", filepath.Join(c.dir, "pgbouncer.log"))

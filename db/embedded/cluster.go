@@ -809,6 +809,17 @@ func (c *Cluster) running() bool {
 	return processAlive(pid) && isPostgres(pid)
 }
 
+// Exec runs sql on database, for set-up.
+func (c *Cluster) Exec(ctx context.Context, database, sql string) error {
+	conn, err := pgx.Connect(ctx, c.URL(database))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
 // CreateDatabase creates database name unless it exists.
 func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 	conn, err := pgx.Connect(ctx, c.URL("postgres"))
