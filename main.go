@@ -461,17 +461,29 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, stop
 	case <-ctx.Done():
 	}
 	stop()
+	if c.TrustProxy && tlsSite == nil {
+		// Behind a proxy: let it close its idle connections to this
+		// instance rather than close one under a request it is sending.
+		log.Info("shutting down: draining connections from the proxy", "at_most", drainTime)
+		drainCtx, cancel := context.WithTimeout(context.Background(), drainTime)
+		srv.Drain(drainCtx, ln)
+		cancel()
+	}
 	log.Info("shutting down: finishing requests in flight")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutCtx); err != nil {
 		log.Warn("requests still running at shutdown", "err", err)
 	}
-	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil
 }
+
+// drainTime bounds the wait for a proxy to close its idle connections at
+// shutdown: longer than the keepalive_timeout deploy/nginx.conf sets.
+const drainTime = 10 * time.Second
 
 // buildSite wires the services on d into the web server and starts the
 // expiry sweeper and the invariant monitor; stop stops what it started.

@@ -20,6 +20,10 @@ func (s *Server) handleHealth(c echo.Context) error {
 func (s *Server) handleReady(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
+	if s.drain.going.Load() {
+		c.Response().Header().Set("Retry-After", "5")
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "shutting down"})
+	}
 	if err := s.ready(ctx); err != nil {
 		s.log.Warn("not ready", "err", err)
 		c.Response().Header().Set("Retry-After", "5")

@@ -108,6 +108,7 @@ type Server struct {
 	metrics         *metrics
 	streams         *streams
 	handler         http.Handler // echo, compressed
+	drain           drain
 }
 
 // newServer builds the router with every route and middleware.
@@ -298,7 +299,8 @@ func compressed(h http.Handler) http.Handler {
 func (s *Server) HTTPServer(addr string) *http.Server {
 	hs := &http.Server{
 		Addr:              addr,
-		Handler:           s,
+		Handler:           s.drain.closing(s),
+		ConnState:         s.drain.track,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -336,6 +336,7 @@ http {
     upstream boxoffice {
         least_conn;
 %[2]s        keepalive 64;
+        keepalive_timeout 4s;
     }
     server {
         listen %[3]s;
