@@ -1,13 +1,12 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/boxoffice/boxoffice/app/search"
 )
@@ -33,7 +32,7 @@ func asTyped(r *search.Result) string {
 func understood(q search.Query) string {
 	s := "events"
 	if q.Type != "" {
-		s = strings.ToLower(typeLabel(q.Type)) + " events"
+		s = strings.ToLower(typeLabel(context.Background(), q.Type)) + " events"
 	}
 	if q.Location != "" {
 		s += " in " + q.Location
@@ -158,7 +157,7 @@ func activeFilters(q search.Query) []chip {
 		out = append(out, chip{"Place: " + q.Location, with(q, func(q *search.Query) { q.Location = "" })})
 	}
 	if q.Type != "" {
-		out = append(out, chip{"Type: " + typeLabel(q.Type), with(q, func(q *search.Query) { q.Type = "" })})
+		out = append(out, chip{"Type: " + typeLabel(context.Background(), q.Type), with(q, func(q *search.Query) { q.Type = "" })})
 	}
 	if !q.From.IsZero() {
 		out = append(out, chip{"From " + q.From.Format("Mon 2 Jan 2006"), with(q, func(q *search.Query) { q.From = time.Time{} })})
@@ -212,41 +211,4 @@ func facetCount(r *search.Result, f search.Facet) string {
 		return "few"
 	}
 	return thousands(f.Count)
-}
-
-// typeLabel names an event type as fans read it: "Theatre".
-func typeLabel(t string) string {
-	switch t {
-	case "":
-		return ""
-	case "theater":
-		return "Theatre"
-	}
-	r, n := utf8.DecodeRuneInString(t)
-	return string(unicode.ToUpper(r)) + t[n:]
-}
-
-// typeTitle names an event type as a heading: "Concerts".
-func typeTitle(t string) string {
-	switch t {
-	case "concert":
-		return "Concerts"
-	}
-	return typeLabel(t)
-}
-
-// eventCount is "1 event", "12 events".
-func eventCount(n int) string {
-	if n == 1 {
-		return "1 event"
-	}
-	return thousands(n) + " events"
-}
-
-// about marks a count that is an estimate.
-func about(estimate bool) string {
-	if estimate {
-		return "about "
-	}
-	return ""
 }

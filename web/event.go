@@ -102,6 +102,7 @@ func (s *Server) eventPage(c echo.Context, id, sectionID int64) (templates.Event
 	if err != nil {
 		return templates.EventPage{}, err
 	}
+	venueLanguage(c, e.Venue.Country)
 	p := templates.EventPage{Event: e, MaxTickets: s.bookings.MaxTickets()}
 	if p.Room, err = s.room(c, e); err != nil {
 		return p, err
@@ -295,6 +296,7 @@ func (s *Server) handleVenueView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	venueLanguage(c, v.Country)
 	return ok(c, templates.VenueView(v, sections, events))
 }
 

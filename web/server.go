@@ -146,6 +146,7 @@ func newServer(cfg config) *Server {
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: takesSeatMaps}),
 		csrf(),
 		s.authenticate,
+		s.language,
 		pageContext,
 	)
 	s.routes()
