@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestNoTextOutsideCatalogs(t *testing.T) {
 		t.Fatal("no templates found", err)
 	}
 	for _, name := range files {
-		if notYetTranslated[name] {
+		if notYetTranslated[name] && os.Getenv("CHECK_ALL_TEMPLATES") == "" {
 			continue
 		}
 		tf, err := parser.Parse(name)

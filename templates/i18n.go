@@ -2,11 +2,15 @@ package templates
 
 import (
 	"context"
+	"maps"
 	"net/url"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/boxoffice/boxoffice/app/event"
 	"github.com/boxoffice/boxoffice/app/locale"
+	"github.com/boxoffice/boxoffice/static"
 )
 
 // Every word a page shows comes from the catalogs in app/locale, in the
@@ -76,3 +80,14 @@ func inLanguage(path, code string) string {
 
 // languages lists the languages a fan can switch to.
 func languages() []*locale.Lang { return locale.Default().Langs() }
+
+// scriptMessages hands the page's scripts their words: the messages under
+// each prefix ("seatmap.js"), read by static/messages.js, which must come
+// before the scripts that use msg and msgN. One per page.
+func scriptMessages(ctx context.Context, prefixes ...string) templ.Component {
+	all := map[string]any{}
+	for _, p := range prefixes {
+		maps.Copy(all, locale.From(ctx).Script(p))
+	}
+	return templ.Join(templ.JSONScript("messages", all), scriptTag(static.URL("messages.js")))
+}

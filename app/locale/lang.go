@@ -18,10 +18,11 @@ type Lang struct {
 	loc    *i18n.Localizer
 	plain  sync.Map // message ID → text, for messages without arguments
 	format format
+	raw    map[string]*i18n.Message // by ID, with English's where this language has none
 }
 
-func newLang(bundle *i18n.Bundle, tag language.Tag) (*Lang, error) {
-	l := &Lang{Tag: tag, Code: tag.String(), loc: i18n.NewLocalizer(bundle, tag.String())}
+func newLang(bundle *i18n.Bundle, tag language.Tag, raw map[string]*i18n.Message) (*Lang, error) {
+	l := &Lang{Tag: tag, Code: tag.String(), loc: i18n.NewLocalizer(bundle, tag.String()), raw: raw}
 	l.Name = l.T("language.name")
 	f, err := l.loadFormat()
 	if err != nil {
@@ -70,11 +71,31 @@ func data(args []any) map[string]any {
 	return d
 }
 
-// Has reports whether this language's own catalog has a message id (not
-// borrowed from English).
-func (l *Lang) Has(id string) bool {
-	_, tag, err := l.loc.LocalizeWithTag(&i18n.LocalizeConfig{MessageID: id, PluralCount: 2})
-	return err == nil && tag == l.Tag
+// Script is the messages under prefix ("seatmap.js") for a page's
+// scripts, by ID: a string, or for a plural message its forms by CLDR
+// category ("one", "other"), which the script picks with Intl.PluralRules.
+// Fields stay as {{.Name}} for the script to fill.
+func (l *Lang) Script(prefix string) map[string]any {
+	out := map[string]any{}
+	for id, m := range l.raw {
+		if strings.HasPrefix(id, prefix+".") {
+			out[id] = scriptForm(m)
+		}
+	}
+	return out
+}
+
+func scriptForm(m *i18n.Message) any {
+	forms := map[string]string{}
+	for cat, s := range map[string]string{"zero": m.Zero, "one": m.One, "two": m.Two, "few": m.Few, "many": m.Many, "other": m.Other} {
+		if s != "" {
+			forms[cat] = s
+		}
+	}
+	if len(forms) == 1 && m.Other != "" {
+		return m.Other
+	}
+	return forms
 }
 
 // Dir is "ltr" (no right-to-left language yet; a catalog would say).

@@ -12,6 +12,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"sort"
 	"strings"
@@ -64,16 +65,25 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	raw := map[language.Tag]map[string]*i18n.Message{}
 	for _, name := range names {
 		buf, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := bundle.ParseMessageFileBytes(buf, path.Base(name)); err != nil {
+		mf, err := bundle.ParseMessageFileBytes(buf, path.Base(name))
+		if err != nil {
 			return nil, fmt.Errorf("catalog %s: %w", name, err)
+		}
+		if raw[mf.Tag] == nil {
+			raw[mf.Tag] = map[string]*i18n.Message{}
+		}
+		for _, m := range mf.Messages {
+			raw[mf.Tag][m.ID] = m
 		}
 	}
 	c := &Catalog{bundle: bundle, byCode: map[string]*Lang{}, byCountry: map[string]*Lang{}}
+
 	tags := bundle.LanguageTags()
 	sort.Slice(tags, func(i, j int) bool {
 		if (tags[i] == Fallback) != (tags[j] == Fallback) {
@@ -85,7 +95,9 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		return nil, fmt.Errorf("catalog: no %s catalog", Fallback)
 	}
 	for _, tag := range tags {
-		l, err := newLang(bundle, tag)
+		msgs := maps.Clone(raw[Fallback])
+		maps.Copy(msgs, raw[tag])
+		l, err := newLang(bundle, tag, msgs)
 		if err != nil {
 			return nil, err
 		}
