@@ -6,7 +6,8 @@
 // bookings no longer good and the tickets already in), answers at once,
 // keeps the scans, and sends them when the network is back; scans another
 // gate made first come back as duplicates. Without script, codes are
-// typed and the form sent by hand.
+// typed and the form sent by hand. Its words come from the page
+// (msg, msgN: static/messages.js).
 (function () {
   "use strict";
   var door = document.querySelector("[data-testid=door]");
@@ -17,6 +18,7 @@
   var answer = document.querySelector("[data-door-answer]");
   var offlineNote = document.querySelector("[data-testid=door-offline]");
   var waiting = document.querySelector("[data-testid=door-waiting]");
+  var waitingLabel = document.querySelector("[data-door-waiting-label]");
   var report = document.querySelector("[data-testid=door-report]");
 
   function load() {
@@ -29,6 +31,7 @@
 
   function showWaiting() {
     waiting.textContent = String(state.queue.length);
+    if (waitingLabel) waitingLabel.textContent = msgN("door.js.scans_waiting", state.queue.length);
     offlineNote.hidden = navigator.onLine && state.queue.length === 0;
   }
 
@@ -83,7 +86,7 @@
   function checkHere(code) {
     var g = state.gate;
     if (!g || !window.crypto || !crypto.subtle) {
-      say(false, "NO", "This phone has no copy of the event's key yet: connect once to load it.", "no_key");
+      say(false, msg("door.js.no"), msg("door.js.no_key"), "no_key");
       return Promise.resolve();
     }
     var raw;
@@ -92,7 +95,7 @@
       raw = bytes(code.slice(4));
       if (raw.length !== 28 + 64) throw new Error();
     } catch (e) {
-      say(false, "NO", "This is not a ticket code of this box office.", "invalid_code");
+      say(false, msg("door.js.no"), msg("door.js.not_a_code"), "invalid_code");
       return Promise.resolve();
     }
     return crypto.subtle.importKey("raw", bytes(g.public_key), { name: "Ed25519" }, false, ["verify"])
@@ -100,18 +103,19 @@
       .then(function (good) {
         var ticket = number(raw, 0, 8), booking = number(raw, 8, 8), event = number(raw, 16, 8), win = number(raw, 24, 4);
         var now = Math.floor(Date.now() / 1000 / g.window_s);
-        if (!good) return say(false, "NO", "The code is forged.", "invalid_code");
-        if (event !== eventID) return say(false, "NO", "This ticket is for another event.", "not_valid");
-        if (win !== 0 && win !== now && win + 1 !== now) return say(false, "NO", "The code has expired: ask the fan to open their ticket.", "invalid_code");
-        if (g.cancelled || g.revoked_bookings.indexOf(booking) >= 0) return say(false, "NO", "This ticket was refunded.", "not_valid");
-        if (state.inside.indexOf(ticket) >= 0) return say(false, "NO", "Already in: this ticket was scanned before.", "already_checked_in");
+        var no = msg("door.js.no");
+        if (!good) return say(false, no, msg("door.js.forged"), "invalid_code");
+        if (event !== eventID) return say(false, no, msg("door.js.other_event"), "not_valid");
+        if (win !== 0 && win !== now && win + 1 !== now) return say(false, no, msg("door.js.expired"), "invalid_code");
+        if (g.cancelled || g.revoked_bookings.indexOf(booking) >= 0) return say(false, no, msg("door.js.refunded"), "not_valid");
+        if (state.inside.indexOf(ticket) >= 0) return say(false, no, msg("door.js.already_in"), "already_checked_in");
         state.inside.push(ticket);
         state.queue.push({ code: code, at: new Date().toISOString() });
         save(state);
         showWaiting();
-        say(true, "IN", "Ticket " + ticket + " (checked on this phone)", "");
+        say(true, msg("door.js.in"), msg("door.js.checked_here", { Ticket: ticket }), "");
       })
-      .catch(function () { say(false, "NO", "This phone cannot check codes by itself.", "no_key"); });
+      .catch(function () { say(false, msg("door.js.no"), msg("door.js.cannot_check"), "no_key"); });
   }
 
   // send sends the kept scans (one send at a time) and lists those
@@ -140,7 +144,11 @@
         out.results.forEach(function (r) {
           if (r.result === "admitted") return;
           var li = document.createElement("li");
-          li.textContent = "Ticket " + (r.ticket_id || "?") + ": " + r.result.replace(/_/g, " ") + (r.message ? " — " + r.message : "");
+          var id = "door.js.result." + r.result;
+          var result = msg(id);
+          if (result === id) result = r.result.replace(/_/g, " ");
+          var vars = { Ticket: r.ticket_id || "?", Result: result, Message: r.message };
+          li.textContent = msg(r.message ? "door.js.report_message" : "door.js.report", vars);
           li.setAttribute("data-result", r.result);
           report.appendChild(li);
         });

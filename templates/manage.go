@@ -1,8 +1,8 @@
 package templates
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -87,28 +87,56 @@ func performerRows(e organiser.Event) []organiser.Performer {
 	return rows
 }
 
-func eventStatusLabel(status string) string {
-	switch status {
-	case organiser.Draft:
-		return "Draft: fans cannot see it"
-	case organiser.OnSale:
-		return "On sale"
-	case organiser.Cancelled:
-		return "Cancelled"
+// labelOf is the message table.value ("manage.booking_status.confirmed"),
+// or value itself where the catalogs have none (a status added later).
+func labelOf(ctx context.Context, table, value string) string {
+	id := table + "." + value
+	if s := tr(ctx, id); s != id {
+		return s
 	}
-	return status
+	return value
 }
 
-func zoneSummary(e organiser.Event) string {
+func eventStatusLabel(ctx context.Context, status string) string {
+	return labelOf(ctx, "manage.event_status", status)
+}
+
+// bookingStatus names a booking's status: "Confirmed".
+func bookingStatus(ctx context.Context, status string) string {
+	return labelOf(ctx, "manage.booking_status", status)
+}
+
+// performerKind and performerRole name the bill's choices: "Band",
+// "Headliner".
+func performerKind(ctx context.Context, kind string) string {
+	return labelOf(ctx, "manage.performer_kinds", kind)
+}
+
+func performerRole(ctx context.Context, role string) string {
+	return labelOf(ctx, "manage.performer_roles", role)
+}
+
+// RoleName names an account's role as a sentence says it: "organiser".
+func RoleName(ctx context.Context, role string) string { return labelOf(ctx, "manage.role_name", role) }
+
+// eventFormTitle is "Create an event", or "Edit" and the event's name.
+func eventFormTitle(ctx context.Context, p EventFormPage) string {
+	if p.ID == 0 {
+		return tr(ctx, "manage.create_event")
+	}
+	return tr(ctx, "manage.edit_event", "Name", p.Event.Name)
+}
+
+func zoneSummary(ctx context.Context, e organiser.Event) string {
 	var parts []string
 	for _, p := range e.Prices {
 		name := p.Zone
 		if name == "" {
-			name = strings.Join(p.Sections, ", ")
+			name = strings.Join(p.Sections, tr(ctx, "manage.list_separator"))
 		} else {
-			name += " (" + strings.Join(p.Sections, ", ") + ")"
+			name = tr(ctx, "manage.zone_sections", "Zone", name, "Sections", strings.Join(p.Sections, tr(ctx, "manage.list_separator")))
 		}
-		parts = append(parts, name+": "+Money(p.Price, e.Currency))
+		parts = append(parts, tr(ctx, "manage.zone_price", "Zone", name, "Price", money(ctx, p.Price, e.Currency)))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -134,18 +162,29 @@ func ftoa(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-func shapeLabel(kind string) string {
-	switch kind {
-	case venue.ShapeBlock:
-		return "Block of rows"
-	case venue.ShapeCurve:
-		return "Curved block"
-	case venue.ShapeBowl:
-		return "Bowl of sections"
-	case venue.ShapeStanding:
-		return "Standing area"
+func shapeLabel(ctx context.Context, kind string) string {
+	return labelOf(ctx, "builder.shape", kind)
+}
+
+// problemsHeading says what the builder's problems stopped: "Nothing was
+// saved: 2 problems in the file."
+func problemsHeading(ctx context.Context, p BuilderPage) string {
+	id := "builder.fix_problems"
+	if p.Refused {
+		id = "builder.refused_problems"
 	}
-	return kind
+	if p.Import {
+		id += "_file"
+	}
+	return trn(ctx, id, len(p.Problems))
+}
+
+// mapSummary counts a drawn map's seats, standing places and sections.
+func mapSummary(ctx context.Context, m *venue.SeatMap) string {
+	return tr(ctx, "builder.map_summary",
+		"Seats", trn(ctx, "builder.seats", m.Seats()),
+		"Standing", trn(ctx, "builder.standing_places", m.Capacity()-m.Seats()),
+		"Sections", trn(ctx, "builder.sections", len(m.Sections)))
 }
 
 // shows is which of a shape's fields its kind uses.
@@ -171,16 +210,16 @@ type shapeField struct {
 // placeholders say what an empty field means.
 var placeholders = map[string]string{"pitch": "10", "first": "A"}
 
-func shapeFields(s venue.Shape) []shapeField {
+func shapeFields(ctx context.Context, s venue.Shape) []shapeField {
 	show := shows(s.Kind)
-	f := func(key, label, value string) shapeField {
-		return shapeField{Key: key, Label: label, Value: value, Placeholder: placeholders[key], Shown: show[key]}
+	f := func(key, value string) shapeField {
+		return shapeField{Key: key, Label: tr(ctx, "builder.field."+key), Value: value, Placeholder: placeholders[key], Shown: show[key]}
 	}
 	return []shapeField{
-		f("rows", "Rows", itoa(s.Rows)), f("seats", "Seats per row", itoa(s.Seats)), f("pitch", "Seat pitch", ftoa(s.Pitch)),
-		f("first", "First row", s.FirstRow), f("curve", "Curve", ftoa(s.Curve)), f("count", "Sections", itoa(s.Count)),
-		f("rx", "Radius across", ftoa(s.RX)), f("ry", "Radius down", ftoa(s.RY)),
-		f("w", "Width", ftoa(s.W)), f("h", "Height", ftoa(s.H)), f("capacity", "Capacity", itoa(s.Capacity)),
+		f("rows", itoa(s.Rows)), f("seats", itoa(s.Seats)), f("pitch", ftoa(s.Pitch)),
+		f("first", s.FirstRow), f("curve", ftoa(s.Curve)), f("count", itoa(s.Count)),
+		f("rx", ftoa(s.RX)), f("ry", ftoa(s.RY)),
+		f("w", ftoa(s.W)), f("h", ftoa(s.H)), f("capacity", itoa(s.Capacity)),
 	}
 }
 
@@ -225,15 +264,15 @@ func seatRadius(m *venue.SeatMap) string {
 
 func mapLabelSize(m *venue.SeatMap) string { return num(math.Max(12, float64(m.Width)/64)) }
 
-func sectionSummary(s venue.Section) string {
+func sectionSummary(ctx context.Context, s venue.Section) string {
 	if s.Kind == venue.Standing {
-		return "standing, " + thousands(s.Capacity) + " places"
+		return trn(ctx, "manage.layout_standing", s.Capacity)
 	}
 	seats := 0
 	for _, r := range s.Rows {
 		seats += len(r.Seats)
 	}
-	return thousands(len(s.Rows)) + " rows, " + thousands(seats) + " seats"
+	return tr(ctx, "manage.layout_seated", "Rows", trn(ctx, "manage.rows", len(s.Rows)), "Seats", trn(ctx, "manage.seats", seats))
 }
 
 func seatClass(st venue.Seat) string {
@@ -300,7 +339,7 @@ type chartBar struct {
 
 const chartW, chartH = 600.0, 160.0
 
-func salesChart(s *organiser.Sales, loc *time.Location) chart {
+func salesChart(ctx context.Context, s *organiser.Sales, loc *time.Location) chart {
 	var c chart
 	if len(s.Over) == 0 {
 		return c
@@ -310,9 +349,12 @@ func salesChart(s *organiser.Sales, loc *time.Location) chart {
 		c.Sum += p.Sold
 	}
 	w := chartW / float64(len(s.Over))
-	layout := "2 Jan 15:04"
-	if s.Step >= 24*time.Hour {
-		layout = "2 Jan"
+	when := func(t time.Time) string {
+		t = t.In(loc)
+		if s.Step >= 24*time.Hour {
+			return tr(ctx, "manage.chart_day", "Day", t.Day(), "Month", lang(ctx).Month(t))
+		}
+		return tr(ctx, "manage.chart_hour", "Day", t.Day(), "Month", lang(ctx).Month(t), "Time", t.Format("15:04"))
 	}
 	var line []string
 	run := 0
@@ -322,7 +364,7 @@ func salesChart(s *organiser.Sales, loc *time.Location) chart {
 			h = float64(p.Sold) / float64(c.Max) * (chartH - 10)
 		}
 		c.Bars = append(c.Bars, chartBar{X: num(float64(i)*w + w*0.1), Y: num(chartH - h), W: num(w * 0.8), H: num(h),
-			Title: p.At.In(loc).Format(layout) + ": " + thousands(p.Sold) + " sold"})
+			Title: tr(ctx, "manage.chart_bar", "At", when(p.At), "Sold", number(ctx, p.Sold))})
 		run += p.Sold
 		y := chartH
 		if c.Sum > 0 {
@@ -331,25 +373,26 @@ func salesChart(s *organiser.Sales, loc *time.Location) chart {
 		line = append(line, num(float64(i)*w+w/2)+","+num(y))
 	}
 	c.Line = strings.Join(line, " ")
-	c.From, c.To = s.Over[0].At.In(loc).Format(layout), s.Over[len(s.Over)-1].At.In(loc).Format(layout)
+	c.From, c.To = when(s.Over[0].At), when(s.Over[len(s.Over)-1].At)
 	return c
 }
 
-func percent(part, whole int) string {
-	if whole == 0 {
-		return "0%"
+func percent(ctx context.Context, part, whole int) string {
+	n := 0
+	if whole != 0 {
+		n = int(math.Round(float64(part) * 100 / float64(whole)))
 	}
-	return strconv.Itoa(int(math.Round(float64(part)*100/float64(whole)))) + "%"
+	return tr(ctx, "manage.percent", "N", number(ctx, n))
 }
 
 // localWhen shows an event's start, kept as a local time in its zone.
-func localWhen(e organiser.Event) string {
+func localWhen(ctx context.Context, e organiser.Event) string {
 	loc := loadLocation(e.Timezone)
 	t, err := time.ParseInLocation("2006-01-02T15:04", e.StartsAt, loc)
 	if err != nil {
 		return e.StartsAt
 	}
-	return longDateTime(t, loc)
+	return dateTime(ctx, t, loc)
 }
 
 func maxY(o venue.Outline) float64 {
@@ -389,11 +432,15 @@ type DoorResult struct {
 	Message  string
 }
 
-func admittedPlace(a *ticket.Admitted) string {
-	if a.Seat == 0 {
-		return SectionName(a.Section) + ", standing"
+func admittedPlace(ctx context.Context, a *ticket.Admitted) string {
+	section := a.Section
+	if section != "" && strings.Trim(section, "0123456789") == "" {
+		section = tr(ctx, "door.section_number", "Number", section) // "101": "Section 101"
 	}
-	return fmt.Sprintf("%s, row %s, seat %d", SectionName(a.Section), a.Row, a.Seat)
+	if a.Seat == 0 {
+		return tr(ctx, "door.place_standing", "Section", section)
+	}
+	return tr(ctx, "door.place_seat", "Section", section, "Row", a.Row, "Seat", a.Seat)
 }
 
 func totalCounts(cs []ticket.Counts) (sold, in int) {

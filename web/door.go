@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/audit"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/templates"
 )
@@ -69,8 +71,9 @@ func (s *Server) handleAPICheckin(c echo.Context) error {
 	return c.JSON(http.StatusOK, toAdmittedJSON(a))
 }
 
-// doorPage is event id's door page, for those who may scan there.
-func (s *Server) doorPage(c echo.Context, status int, result *templates.DoorResult) error {
+// doorPage is event id's door page, for those who may scan there, with
+// the answer to the last scan: admitted, or refused.
+func (s *Server) doorPage(c echo.Context, status int, admitted *ticket.Admitted, refused *app.Error) error {
 	id, err := pathID(c, "id", "event")
 	if err != nil {
 		return err
@@ -81,7 +84,7 @@ func (s *Server) doorPage(c echo.Context, status int, result *templates.DoorResu
 	}
 	if ok, err := s.door.CanScan(c.Request().Context(), by, id); err != nil || !ok {
 		if err == nil {
-			err = app.Errorf(app.ENOTFOUND, "There is no page at this address.")
+			err = app.Errorf(app.ENOTFOUND, "%s", lang(c).T("manage.no_page"))
 		}
 		return err
 	}
@@ -93,10 +96,17 @@ func (s *Server) doorPage(c echo.Context, status int, result *templates.DoorResu
 	if err != nil {
 		return err
 	}
+	var result *templates.DoorResult
+	switch {
+	case admitted != nil:
+		result = &templates.DoorResult{OK: true, Admitted: admitted}
+	case refused != nil:
+		result = &templates.DoorResult{Reason: refused.Reason, Message: refusal(lang(c), refused, e.Location())}
+	}
 	return render(c, status, templates.Door(templates.DoorPage{Event: e, Gate: c.FormValue("gate"), Result: result, Counts: counts}))
 }
 
-func (s *Server) handleDoor(c echo.Context) error { return s.doorPage(c, http.StatusOK, nil) }
+func (s *Server) handleDoor(c echo.Context) error { return s.doorPage(c, http.StatusOK, nil, nil) }
 
 // handleDoorScan takes the door page's code (typed, or read by the
 // camera): the answer is the page again, green or red.
@@ -113,12 +123,61 @@ func (s *Server) handleDoorScan(c echo.Context) error {
 	var e *app.Error
 	switch {
 	case err == nil:
-		return s.doorPage(c, http.StatusOK, &templates.DoorResult{OK: true, Admitted: a})
+		return s.doorPage(c, http.StatusOK, a, nil)
 	case errors.As(err, &e) && e.Code != app.EINTERNAL && e.Code != app.EFORBIDDEN:
 		status := statusOf[e.Code]
-		return s.doorPage(c, status, &templates.DoorResult{Reason: e.Reason, Message: e.Message})
+		return s.doorPage(c, status, nil, e)
 	}
 	return err
+}
+
+// refusals are the door's answers app/ticket gives, by their English
+// text, with their messages in the catalogs; an answer not listed here is
+// said by its reason (or, in English, as app/ticket put it).
+var refusals = map[string]string{
+	"This is not a Boxoffice ticket code.":                                     "door.refusal.not_a_code",
+	"The code is damaged: scan it again, or ask the fan to open their ticket.": "door.refusal.damaged",
+	"The code is forged: it was not signed by this box office.":                "door.refusal.forged",
+	"This ticket is for another event.":                                        "door.refusal.other_event",
+	"This ticket does not exist any more.":                                     "door.refusal.gone",
+	"This event is cancelled: its tickets were refunded.":                      "door.refusal.event_cancelled",
+	"This ticket is not valid: it was refunded, or never paid for.":            "door.refusal.not_valid",
+	"You are not door staff of this ticket's event.":                           "door.refusal.not_door_staff",
+	"The code has expired: it changes every 30 seconds. Ask the fan to open their ticket on their phone (a screenshot will not do).": "door.refusal.expired",
+}
+
+// refusal says why the door refused a ticket, in l, with times in loc
+// (the venue's zone).
+func refusal(l *locale.Lang, e *app.Error, loc *time.Location) string {
+	if id, ok := refusals[e.Message]; ok {
+		return l.T(id)
+	}
+	switch e.Reason {
+	case "already_checked_in":
+		at, err := time.Parse(time.RFC3339, fmt.Sprint(e.Detail["checked_in_at"]))
+		if err != nil {
+			break
+		}
+		if gate, _ := e.Detail["gate"].(string); gate != "" {
+			return l.T("door.refusal.already_in_gate", "Time", clockAt(at, loc), "Gate", gate)
+		}
+		return l.T("door.refusal.already_in", "Time", clockAt(at, loc))
+	}
+	if l.Code == locale.Fallback.String() {
+		return e.Message
+	}
+	switch e.Reason {
+	case "invalid_code", "not_valid", "not_door_staff":
+		return l.T("door.refusal." + e.Reason)
+	}
+	return e.Message
+}
+
+// clockAt is the time of day of t in loc, to the second, with its zone:
+// "20:15:04 CET".
+func clockAt(t time.Time, loc *time.Location) string {
+	t = t.In(loc)
+	return t.Format("15:04:05") + " " + locale.ZoneName(t)
 }
 
 // handleAPIGrantStaff is POST /api/v1/manage/events/:id/staff {"email"}.
@@ -195,14 +254,15 @@ type syncedJSON struct {
 	FirstGate string  `json:"first_gate,omitempty"`
 }
 
-// sync records an offline gate's scans and says what became of each.
-func (s *Server) sync(c echo.Context, gate string, scans []offlineScanJSON) error {
+// sync records an offline gate's scans and says what became of each; a
+// door page (loc, its venue's zone, not nil) is told in its language.
+func (s *Server) sync(c echo.Context, gate string, scans []offlineScanJSON, loc *time.Location) error {
 	by, err := scanner(c)
 	if err != nil {
 		return err
 	}
 	if len(scans) > 5000 {
-		return app.Errorf(app.EINVALID, "Send at most 5,000 scans at a time.")
+		return app.Errorf(app.EINVALID, "%s", lang(c).T("door.too_many_scans", "Max", lang(c).Int(5000)))
 	}
 	in := make([]ticket.OfflineScan, len(scans))
 	for i, sc := range scans {
@@ -217,6 +277,9 @@ func (s *Server) sync(c echo.Context, gate string, scans []offlineScanJSON) erro
 	}{Results: make([]syncedJSON, len(results))}
 	for i, r := range results {
 		out.Results[i] = syncedJSON{Result: r.Result, Message: r.Message, TicketID: r.TicketID, FirstGate: r.FirstGate}
+		if loc != nil {
+			out.Results[i].Message = syncedMessage(lang(c), r, scans[i].At, loc)
+		}
 		if !r.First.IsZero() {
 			out.Results[i].First = rfc3339Ptr(&r.First)
 		}
@@ -234,7 +297,7 @@ func (s *Server) handleAPISync(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	return s.sync(c, in.Gate, in.Scans)
+	return s.sync(c, in.Gate, in.Scans, nil)
 }
 
 // handleDoorSync is the door page's script sending what it scanned
@@ -244,7 +307,27 @@ func (s *Server) handleDoorSync(c echo.Context) error {
 	if err := json.Unmarshal([]byte(c.FormValue("scans")), &scans); err != nil {
 		return app.Errorf(app.EINVALID, "The scans could not be read: %s.", jsonProblem(err))
 	}
-	return s.sync(c, c.FormValue("gate"), scans)
+	loc := time.UTC
+	if id, err := pathID(c, "id", "event"); err == nil {
+		if e, err := s.events.FindEventByID(c.Request().Context(), id); err == nil {
+			loc = e.Location()
+		}
+	}
+	return s.sync(c, c.FormValue("gate"), scans, loc)
+}
+
+// syncedMessage is what became of an offline scan made at, for the door
+// page's report, in l with times in loc.
+func syncedMessage(l *locale.Lang, r ticket.Synced, at time.Time, loc *time.Location) string {
+	switch {
+	case r.Message == "":
+		return ""
+	case r.Result == "duplicate" && !r.First.IsZero():
+		return l.T("door.refusal.duplicate", "Time", clockAt(r.First, loc), "Gate", r.FirstGate)
+	case r.Result == "invalid_code" && strings.HasPrefix(r.Message, "The gate's clock is wrong"):
+		return l.T("door.refusal.clock_wrong", "At", l.DateTime(at, loc))
+	}
+	return refusal(l, &app.Error{Reason: r.Result, Message: r.Message}, loc)
 }
 
 // handleAPIRevokeStaff is DELETE /api/v1/manage/events/:id/staff {"email"}.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/audit"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/venue"
 	"github.com/boxoffice/boxoffice/templates"
 )
@@ -43,7 +44,7 @@ func (s *Server) requireManager(next echo.HandlerFunc) echo.HandlerFunc {
 				return &app.Error{Code: app.EFORBIDDEN, Reason: "not_an_organiser",
 					Message: "Only organisers and admins can manage venues and events: ask an admin to make your account an organiser."}
 			}
-			return app.Errorf(app.ENOTFOUND, "There is no page at this address.")
+			return app.Errorf(app.ENOTFOUND, "%s", lang(c).T("manage.no_page"))
 		}
 		return next(c)
 	}
@@ -55,14 +56,15 @@ func actorOf(c echo.Context) venue.Actor {
 	return venue.Actor{UserID: u.ID, Admin: u.Admin()}
 }
 
-// readSeatMap reads a seat-map file of at most seatMapLimit bytes.
-func readSeatMap(r io.Reader) (*venue.SeatMap, error) {
+// readSeatMap reads a seat-map file of at most seatMapLimit bytes; l
+// says what is wrong with it.
+func readSeatMap(l *locale.Lang, r io.Reader) (*venue.SeatMap, error) {
 	data, err := io.ReadAll(io.LimitReader(r, seatMapLimit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read a seat map: %w", err)
 	}
 	if len(data) > seatMapLimit {
-		return nil, &app.Error{Code: app.EINVALID, Reason: "too_large", Message: fmt.Sprintf("The seat map is larger than %d MB.", seatMapLimit>>20)}
+		return nil, &app.Error{Code: app.EINVALID, Reason: "too_large", Message: l.T("builder.too_large", "MB", seatMapLimit>>20)}
 	}
 	return venue.Parse(data)
 }
@@ -85,7 +87,7 @@ func (s *Server) handleAPIVenueCreate(c echo.Context) error {
 	if ct := c.Request().Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return &app.Error{Code: app.EUNSUPPORTED, Reason: "unsupported_media_type", Message: "Send the seat map as JSON, with Content-Type: application/json."}
 	}
-	m, err := readSeatMap(c.Request().Body)
+	m, err := readSeatMap(lang(c), c.Request().Body)
 	if err != nil {
 		return err
 	}
@@ -160,9 +162,9 @@ func (s *Server) handleVenueCreate(c echo.Context) error {
 		defer f.Close()
 		src = f
 	} else if strings.TrimSpace(c.FormValue("seatmap")) == "" {
-		return s.builder(c, http.StatusBadRequest, templates.BuilderPage{Design: newDesign(), Problems: []string{"Choose a seat-map file, or paste one."}, Refused: true, Import: true})
+		return s.builder(c, http.StatusBadRequest, templates.BuilderPage{Design: newDesign(lang(c)), Problems: []string{lang(c).T("builder.choose_file")}, Refused: true, Import: true})
 	}
-	m, err := readSeatMap(src)
+	m, err := readSeatMap(lang(c), src)
 	if err == nil {
 		var id int64
 		if id, err = s.venues.Create(c.Request().Context(), actorOf(c), m); err == nil {
@@ -177,7 +179,7 @@ func (s *Server) handleVenueCreate(c echo.Context) error {
 	if len(problems) == 0 {
 		problems = []string{e.Message}
 	}
-	return s.builder(c, http.StatusBadRequest, templates.BuilderPage{Design: newDesign(), Problems: problems, Refused: true, Import: true, Pasted: c.FormValue("seatmap")})
+	return s.builder(c, http.StatusBadRequest, templates.BuilderPage{Design: newDesign(lang(c)), Problems: problems, Refused: true, Import: true, Pasted: c.FormValue("seatmap")})
 }
 
 // handleManageVenue is a venue's management page: its map as fans will
@@ -219,7 +221,7 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			if isAPI(c) {
 				return &app.Error{Code: app.EFORBIDDEN, Reason: "not_an_admin", Message: "Only admins can give accounts roles."}
 			}
-			return app.Errorf(app.ENOTFOUND, "There is no page at this address.")
+			return app.Errorf(app.ENOTFOUND, "%s", lang(c).T("manage.no_page"))
 		}
 		return next(c)
 	}
@@ -248,7 +250,7 @@ func (s *Server) handleSetRole(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.usersPage(c, http.StatusOK, "", u.Email+" is now "+u.Role+".")
+	return s.usersPage(c, http.StatusOK, "", lang(c).T("manage.role_done", "Email", u.Email, "Role", templates.RoleName(c.Request().Context(), u.Role)))
 }
 
 // handleAPISetRole is PUT /api/v1/manage/users/role {"email", "role"}.

@@ -131,7 +131,7 @@ func (s *Server) handleEventNew(c echo.Context) error {
 	if v := c.QueryParam("venue"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			return app.Errorf(app.EINVALID, "Choose a venue from the list.")
+			return app.Errorf(app.EINVALID, "%s", lang(c).T("manage.choose_venue"))
 		}
 		in.VenueID = id
 	}
@@ -321,7 +321,7 @@ func (s *Server) handleAPISales(c echo.Context) error {
 func eventFromForm(c echo.Context) (organiser.Event, error) {
 	f, err := c.FormParams()
 	if err != nil {
-		return organiser.Event{}, app.Errorf(app.EINVALID, "The form could not be read.")
+		return organiser.Event{}, app.Errorf(app.EINVALID, "%s", lang(c).T("manage.form_unreadable"))
 	}
 	in := organiser.Event{Name: f.Get("name"), Description: f.Get("description"), Type: f.Get("type"),
 		StartsAt: f.Get("starts_at"), EndsAt: f.Get("ends_at"), DoorsAt: f.Get("doors_at"), OnSaleAt: f.Get("on_sale_at"),
@@ -340,9 +340,9 @@ func eventFromForm(c echo.Context) (organiser.Event, error) {
 		if i >= len(prices) || strings.TrimSpace(prices[i]) == "" {
 			continue // not sold
 		}
-		major, err := strconv.ParseFloat(strings.TrimSpace(prices[i]), 64)
-		if err != nil || major <= 0 || math.IsInf(major, 0) {
-			return in, &app.Error{Code: app.EINVALID, Message: fmt.Sprintf("The price of %s is %q: give an amount such as 45.50, or leave it empty to keep the section off sale.", section, prices[i]),
+		major, err := parseNumber(lang(c), strings.TrimSpace(prices[i]))
+		if err != nil || major <= 0 || math.IsNaN(major) || math.IsInf(major, 0) {
+			return in, &app.Error{Code: app.EINVALID, Message: lang(c).T("manage.price_invalid", "Section", section, "Value", strconv.Quote(prices[i])),
 				Detail: map[string]any{"field": "prices"}}
 		}
 		zone := ""
@@ -392,7 +392,7 @@ func (s *Server) handleEventCancel(c echo.Context) error {
 		return err
 	}
 	if c.FormValue("confirm") != "yes" {
-		return app.Errorf(app.EINVALID, "Tick the box to confirm: cancelling refunds every ticket and cannot be undone.")
+		return app.Errorf(app.EINVALID, "%s", lang(c).T("manage.cancel_unconfirmed"))
 	}
 	if _, _, _, err := s.cancelEvent(c, id); err != nil {
 		return err
@@ -490,10 +490,10 @@ func (s *Server) handleRefund(c echo.Context) error {
 	}
 	var amount int64
 	if raw := strings.TrimSpace(c.FormValue("amount")); raw != "" {
-		major, err := strconv.ParseFloat(raw, 64)
+		major, err := parseNumber(lang(c), raw)
 		amount = int64(math.Round(major * math.Pow10(templates.Exponent(currency))))
 		if err != nil || math.IsNaN(major) || math.IsInf(major, 0) || amount < 1 {
-			return app.Errorf(app.EINVALID, "The amount %q is not one to refund: give it such as 12.50, or leave it empty to refund all that is left.", raw)
+			return app.Errorf(app.EINVALID, "%s", lang(c).T("manage.refund_invalid", "Value", strconv.Quote(raw)))
 		}
 	}
 	var seen *int64
