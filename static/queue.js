@@ -2,9 +2,11 @@
 // API again after the Retry-After the server gives (more often near the
 // front), updates the figures, and shows the way in when the fan is
 // admitted. Without script the page reloads itself (a refresh in
-// <noscript>).
+// <noscript>). Its words are the page's queue.js.* messages (msg, msgN:
+// static/messages.js).
 (function () {
   "use strict";
+  var lang = document.documentElement.lang || undefined;
   // A countdown to the on-sale, on the event page: at zero the page
   // reloads and the sale (or the draw) has begun.
   // It counts from the seconds left on the server's clock (not the
@@ -16,7 +18,7 @@
     var show = function () {
       var s = Math.max(0, Math.ceil((end - performance.now()) / 1000));
       var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
-      countdown.textContent = (h ? h + " h " : "") + (h || m ? m + " min " : "") + sec + " s";
+      countdown.textContent = msg(h ? "queue.js.countdown_hms" : m ? "queue.js.countdown_ms" : "queue.js.countdown_s", { H: h, M: m, S: sec });
       if (s > 0) setTimeout(show, 1000);
       else setTimeout(function () { window.location.reload(); }, 500 + Math.random() * 2000);
     };
@@ -31,9 +33,8 @@
     if (el) el.textContent = text;
   }
   function wait(s) {
-    if (s < 60) return "less than a minute";
-    var m = Math.round(s / 60);
-    return m === 1 ? "a minute" : m + " minutes";
+    if (s < 60) return msg("queue.js.wait_under_minute");
+    return msgN("queue.js.wait_minutes", Math.round(s / 60));
   }
   function look() {
     fetch(room.getAttribute("data-poll"), { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -52,9 +53,9 @@
             window.location.reload(); // the place was just given
             return;
           }
-          if (p.position > 0) set("queue-position", p.position.toLocaleString("en-GB"));
-          set("queue-ahead", p.ahead.toLocaleString("en-GB"));
-          set("queue-wait", "About " + wait(p.estimated_wait_s) + " to go.");
+          if (p.position > 0) set("queue-position", p.position.toLocaleString(lang));
+          set("queue-ahead", p.ahead.toLocaleString(lang));
+          set("queue-wait", msg("queue.js.wait", { Wait: wait(p.estimated_wait_s) }));
           setTimeout(look, again * 1000);
         });
       })

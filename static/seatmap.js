@@ -1,7 +1,8 @@
 // Seat map niceties: the running count and total of the ticked seats, and
 // the live map: seats others take grey out, seats freed open up, counts
 // follow (GET /api/v1/events/:id/stream). The map works without this
-// script, exactly as served.
+// script, exactly as served. Its words come from the page (msg, msgN:
+// static/messages.js, the seatmap.js.* messages), in the page's language.
 (function () {
   "use strict";
   var overview = document.querySelector("[data-testid=overview][data-stream]");
@@ -14,7 +15,7 @@
   var currency = line.getAttribute("data-currency");
   var fmt;
   try {
-    fmt = new Intl.NumberFormat(undefined, { style: "currency", currency: currency });
+    fmt = new Intl.NumberFormat(pageLang(), { style: "currency", currency: currency });
   } catch (e) {
     fmt = { format: function (v) { return v.toFixed(2) + " " + currency; } };
   }
@@ -27,7 +28,7 @@
     // The limit of a booking, kept as fans tick rather than told after.
     if (max && ticked.length > max && e && e.target && e.target.checked) {
       e.target.checked = false;
-      line.textContent = "You can book up to " + max + " seats at a time. Untick one to choose another.";
+      line.textContent = msgN("seatmap.js.limit", max);
       line.classList.add("at-limit");
       return;
     }
@@ -38,8 +39,9 @@
     }
     var total = 0;
     for (var i = 0; i < ticked.length; i++) total += Number(ticked[i].getAttribute("data-p"));
-    line.textContent = ticked.length + (max ? " of " + max : "") + (ticked.length === 1 && !max ? " seat · " : " seats · ") +
-      fmt.format(total / Math.pow(10, digits));
+    var sum = fmt.format(total / Math.pow(10, digits));
+    line.textContent = max ? msgN("seatmap.js.picked_of", max, { Picked: localNumber(ticked.length), Total: sum }) :
+      msgN("seatmap.js.picked", ticked.length, { Total: sum });
   }
   form.addEventListener("change", update);
   // A tooltip with the seat's name and price, made on first hover rather
@@ -77,12 +79,23 @@ function zoom(form, scroller) {
   var bar = document.createElement("div");
   bar.className = "zoom";
   bar.setAttribute("role", "group");
-  bar.setAttribute("aria-label", "Zoom the seat map");
-  bar.innerHTML = '<button type="button" data-zoom="out" aria-label="Zoom out">\u2212</button>' +
-    '<button type="button" data-zoom="in" aria-label="Zoom in">+</button>' +
-    '<button type="button" class="zoom-fit" data-zoom="fit">Whole map</button><output aria-live="polite"></output>';
+  bar.setAttribute("aria-label", msg("seatmap.js.zoom"));
+  function button(what, text, label) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.setAttribute("data-zoom", what);
+    b.textContent = text;
+    if (label) b.setAttribute("aria-label", label);
+    bar.appendChild(b);
+    return b;
+  }
+  button("out", "\u2212", msg("seatmap.js.zoom_out"));
+  button("in", "+", msg("seatmap.js.zoom_in"));
+  button("fit", msg("seatmap.js.whole_map")).className = "zoom-fit";
+  var out = document.createElement("output");
+  out.setAttribute("aria-live", "polite");
+  bar.appendChild(out);
   scroller.parentNode.insertBefore(bar, scroller);
-  var out = bar.querySelector("output");
   scroller.classList.add("zoomable");
 
   // set zooms to z keeping the point (x, y) of the box, in pixels from its
@@ -170,9 +183,11 @@ function live(form, update) {
     if (el.tagName === "INPUT") return "available";
     return el.className.indexOf("s-sold") >= 0 ? "sold" : "reserved";
   }
+  // A seat's name with its price: an input's label, or a mark's without
+  // the ", sold" or ", on hold" the page's language adds.
   function label(el) {
     var l = el.getAttribute("aria-label");
-    return el.tagName === "INPUT" ? l : l.slice(0, l.lastIndexOf(", "));
+    return el.tagName === "INPUT" ? l : unwrap(l, statusOf(el) === "sold" ? "seatmap.js.sold" : "seatmap.js.on_hold");
   }
   function swap(el, status) {
     var next;
@@ -188,7 +203,7 @@ function live(form, update) {
       next.className = "s-" + status;
       next.setAttribute("role", "img");
       next.setAttribute("data-t", el.value || el.getAttribute("data-t"));
-      next.setAttribute("aria-label", label(el) + (status === "sold" ? ", sold" : ", on hold"));
+      next.setAttribute("aria-label", msg(status === "sold" ? "seatmap.js.sold" : "seatmap.js.on_hold", { Name: label(el) }));
     }
     next.setAttribute("data-p", el.getAttribute("data-p"));
     next.setAttribute("data-z", el.getAttribute("data-z"));
@@ -216,11 +231,10 @@ function live(form, update) {
     if (left && delta !== 0) {
       var n = Number(left.getAttribute("data-available")) + delta;
       left.setAttribute("data-available", n);
-      left.textContent = n.toLocaleString("en-GB") + " of " + Number(left.getAttribute("data-total")).toLocaleString("en-GB");
+      left.textContent = seatsLeft(n, left.getAttribute("data-total"));
     }
     if (lost.length > 0) {
-      message.textContent = "Someone else just took " + lost.join("; ") + ". We have unticked " +
-        (lost.length === 1 ? "it" : "them") + ": pick another seat.";
+      message.textContent = msgN("seatmap.js.taken", lost.length, { Seats: lost.join(msg("seatmap.js.separator")) });
       message.hidden = false;
       update();
     }
@@ -247,12 +261,19 @@ function liveCounts(overview) {
       var row = document.querySelector('[data-testid=section-row][data-section-id="' + s.id + '"]');
       if (row) {
         row.setAttribute("data-available", s.available);
-        row.cells[1].innerHTML = s.available === 0 ? '<span class="badge badge-soldout">Sold out</span>' : s.available.toLocaleString("en-GB");
+        var cell = row.cells[1];
+        cell.textContent = s.available === 0 ? "" : localNumber(s.available);
+        if (s.available === 0) {
+          var badge = document.createElement("span");
+          badge.className = "badge badge-soldout";
+          badge.textContent = msg("seatmap.js.sold_out");
+          cell.appendChild(badge);
+        }
       }
     }
     if (left) {
       left.setAttribute("data-available", data.available);
-      left.textContent = data.available.toLocaleString("en-GB") + " of " + Number(left.getAttribute("data-total")).toLocaleString("en-GB");
+      left.textContent = seatsLeft(data.available, left.getAttribute("data-total"));
     }
   }
   follow(overview.getAttribute("data-stream"), { counts: apply }, function () {
@@ -293,7 +314,7 @@ function zoneFilter(key, map) {
     b.setAttribute("data-zone", li.getAttribute("data-zone"));
     b.setAttribute("data-testid", "zone-button");
     while (li.firstChild) b.appendChild(li.firstChild);
-    b.title = "Show or fade these seats";
+    b.title = msg("seatmap.js.zone_toggle");
     li.appendChild(b);
   }
   key.addEventListener("click", function (e) {
@@ -303,4 +324,32 @@ function zoneFilter(key, map) {
     b.setAttribute("aria-pressed", on ? "true" : "false");
     map.classList.toggle("off-z" + b.getAttribute("data-zone"), !on);
   });
+}
+
+// pageLang is the language the page speaks, for numbers and money.
+function pageLang() {
+  "use strict";
+  return document.documentElement.lang || undefined;
+}
+
+// localNumber writes a number the page's language's way: "1,234", "1.234".
+function localNumber(n) {
+  "use strict";
+  return Number(n).toLocaleString(pageLang());
+}
+
+// seatsLeft is "38 of 40", as the page writes the seats left.
+function seatsLeft(n, total) {
+  "use strict";
+  return msg("seatmap.js.left_of", { Left: localNumber(n), Total: localNumber(total) });
+}
+
+// unwrap takes back the words message id put around a {{.Name}}: a seat's
+// name from its label as sold. A label the message did not make stays.
+function unwrap(label, id) {
+  "use strict";
+  var parts = msg(id, { Name: "\u0000" }).split("\u0000");
+  if (parts.length !== 2 || label.length < parts[0].length + parts[1].length ||
+    label.indexOf(parts[0]) !== 0 || label.slice(label.length - parts[1].length) !== parts[1]) return label;
+  return label.slice(parts[0].length, label.length - parts[1].length);
 }

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"math"
 	"strconv"
 	"time"
@@ -27,24 +28,16 @@ func refreshFor(p QueuePage) int {
 	return 0
 }
 
-func fansAhead(n int64) string {
-	if n == 1 {
-		return "fan ahead of you"
-	}
-	return "fans ahead of you"
-}
-
-// waitText is a wait as people say it: "less than a minute", "12 minutes".
-func waitText(d time.Duration) string {
+// waitText is a wait as people say it: "less than a minute", "12
+// minutes", in the page's language (queue.js says it the same way).
+func waitText(ctx context.Context, d time.Duration) string {
 	switch m := int(d.Round(time.Minute) / time.Minute); {
 	case d < time.Minute:
-		return "less than a minute"
-	case m == 1:
-		return "a minute"
+		return tr(ctx, "queue.js.wait_under_minute")
 	case m < 120:
-		return strconv.Itoa(m) + " minutes"
+		return trn(ctx, "queue.js.wait_minutes", m)
 	default:
-		return duration(d)
+		return lang(ctx).Duration(d)
 	}
 }
 

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/queue"
 )
 
@@ -33,6 +35,10 @@ type EventPage struct {
 	// Room is the event's on-sale and waiting room as this fan sees them;
 	// nil when the event is on sale to all.
 	Room *Room
+	// Lang is the language the page speaks (the request's, which the
+	// templates read from ctx), for the words written around it outside
+	// a template: the names of seats in Message. Nil is English.
+	Lang *locale.Lang
 }
 
 // Room is an event's on-sale time and waiting room, for one fan.
@@ -102,9 +108,9 @@ type mapLabel struct {
 // phone and still be tapped.
 const seatPx = 11
 
-func buildMap(p EventPage) mapView {
+func buildMap(ctx context.Context, p EventPage) mapView {
 	e := p.Event
-	m := mapView{Width: float64(e.Venue.MapWidth), Height: float64(e.Venue.MapHeight), Stage: e.Venue.Stage, StageLabel: stageLabel(e)}
+	m := mapView{Width: float64(e.Venue.MapWidth), Height: float64(e.Venue.MapHeight), Stage: e.Venue.Stage, StageLabel: stageLabel(ctx, e)}
 	m.Sections = e.Sections
 	if p.Section != nil {
 		// Zoom to the section's outline, padded.
@@ -122,7 +128,7 @@ func buildMap(p EventPage) mapView {
 	m.SeatSize = pct(size)
 	m.MinWidthPx = int(math.Ceil(seatPx / (size / 100)))
 	m.LabelSize = pitch * 0.8
-	m.Labels = mapLabels(p.Seats, m.Sections, pitch, p.Section == nil)
+	m.Labels = mapLabels(lang(ctx), p.Seats, m.Sections, pitch, p.Section == nil)
 	return m
 }
 
@@ -130,14 +136,14 @@ func buildMap(p EventPage) mapView {
 // whole venue's map (named sections: the page's heading names a section
 // shown alone), each section below its outline, away from the stage, so
 // that a fan can say where a seat is.
-func mapLabels(seats []event.Seat, sections []event.Section, pitch float64, named bool) []mapLabel {
+func mapLabels(l *locale.Lang, seats []event.Seat, sections []event.Section, pitch float64, named bool) []mapLabel {
 	var out []mapLabel
 	shown := make(map[int64]bool, len(sections))
 	for _, sec := range sections {
 		shown[sec.ID] = true
 		if named {
 			minX, _, maxX, maxY := bounds(sec.Outline)
-			out = append(out, mapLabel{"sec-name", SectionName(sec.Name), (minX + maxX) / 2, maxY + pitch*0.3})
+			out = append(out, mapLabel{"sec-name", SectionNameIn(l, sec.Name), (minX + maxX) / 2, maxY + pitch*0.3})
 		}
 	}
 	type row struct {
@@ -163,12 +169,16 @@ func mapLabels(seats []event.Seat, sections []event.Section, pitch float64, name
 // seatsHTML writes the seats of a map: a checkbox for each available seat,
 // a mark for the others. It is the bulk of a seat map page (thousands of
 // seats), so it is written directly rather than through templ's
-// per-attribute machinery; every text it writes is escaped.
-func seatsHTML(p EventPage, m mapView) string {
+// per-attribute machinery; every text it writes is escaped. The seats'
+// names come from the catalogs once per map (seatLabels), not per seat.
+func seatsHTML(ctx context.Context, p EventPage, m mapView) string {
+	l := lang(ctx)
 	names := make(map[int64]string, len(p.Event.Sections))
 	for _, s := range p.Event.Sections {
-		names[s.ID] = html.EscapeString(SectionName(s.Name))
+		names[s.ID] = html.EscapeString(SectionNameIn(l, s.Name))
 	}
+	labels := newSeatLabels(l)
+	prices := map[int64]string{} // a map has a handful of prices
 	zones := zonesOf(p)
 	var b []byte
 	b = make([]byte, 0, len(p.Seats)*180)
@@ -192,17 +202,12 @@ func seatsHTML(p EventPage, m mapView) string {
 		}
 		b = strconv.AppendInt(b, s.TicketID, 10)
 		b = append(b, `" aria-label="`...)
-		b = append(b, names[s.SectionID]...)
-		b = append(b, ", row "...)
-		b = append(b, html.EscapeString(s.Row)...)
-		b = append(b, ", seat "...)
-		b = strconv.AppendInt(b, int64(s.Number), 10)
-		b = append(b, ", "...)
-		b = append(b, html.EscapeString(Money(s.Price, p.Event.Currency))...)
-		if s.Status != event.StatusAvailable {
-			b = append(b, ", "...)
-			b = append(b, takenWord[s.Status]...)
+		price, ok := prices[s.Price]
+		if !ok {
+			price = html.EscapeString(l.Money(s.Price, p.Event.Currency))
+			prices[s.Price] = price
 		}
+		b = labels.of(s.Status).append(b, names[s.SectionID], s.Row, s.Number, price)
 		b = append(b, `" data-p="`...)
 		b = strconv.AppendInt(b, s.Price, 10)
 		b = append(b, '"')
@@ -222,6 +227,82 @@ func seatsHTML(p EventPage, m mapView) string {
 	return string(b)
 }
 
+// seatLabels are the names a screen reader says for the seats of a map, in
+// one language, by the seat's status: "Stalls, row C, seat 12, £45.00",
+// and for a seat that cannot be ticked the same with ", on hold" or
+// ", sold" (seatmap.js reads them back with the same messages).
+type seatLabels struct {
+	available, reserved, sold labelPattern
+}
+
+// A labelPattern is a message with its fields left open, to be filled for
+// each seat by appending: escaped text, and fields by their letter.
+type labelPattern []labelPart
+
+type labelPart struct {
+	text  string // HTML-escaped
+	field byte   // 0: text; 'S' section, 'R' row, 'N' seat number, 'P' price
+}
+
+// fieldMark brackets a field's letter in a message filled to make a
+// pattern; no catalog text holds it.
+const fieldMark = "\x1f"
+
+func newSeatLabels(l *locale.Lang) seatLabels {
+	f := func(letter string) string { return fieldMark + letter + fieldMark }
+	name := l.T("seatmap.seat", "Section", f("S"), "Row", f("R"), "Number", f("N"))
+	priced := l.T("seatmap.seat_price", "Name", name, "Price", f("P"))
+	return seatLabels{
+		available: parseLabel(priced),
+		reserved:  parseLabel(l.T("seatmap.js.on_hold", "Name", priced)),
+		sold:      parseLabel(l.T("seatmap.js.sold", "Name", priced)),
+	}
+}
+
+func (ls seatLabels) of(status string) labelPattern {
+	switch status {
+	case event.StatusAvailable:
+		return ls.available
+	case event.StatusSold:
+		return ls.sold
+	}
+	return ls.reserved
+}
+
+// parseLabel splits a filled message at its field marks: text, a field,
+// text, and so on.
+func parseLabel(s string) labelPattern {
+	var out labelPattern
+	for i, part := range strings.Split(s, fieldMark) {
+		switch {
+		case i%2 == 0 && part != "":
+			out = append(out, labelPart{text: html.EscapeString(part)})
+		case i%2 == 1 && len(part) == 1:
+			out = append(out, labelPart{field: part[0]})
+		}
+	}
+	return out
+}
+
+// append writes a seat's label; section and price come escaped.
+func (lp labelPattern) append(b []byte, section, row string, number int, price string) []byte {
+	for _, p := range lp {
+		switch p.field {
+		case 0:
+			b = append(b, p.text...)
+		case 'S':
+			b = append(b, section...)
+		case 'R':
+			b = append(b, html.EscapeString(row)...)
+		case 'N':
+			b = strconv.AppendInt(b, int64(number), 10)
+		case 'P':
+			b = append(b, price...)
+		}
+	}
+	return b
+}
+
 // streamURL is where the live map follows the seats it shows.
 func streamURL(p EventPage) string {
 	u := "/api/v1/events/" + itoa(p.Event.ID) + "/stream"
@@ -230,9 +311,6 @@ func streamURL(p EventPage) string {
 	}
 	return u
 }
-
-// takenWord says why a seat cannot be ticked, for screen readers.
-var takenWord = map[string]string{event.StatusReserved: "on hold", event.StatusSold: "sold"}
 
 // seatPitch is the distance between neighbouring seats of a row.
 func seatPitch(seats []event.Seat) float64 {
@@ -289,29 +367,44 @@ func viewBox(m mapView) string {
 	return num(m.MinX) + " " + num(m.MinY) + " " + num(m.Width) + " " + num(m.Height)
 }
 
-// SectionName is how a section is called in a sentence: numbered sections
-// of a bowl read "Section 112", named ones ("Mezzanine") as they are.
-func SectionName(name string) string {
+// SectionName is how a section is called in a sentence, in English:
+// numbered sections of a bowl read "Section 112", named ones
+// ("Mezzanine") as they are. Pages use sectionName, in their language.
+func SectionName(name string) string { return SectionNameIn(locale.Default().English(), name) }
+
+// SectionNameIn is SectionName in language l: "Sección 112".
+func SectionNameIn(l *locale.Lang, name string) string {
 	for _, r := range name {
 		if !unicode.IsDigit(r) {
 			return name
 		}
 	}
-	return "Section " + name
+	return l.T("seatmap.section_number", "Number", name)
 }
 
-func sectionLabel(s event.Section, a event.SectionAvailability, currency string) string {
+func sectionName(ctx context.Context, name string) string { return SectionNameIn(lang(ctx), name) }
+
+// SeatName is a seat as a fan reads it on the map, in language l:
+// "Stalls, row C, seat 12" (section is the section's name as stored).
+func SeatName(l *locale.Lang, section, row string, number int) string {
+	return l.T("seatmap.seat", "Section", SectionNameIn(l, section), "Row", row, "Number", number)
+}
+
+// sectionLabel is a section of the overview as a screen reader says it.
+func sectionLabel(ctx context.Context, s event.Section, a event.SectionAvailability, currency string) string {
 	if a.Available == 0 {
-		return SectionName(s.Name) + ": sold out"
+		return tr(ctx, "seatmap.section_sold_out", "Section", sectionName(ctx, s.Name))
 	}
-	return fmt.Sprintf("%s: %d of %d seats left, %s", SectionName(s.Name), a.Available, a.Total, priceRange(a.MinPrice, a.MaxPrice, currency))
+	return trn(ctx, "seatmap.section_left", a.Total, "Section", sectionName(ctx, s.Name), "Left", number(ctx, a.Available),
+		"Prices", priceRange(ctx, a.MinPrice, a.MaxPrice, currency))
 }
 
-func priceRange(lo, hi int64, currency string) string {
+// priceRange is "£30.00" or "£30.00 – £45.00", the page's language's way.
+func priceRange(ctx context.Context, lo, hi int64, currency string) string {
 	if lo == hi {
-		return Money(lo, currency)
+		return money(ctx, lo, currency)
 	}
-	return Money(lo, currency) + " – " + Money(hi, currency)
+	return tr(ctx, "seatmap.price_range", "Low", money(ctx, lo, currency), "High", money(ctx, hi, currency))
 }
 
 func sectionURL(eventID, sectionID int64) string {
@@ -334,22 +427,35 @@ func itoa[T int | int64](v T) string { return strconv.FormatInt(int64(v), 10) }
 
 // tickPrompt tells fans what to do on the map, with the limit they will
 // meet: told before they tick, not after they continue.
-func tickPrompt(max int) string {
+func tickPrompt(ctx context.Context, max int) string {
 	if max <= 0 {
-		return "Tick the seats you want, then continue."
+		return tr(ctx, "seatmap.tick")
 	}
-	return "Tick up to " + itoa(max) + " seats, then continue."
+	return trn(ctx, "seatmap.tick_up_to", max)
 }
 
 // stageLabel names what the seats face by what the event is: a stadium's
 // pitch is a stage at a concert, and a hall's stage is the floor at a game.
-func stageLabel(e *event.Event) string {
+func stageLabel(ctx context.Context, e *event.Event) string {
 	label := e.Venue.StageLabel
 	switch {
 	case e.Type != event.TypeSports:
-		return "Stage"
+		return tr(ctx, "seatmap.stage.stage")
 	case label == "" || strings.EqualFold(label, "stage"):
-		return "Floor"
+		return tr(ctx, "seatmap.stage.floor")
+	}
+	return stageName(ctx, label)
+}
+
+// stageWords are the names of a stage the catalogs translate; a venue
+// may call its own anything, which then shows as it is.
+var stageWords = []string{"stage", "floor", "court", "pitch", "rink", "field", "ice", "ring", "arena"}
+
+// stageName is a venue's name for its stage in the page's language when
+// it is a common one ("Pitch": "Campo"), else as the venue wrote it.
+func stageName(ctx context.Context, label string) string {
+	if w := strings.ToLower(strings.TrimSpace(label)); slices.Contains(stageWords, w) {
+		return tr(ctx, "seatmap.stage."+w)
 	}
 	return label
 }

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/boxoffice/boxoffice/app/event"
@@ -53,8 +54,11 @@ func zonesOf(p EventPage) []zone {
 
 func zoneClass(n int) string { return "z" + strconv.Itoa(n) }
 
-// zoneLabel is a zone as the legend writes it: "£85" or "£30 – £45".
-func zoneLabel(z zone, currency string) string { return priceRange(z.Low, z.High, currency) }
+// zoneLabel is a zone as the legend writes it, in the page's language:
+// "£85.00" or "£30.00 – £45.00".
+func zoneLabel(ctx context.Context, z zone, currency string) string {
+	return priceRange(ctx, z.Low, z.High, currency)
+}
 
 // sectionZone is the zone a section is coloured by on the overview: what
 // its cheapest seat costs.

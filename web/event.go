@@ -102,8 +102,8 @@ func (s *Server) eventPage(c echo.Context, id, sectionID int64) (templates.Event
 	if err != nil {
 		return templates.EventPage{}, err
 	}
-	venueLanguage(c, e.Venue.Country)
-	p := templates.EventPage{Event: e, MaxTickets: s.bookings.MaxTickets()}
+	l := venueLanguage(c, e.Venue.Country)
+	p := templates.EventPage{Event: e, MaxTickets: s.bookings.MaxTickets(), Lang: l}
 	if p.Room, err = s.room(c, e); err != nil {
 		return p, err
 	}

@@ -110,6 +110,7 @@ func (s *Server) handleQueueView(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	venueLanguage(c, e.Venue.Country) // as the event's page speaks
 	p, err := s.queue.Place(c.Request().Context(), id, u.ID)
 	if app.ErrorCode(err) == app.ENOTFOUND {
 		return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/event/%d", id)) // not in the room: its door is on the event page

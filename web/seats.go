@@ -1,17 +1,19 @@
 package web
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/templates"
 )
 
 // seatNames names the seats of tickets ids that the page shows, as a fan
-// reads them on the map: "Stalls, row C, seat 12 and Stalls, row C, seat
-// 13". It gives "" when the page shows none of them (a section overview).
+// reads them on the map, in the page's language (p.Lang): "Stalls, row C,
+// seat 12 and Stalls, row C, seat 13". It gives "" when the page shows
+// none of them (a section overview).
 func seatNames(p templates.EventPage, ids []int64) string {
+	l := pageLang(&p)
 	want := make(map[int64]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
@@ -19,11 +21,11 @@ func seatNames(p templates.EventPage, ids []int64) string {
 	var names []string
 	for _, s := range p.Seats {
 		if want[s.TicketID] {
-			name := fmt.Sprintf("row %s, seat %d", s.Row, s.Number)
+			section := ""
 			if sec := p.Event.Section(s.SectionID); sec != nil {
-				name = templates.SectionName(sec.Name) + ", " + name
+				section = sec.Name
 			}
-			names = append(names, name)
+			names = append(names, seatName(l, section, s))
 		}
 	}
 	switch len(names) {
@@ -32,7 +34,16 @@ func seatNames(p templates.EventPage, ids []int64) string {
 	case 1:
 		return names[0]
 	}
-	return strings.Join(names[:len(names)-1], "; ") + " and " + names[len(names)-1]
+	return l.T("seatmap.seat_list", "Seats", strings.Join(names[:len(names)-1], l.T("seatmap.js.separator")), "Last", names[len(names)-1])
+}
+
+// seatName is a seat's name; one whose section the event lacks (it does
+// not happen) goes without.
+func seatName(l *locale.Lang, section string, s event.Seat) string {
+	if section == "" {
+		return l.T("seatmap.seat_no_section", "Row", s.Row, "Number", s.Number)
+	}
+	return templates.SeatName(l, section, s.Row, s.Number)
 }
 
 // reselect ticks the seats of ids that are still free on the page, as a
@@ -55,16 +66,18 @@ func reselect(p *templates.EventPage, ids map[int64]bool) {
 		}
 	}
 	if names := seatNames(*p, gone); names != "" && p.Message == "" {
-		p.Message = fmt.Sprintf("Someone else has taken %s since you chose %s.", names, them(len(gone)))
+		id := "seatmap.taken_since"
 		if len(p.Selected) > 0 {
-			p.Message += " Your other seats are ticked again."
+			id = "seatmap.taken_since_others_ticked"
 		}
+		p.Message = pageLang(p).N(id, len(gone), "Seats", names)
 	}
 }
 
-func them(n int) string {
-	if n == 1 {
-		return "it"
+// pageLang is the language p speaks.
+func pageLang(p *templates.EventPage) *locale.Lang {
+	if p.Lang == nil {
+		return locale.Default().English()
 	}
-	return "them"
+	return p.Lang
 }
