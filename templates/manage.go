@@ -90,11 +90,7 @@ func performerRows(e organiser.Event) []organiser.Performer {
 // labelOf is the message table.value ("manage.booking_status.confirmed"),
 // or value itself where the catalogs have none (a status added later).
 func labelOf(ctx context.Context, table, value string) string {
-	id := table + "." + value
-	if s := tr(ctx, id); s != id {
-		return s
-	}
-	return value
+	return trOr(ctx, table+"."+value, value)
 }
 
 func eventStatusLabel(ctx context.Context, status string) string {
@@ -106,13 +102,13 @@ func bookingStatus(ctx context.Context, status string) string {
 	return labelOf(ctx, "manage.booking_status", status)
 }
 
-// performerKind and performerRole name the bill's choices: "Band",
-// "Headliner".
-func performerKind(ctx context.Context, kind string) string {
+// billKind and billRole name the bill's choices in the event form:
+// "band", "headliner".
+func billKind(ctx context.Context, kind string) string {
 	return labelOf(ctx, "manage.performer_kinds", kind)
 }
 
-func performerRole(ctx context.Context, role string) string {
+func billRole(ctx context.Context, role string) string {
 	return labelOf(ctx, "manage.performer_roles", role)
 }
 
