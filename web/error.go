@@ -218,6 +218,14 @@ func pageMessage(l *locale.Lang, err error, e *app.Error, said string) string {
 	return l.T("errors.internal")
 }
 
+// errorMessage is what a page says about err in the request's language
+// (pageMessage), for a handler that shows an error on a page of its own
+// rather than through showAgain or the error page.
+func errorMessage(c echo.Context, err error) string {
+	_, e, said := classify(err)
+	return pageMessage(lang(c), err, e, said)
+}
+
 // reasonMessage is the catalog's message for e's reason, if it has one,
 // filled in from e.Detail.
 func reasonMessage(l *locale.Lang, e *app.Error) (string, bool) {
