@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/boxoffice/boxoffice/app/search"
@@ -28,32 +27,35 @@ func asTyped(r *search.Result) string {
 }
 
 // understood says in words what a query searches: "comedy events in
-// Chicago by Marcus Bell matching “tall”".
-func understood(q search.Query) string {
-	s := "events"
+// Chicago with Marcus Bell matching “tall”". Each language puts the parts
+// in its own order (search.understood.frame); a part left out is empty.
+func understood(ctx context.Context, q search.Query) string {
+	l := lang(ctx)
+	what := l.T("search.understood.events")
 	if q.Type != "" {
-		s = strings.ToLower(typeLabel(context.Background(), q.Type)) + " events"
+		what = l.T("search.understood_type." + q.Type)
 	}
+	var where, who, matching string
 	if q.Location != "" {
-		s += " in " + q.Location
+		where = l.T("search.understood.where", "Location", q.Location)
 	}
 	if q.Performer != "" {
-		s += " with " + q.Performer
+		who = l.T("search.understood.who", "Performer", q.Performer)
 	}
 	if q.Text != "" {
-		s += " matching “" + q.Text + "”"
+		matching = l.T("search.understood.matching", "Text", q.Text)
 	}
-	return s
+	return l.T("search.understood.frame", "What", what, "Where", where, "Who", who, "Matching", matching)
 }
 
-func sortLabel(s string) string {
+func sortLabel(ctx context.Context, s string) string {
 	switch s {
 	case search.SortDate:
-		return "Date"
+		return tr(ctx, "search.sort_date")
 	case search.SortPrice:
-		return "Lowest price"
+		return tr(ctx, "search.sort_price")
 	}
-	return "Best match"
+	return tr(ctx, "search.sort_relevance")
 }
 
 // choice is an option of a select.
@@ -64,24 +66,27 @@ type choice struct {
 
 // priceChoices are the price ceilings offered, in each event's currency:
 // minor units in the URL, as in the JSON search.
-func priceChoices(current string) []choice {
-	out := []choice{{"", "Any price", current == ""}}
+func priceChoices(ctx context.Context, current string) []choice {
+	out := []choice{{"", tr(ctx, "search.any_price"), current == ""}}
 	found := current == ""
-	for _, p := range []string{"2500", "5000", "10000", "20000"} {
-		out = append(out, choice{p, "Up to " + p[:len(p)-2], current == p})
-		found = found || current == p
+	for _, p := range []int64{2500, 5000, 10000, 20000} {
+		v := strconv.FormatInt(p, 10)
+		out = append(out, choice{v, tr(ctx, "search.up_to", "Price", number(ctx, int(p/100))), current == v})
+		found = found || current == v
 	}
 	if !found {
 		if n, err := strconv.ParseInt(current, 10, 64); err == nil {
-			out = append(out, choice{current, "Up to " + figure(n), true})
+			out = append(out, choice{current, tr(ctx, "search.up_to", "Price", figure(ctx, n)), true})
 		}
 	}
 	return out
 }
 
-// figure writes a price in minor units in no currency: each event's own.
-func figure(minor int64) string {
-	return fmt.Sprintf("%d.%02d", minor/100, minor%100)
+// figure writes a price in minor units in no currency (each event's own),
+// the page's language's way: "1,234.50", "1.234,50".
+func figure(ctx context.Context, minor int64) string {
+	l := lang(ctx)
+	return l.Int(int(minor/100)) + l.T("format.decimal") + fmt.Sprintf("%02d", minor%100)
 }
 
 // when is a quick choice of dates.
@@ -91,14 +96,14 @@ type when struct {
 }
 
 // whenChoices are this weekend (today if it is one) and the next 30 days.
-func whenChoices(today time.Time) []when {
+func whenChoices(ctx context.Context, today time.Time) []when {
 	sat := today.AddDate(0, 0, (int(time.Saturday)-int(today.Weekday())+7)%7)
 	if today.Weekday() == time.Sunday {
 		sat = today.AddDate(0, 0, -1)
 	}
 	return []when{
-		{"This weekend", maxTime(sat, today), sat.AddDate(0, 0, 1)},
-		{"Next 30 days", today, today.AddDate(0, 0, 29)},
+		{tr(ctx, "search.this_weekend"), maxTime(sat, today), sat.AddDate(0, 0, 1)},
+		{tr(ctx, "search.next_30_days"), today, today.AddDate(0, 0, 29)},
 	}
 }
 
@@ -148,28 +153,30 @@ type chip struct {
 	Label, Remove string
 }
 
-func activeFilters(q search.Query) []chip {
+// activeFilters are q's filters as chips. The dates are days, not
+// instants: written as they are, in no zone.
+func activeFilters(ctx context.Context, q search.Query) []chip {
 	var out []chip
 	if q.Performer != "" {
-		out = append(out, chip{"Performer: " + q.Performer, with(q, func(q *search.Query) { q.Performer = "" })})
+		out = append(out, chip{tr(ctx, "search.chip_performer", "Name", q.Performer), with(q, func(q *search.Query) { q.Performer = "" })})
 	}
 	if q.Location != "" {
-		out = append(out, chip{"Place: " + q.Location, with(q, func(q *search.Query) { q.Location = "" })})
+		out = append(out, chip{tr(ctx, "search.chip_place", "Name", q.Location), with(q, func(q *search.Query) { q.Location = "" })})
 	}
 	if q.Type != "" {
-		out = append(out, chip{"Type: " + typeLabel(context.Background(), q.Type), with(q, func(q *search.Query) { q.Type = "" })})
+		out = append(out, chip{tr(ctx, "search.chip_type", "Name", typeLabel(ctx, q.Type)), with(q, func(q *search.Query) { q.Type = "" })})
 	}
 	if !q.From.IsZero() {
-		out = append(out, chip{"From " + q.From.Format("Mon 2 Jan 2006"), with(q, func(q *search.Query) { q.From = time.Time{} })})
+		out = append(out, chip{tr(ctx, "search.from_date", "Date", lang(ctx).Date(q.From, time.UTC)), with(q, func(q *search.Query) { q.From = time.Time{} })})
 	}
 	if !q.To.IsZero() {
-		out = append(out, chip{"To " + q.To.Format("Mon 2 Jan 2006"), with(q, func(q *search.Query) { q.To = time.Time{} })})
+		out = append(out, chip{tr(ctx, "search.to_date", "Date", lang(ctx).Date(q.To, time.UTC)), with(q, func(q *search.Query) { q.To = time.Time{} })})
 	}
 	if q.MinPrice > 0 {
-		out = append(out, chip{"From " + figure(q.MinPrice), with(q, func(q *search.Query) { q.MinPrice = 0 })})
+		out = append(out, chip{tr(ctx, "search.from_price", "Price", figure(ctx, q.MinPrice)), with(q, func(q *search.Query) { q.MinPrice = 0 })})
 	}
 	if q.MaxPrice > 0 {
-		out = append(out, chip{"Up to " + figure(q.MaxPrice), with(q, func(q *search.Query) { q.MaxPrice = 0 })})
+		out = append(out, chip{tr(ctx, "search.up_to", "Price", figure(ctx, q.MaxPrice)), with(q, func(q *search.Query) { q.MaxPrice = 0 })})
 	}
 	return out
 }
@@ -184,31 +191,28 @@ func pageWindow(current, last int) []int {
 	return out
 }
 
-func searchTitle(v SearchView) string {
+func searchTitle(ctx context.Context, v SearchView) string {
 	if q := v.Raw.Get("q"); q != "" {
-		return "Search: " + q
+		return tr(ctx, "search.title_query", "Query", q)
 	}
-	return "Find events"
+	return tr(ctx, "search.title")
 }
 
-func resultCount(r *search.Result) string {
-	switch r.Total {
-	case 0:
-		return "No events"
-	case 1:
-		return "1 event"
+func resultCount(ctx context.Context, r *search.Result) string {
+	switch {
+	case r.Total == 0:
+		return tr(ctx, "search.no_events")
+	case r.Approximate:
+		return trn(ctx, "search.result_count_about", r.Total)
 	}
-	if r.Approximate {
-		return "About " + thousands(r.Total) + " events"
-	}
-	return thousands(r.Total) + " events"
+	return trn(ctx, "search.result_count", r.Total)
 }
 
 // facetCount is a facet's count as shown: an estimate that found none of
 // a type says nothing rather than a 0 that may be wrong.
-func facetCount(r *search.Result, f search.Facet) string {
+func facetCount(ctx context.Context, r *search.Result, f search.Facet) string {
 	if f.Count == 0 && r.FacetsApproximate {
-		return "few"
+		return tr(ctx, "search.facet_few")
 	}
-	return thousands(f.Count)
+	return number(ctx, f.Count)
 }

@@ -65,6 +65,8 @@ func (r Rate) String() string {
 // limit allows each client r: a signed-in fan is known by their account
 // (wherever they connect from), anyone else by their address. Going over
 // is a 429 whose Retry-After says when the next request will be let in.
+// what is what the fan is doing, in English for the API ("searching");
+// pages say it from the catalogs, errors.limited.<what, with _ for spaces>.
 // Counts are kept per process: behind a load balancer each instance
 // allows r, which still stops one client from flooding.
 func limit(what string, r Rate) echo.MiddlewareFunc {
@@ -93,9 +95,16 @@ func limitBy(what string, r Rate, key middleware.Extractor) echo.MiddlewareFunc 
 		}),
 		IdentifierExtractor: key,
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			return &app.Error{Code: app.ELIMITED, Reason: "rate_limited",
+			err := &app.Error{Code: app.ELIMITED, Reason: "rate_limited",
 				Message: fmt.Sprintf("You are %s faster than we allow. Wait %d seconds and try again.", what, retryAfter),
 				Detail:  map[string]any{"retry_after": retryAfter}}
+			l := lang(c)
+			wait := waitSentence(l, retryAfter)
+			msg, ok := known(l, "errors.limited."+strings.ReplaceAll(what, " ", "_"), "Wait", wait)
+			if !ok {
+				msg = l.T("errors.reason.rate_limited", "Wait", wait)
+			}
+			return localize(err, msg)
 		},
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/search"
 	"github.com/boxoffice/boxoffice/templates"
 )
@@ -22,6 +23,11 @@ func (s *Server) handleSearch(c echo.Context) error {
 		var param string
 		if e, ok := errors.AsType[*app.Error](err); ok {
 			param, _ = e.Detail["parameter"].(string)
+		}
+		if l := lang(c); !speaksEnglish(l) {
+			// The search's own message names the parameter in English
+			// ("per_page must be…"); other languages name the field at fault.
+			err = localize(err, searchProblem(l, param))
 		}
 		return showAgain(err, func(msg string) templ.Component {
 			return templates.Search(templates.SearchView{Raw: raw, Error: msg, Param: param, Today: s.today()})
@@ -107,6 +113,15 @@ func (s *Server) handleAPISearch(c echo.Context) error {
 		out.Facets["city"][f.Value] = f.Count
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// searchProblem says what to fix in a search whose parameter param is
+// wrong, in l (search.problem.*).
+func searchProblem(l *locale.Lang, param string) string {
+	if m, ok := known(l, "search.problem."+param, "Max", l.Int(search.MaxTextLength)); ok && param != "" {
+		return m
+	}
+	return l.T("search.problem.unknown")
 }
 
 // today is the date quick date choices count from.
