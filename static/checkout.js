@@ -1,5 +1,6 @@
 // Checkout: count the hold down to zero, then say it has run out. The page
-// states the time without this script; it only keeps it ticking.
+// states the time without this script; it only keeps it ticking. Its words
+// come from the page (static/messages.js).
 (function () {
   "use strict";
   var el = document.querySelector("[data-testid=countdown]");
@@ -10,7 +11,7 @@
     el.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
     if (left === 0) {
       var hold = document.querySelector("[data-testid=hold]");
-      if (hold) hold.textContent = "Your hold has run out. Reload the page to choose seats again.";
+      if (hold) hold.textContent = msg("checkout.js.hold_ran_out");
       return;
     }
     setTimeout(tick, 1000 - (Date.now() % 1000));

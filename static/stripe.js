@@ -6,7 +6,8 @@
   var form = document.getElementById("stripe-form");
   if (!form || typeof Stripe === "undefined") return;
   var stripe = Stripe(form.getAttribute("data-key"));
-  var elements = stripe.elements({ clientSecret: form.getAttribute("data-secret") });
+  // Stripe's card form and its messages speak the page's language.
+  var elements = stripe.elements({ clientSecret: form.getAttribute("data-secret"), locale: document.documentElement.lang || "auto" });
   var element = elements.create("payment");
   var button = document.getElementById("stripe-pay");
   var message = document.getElementById("stripe-message");
@@ -19,7 +20,7 @@
     stripe.confirmPayment({ elements: elements, confirmParams: { return_url: form.getAttribute("data-return") } })
       .then(function (result) {
         // Only reached when the payment could not be made; success redirects.
-        message.textContent = result.error.message;
+        message.textContent = (result.error && result.error.message) || msg("checkout.js.payment_failed");
         message.hidden = false;
         button.disabled = false;
       });

@@ -1,12 +1,24 @@
 package templates
 
-import "net/url"
+import (
+	"context"
+	"net/url"
+)
 
-func authTitle(signUp bool) string {
+func authTitle(ctx context.Context, signUp bool) string {
 	if signUp {
-		return "Sign up"
+		return tr(ctx, "account.sign_up")
 	}
-	return "Log in"
+	return tr(ctx, "account.log_in")
+}
+
+// resetTitle heads the forgotten-password form, or the form that sets the
+// new password with a link's token.
+func resetTitle(ctx context.Context, token string) string {
+	if token == "" {
+		return tr(ctx, "account.forgot_password")
+	}
+	return tr(ctx, "account.choose_password")
 }
 
 func authAction(signUp bool) string {

@@ -1,9 +1,11 @@
 package templates
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
+	"unicode"
 
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
@@ -35,17 +37,24 @@ type BookingView struct {
 	MapURL string
 }
 
-// PayMethod is a test payment method the demo processor takes.
+// PayMethod is a test payment method the demo processor takes: a test
+// card and what paying with it does (succeeds, declined,
+// insufficient_funds).
 type PayMethod struct {
-	Value, Label string
+	Value, Card, Outcome string
+}
+
+// Label names the card and what it does, in the page's language.
+func (m PayMethod) Label(ctx context.Context) string {
+	return tr(ctx, "checkout.method_"+m.Outcome, "Card", m.Card)
 }
 
 // DemoMethods are offered on the demo checkout, successes first.
 var DemoMethods = []PayMethod{
-	{"pm_card_visa", "Visa 4242 4242 4242 4242: succeeds"},
-	{"pm_card_mastercard", "Mastercard 5555 5555 5555 4444: succeeds"},
-	{"pm_card_chargeDeclined", "Visa 4000 0000 0000 0002: declined"},
-	{"pm_card_chargeDeclinedInsufficientFunds", "Visa 4000 0000 0000 9995: insufficient funds"},
+	{"pm_card_visa", "Visa 4242 4242 4242 4242", "succeeds"},
+	{"pm_card_mastercard", "Mastercard 5555 5555 5555 4444", "succeeds"},
+	{"pm_card_chargeDeclined", "Visa 4000 0000 0000 0002", "declined"},
+	{"pm_card_chargeDeclinedInsufficientFunds", "Visa 4000 0000 0000 9995", "insufficient_funds"},
 }
 
 func bookingURL(id int64) string { return fmt.Sprintf("/bookings/%d", id) }
@@ -59,38 +68,46 @@ func minutesLeft(b *booking.Booking, now time.Time) string {
 	return fmt.Sprintf("%d:%02d", m, s)
 }
 
-func statusLabel(status string) string {
+func statusLabel(ctx context.Context, status string) string {
 	switch status {
 	case booking.StatusPending:
-		return "Awaiting payment"
+		return tr(ctx, "booking.status_pending")
 	case booking.StatusConfirmed:
-		return "Confirmed"
+		return tr(ctx, "booking.status_confirmed")
 	case booking.StatusCancelled:
-		return "Cancelled"
+		return tr(ctx, "booking.status_cancelled")
 	case booking.StatusExpired:
-		return "Hold ran out"
+		return tr(ctx, "booking.status_expired")
 	case booking.StatusRefunded:
-		return "Refunded"
+		return tr(ctx, "booking.status_refunded")
 	}
 	return status
 }
 
-// SeatLabel names a ticket's place: "Stalls, row A, seat 12".
-func SeatLabel(t booking.Ticket) string { return seatLabel(t) }
+// SeatLabel names a ticket's place in the language of ctx: "Stalls, row
+// A, seat 12", "Floor, standing".
+func SeatLabel(ctx context.Context, t booking.Ticket) string { return seatLabel(ctx, t) }
 
-func seatLabel(t booking.Ticket) string {
+func seatLabel(ctx context.Context, t booking.Ticket) string {
 	if t.Standing() {
-		return SectionName(t.Section) + ", standing"
+		return tr(ctx, "booking.seat_standing", "Section", sectionName(ctx, t.Section))
 	}
-	return fmt.Sprintf("%s, row %s, seat %d", SectionName(t.Section), t.Row, t.Seat)
+	return tr(ctx, "booking.seat", "Section", sectionName(ctx, t.Section), "Row", t.Row, "Seat", t.Seat)
 }
 
-func ticketCount(n int) string {
-	if n == 1 {
-		return "1 ticket"
+// sectionName is how a section is called in a sentence: numbered
+// sections of a bowl read "Section 112", named ones ("Mezzanine") as
+// they are (SectionName, in the language of ctx).
+func sectionName(ctx context.Context, name string) string {
+	for _, r := range name {
+		if !unicode.IsDigit(r) {
+			return name
+		}
 	}
-	return fmt.Sprintf("%d tickets", n)
+	return tr(ctx, "booking.section_numbered", "Number", name)
 }
+
+func ticketCount(ctx context.Context, n int) string { return trn(ctx, "booking.tickets", n) }
 
 // bookingGroup is a heading of the bookings list and its rows.
 type bookingGroup struct {
@@ -101,12 +118,12 @@ type bookingGroup struct {
 // groupBookings sorts a fan's bookings (newest first) into what they are
 // now: tickets to come (soonest first), holds to pay, past events, and
 // attempts that ended without tickets. Empty groups are left out.
-func groupBookings(list []BookingView, now time.Time) []bookingGroup {
+func groupBookings(ctx context.Context, list []BookingView, now time.Time) []bookingGroup {
 	groups := []bookingGroup{
-		{Key: "upcoming", Title: "Your tickets"},
-		{Key: "held", Title: "Waiting for payment"},
-		{Key: "past", Title: "Past events"},
-		{Key: "ended", Title: "Not completed"},
+		{Key: "upcoming", Title: tr(ctx, "booking.group_upcoming")},
+		{Key: "held", Title: tr(ctx, "booking.group_held")},
+		{Key: "past", Title: tr(ctx, "booking.group_past")},
+		{Key: "ended", Title: tr(ctx, "booking.group_ended")},
 	}
 	for _, v := range list {
 		i := 3
@@ -126,19 +143,19 @@ func groupBookings(list []BookingView, now time.Time) []bookingGroup {
 
 // amountLine says what a booking cost, in words that cannot be read as a
 // charge when nothing was.
-func amountLine(b *booking.Booking, now time.Time) string {
-	total := Money(b.Total, b.Currency)
+func amountLine(ctx context.Context, b *booking.Booking, now time.Time) string {
+	total := money(ctx, b.Total, b.Currency)
 	switch {
 	case b.Status == booking.StatusConfirmed && b.Refunded > 0:
-		return "paid " + total + ", " + Money(b.Refunded, b.Currency) + " refunded"
+		return tr(ctx, "booking.amount_paid_refunded", "Total", total, "Refunded", money(ctx, b.Refunded, b.Currency))
 	case b.Status == booking.StatusConfirmed:
-		return "paid " + total
+		return tr(ctx, "booking.amount_paid", "Total", total)
 	case b.Held(now):
-		return total + " to pay"
+		return tr(ctx, "booking.amount_to_pay", "Total", total)
 	case b.Status == booking.StatusRefunded:
-		return total + " refunded in full"
+		return tr(ctx, "booking.amount_refunded_in_full", "Total", total)
 	}
-	return "nothing charged"
+	return tr(ctx, "booking.amount_nothing_charged")
 }
 
 func ternaryInt(cond bool, a, b int) int {

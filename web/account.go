@@ -13,21 +13,24 @@ import (
 )
 
 func (s *Server) handleSignupForm(c echo.Context) error {
-	return ok(c, templates.Auth(templates.AuthForm{SignUp: true, Next: safeNext(c.QueryParam("next")), Message: loginReasons[c.QueryParam("why")]}))
+	return ok(c, templates.Auth(templates.AuthForm{SignUp: true, Next: safeNext(c.QueryParam("next")), Message: loginReason(c)}))
 }
 
 func (s *Server) handleLoginForm(c echo.Context) error {
-	return ok(c, templates.Auth(templates.AuthForm{Next: safeNext(c.QueryParam("next")), Message: loginReasons[c.QueryParam("why")]}))
+	return ok(c, templates.Auth(templates.AuthForm{Next: safeNext(c.QueryParam("next")), Message: loginReason(c)}))
 }
 
 // handleSignup creates the account, signs the fan in and sends them on.
+// Their mail will speak the language they signed up in.
 func (s *Server) handleSignup(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := templates.AuthForm{SignUp: true, Email: c.FormValue("email"), Name: c.FormValue("name"), Next: safeNext(c.FormValue("next"))}
 	password := c.FormValue("password")
-	if _, err := s.accounts.SignUp(ctx, f.Email, password, f.Name, c.RealIP()); err != nil {
+	u, err := s.accounts.SignUp(ctx, f.Email, password, f.Name, c.RealIP())
+	if err != nil {
 		return authFailed(f, err)
 	}
+	s.rememberRequestLanguage(c, &u)
 	sess, err := s.accounts.LogInOnDevice(ctx, f.Email, password, c.RealIP(), deviceToken(c))
 	if err != nil {
 		return err
@@ -39,12 +42,14 @@ func (s *Server) handleSignup(c echo.Context) error {
 }
 
 // handleLogin checks the password and sends the fan back where they were.
+// From then on their mail speaks the language they signed in with.
 func (s *Server) handleLogin(c echo.Context) error {
 	f := templates.AuthForm{Email: c.FormValue("email"), Next: safeNext(c.FormValue("next"))}
 	sess, err := s.accounts.LogInOnDevice(c.Request().Context(), f.Email, c.FormValue("password"), c.RealIP(), deviceToken(c))
 	if err != nil {
 		return authFailed(f, err)
 	}
+	s.rememberRequestLanguage(c, &sess.User)
 	if err := s.startSession(c, sess); err != nil {
 		return err
 	}
@@ -105,6 +110,7 @@ func (s *Server) handleAPISignup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.rememberRequestLanguage(c, &u) // an app's Accept-Language
 	return c.JSON(http.StatusCreated, userJSON{ID: u.ID, Email: u.Email, Name: u.Name})
 }
 
@@ -120,6 +126,7 @@ func (s *Server) handleAPILogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.rememberRequestLanguage(c, &sess.User)
 	return c.JSON(http.StatusCreated, map[string]string{"token": sess.Token, "expires_at": rfc3339(sess.ExpiresAt)})
 }
 

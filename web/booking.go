@@ -18,6 +18,7 @@ import (
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/payment"
 	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/templates"
@@ -30,7 +31,7 @@ import (
 func (s *Server) handleBookingCreate(c echo.Context) error {
 	form, err := c.FormParams()
 	if err != nil {
-		return app.Errorf(app.EINVALID, "The form could not be read.")
+		return fanError(c, app.EINVALID, "booking.form_unreadable")
 	}
 	eventID, _ := strconv.ParseInt(form.Get("event_id"), 10, 64)
 	sectionID, _ := strconv.ParseInt(form.Get("section_id"), 10, 64)
@@ -41,16 +42,16 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 	for _, raw := range form["ticket_ids"] {
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil {
-			return app.Errorf(app.EINVALID, "%q is not a ticket.", raw)
+			return fanError(c, app.EINVALID, "booking.not_a_ticket", "Value", strconv.Quote(raw))
 		}
 		ids = append(ids, id)
 	}
 	back := mapURL(eventID, sectionID, ids)
 	if len(ids) == 0 {
 		if eventID > 0 {
-			return s.mapAgain(c, eventID, sectionID, nil, app.Errorf(app.EINVALID, "Tick at least one seat, then continue."))
+			return s.mapAgain(c, eventID, sectionID, nil, saying(app.EINVALID, "booking.tick_a_seat"))
 		}
-		return app.Errorf(app.EINVALID, "Choose at least one seat.")
+		return fanError(c, app.EINVALID, "booking.choose_a_seat")
 	}
 	u := currentUser(c)
 	if u == nil {
@@ -74,16 +75,16 @@ func (s *Server) handleBookingCreate(c echo.Context) error {
 // optionally in a section and up to a price.
 func (s *Server) holdTogether(c echo.Context, eventID, sectionID int64, form url.Values) error {
 	if eventID <= 0 {
-		return app.Errorf(app.EINVALID, "Say which event you want seats for.")
+		return fanError(c, app.EINVALID, "booking.which_event")
 	}
 	req := booking.Together{EventID: eventID, SectionID: sectionID}
 	var err error
 	if req.Quantity, err = strconv.Atoi(form.Get("quantity")); err != nil {
-		return s.mapAgain(c, eventID, 0, nil, app.Errorf(app.EINVALID, "Choose how many seats you want together."))
+		return s.mapAgain(c, eventID, 0, nil, saying(app.EINVALID, "booking.how_many"))
 	}
 	if raw := form.Get("max_price"); raw != "" {
 		if req.MaxPrice, err = strconv.ParseInt(raw, 10, 64); err != nil {
-			return s.mapAgain(c, eventID, 0, nil, app.Errorf(app.EINVALID, "Choose a price from the list."))
+			return s.mapAgain(c, eventID, 0, nil, saying(app.EINVALID, "booking.price_from_list"))
 		}
 	}
 	u := currentUser(c)
@@ -110,7 +111,9 @@ func (s *Server) sectionPage(ctx context.Context, id int64) bool {
 	return err == nil && e.Venue.Capacity > s.seatMapLimit
 }
 
-// mapAgain shows the seat map again with why (err) and seats ticked.
+// mapAgain shows the seat map again with why (err) and seats ticked, in
+// the language of the map (a venue's speaks its country's to a fan who
+// chose none).
 func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []int64, why error) error {
 	page, err := s.eventPage(c, eventID, sectionID)
 	if err != nil {
@@ -120,19 +123,44 @@ func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []i
 	for _, id := range selected {
 		page.Selected[id] = true
 	}
+	if m, ok := why.(*sayLater); ok {
+		why = &app.Error{Code: m.code, Message: lang(c).T(m.id, m.args...)}
+	}
 	if taken, ok := errors.AsType[*booking.UnavailableError](why); ok {
 		if names := seatNames(page, taken.TicketIDs); names != "" {
-			next := "Choose other seats."
+			next := "booking.taken_choose_others"
 			if len(selected) > 0 {
-				next = "Your other seats are still ticked: continue with them, or add others."
+				next = "booking.taken_others_ticked"
 			}
-			why = &app.Error{Code: app.ECONFLICT, Message: fmt.Sprintf("Sorry, someone else just took %s. %s", names, next)}
+			why = &app.Error{Code: app.ECONFLICT, Message: lang(c).T(next, "Seats", names)}
 		}
 	}
 	return showAgain(why, func(msg string) templ.Component {
 		page.Message = msg
 		return templates.EventView(page)
 	})
+}
+
+// fanError is a failure a fan can act on, in the request's language.
+func fanError(c echo.Context, code, id string, args ...any) *app.Error {
+	return &app.Error{Code: code, Message: lang(c).T(id, args...)}
+}
+
+// sayLater is a failure a fan can act on, to be said in the language of
+// the page that shows it once that page has chosen it (mapAgain): its
+// message is the catalog's id, with args.
+type sayLater struct {
+	code, id string
+	args     []any
+}
+
+func (e *sayLater) Error() string { return e.code + ": " + e.id }
+
+func saying(code, id string, args ...any) error { return &sayLater{code: code, id: id, args: args} }
+
+// ticketCodeTitle names a ticket's QR code for screen readers.
+func ticketCodeTitle(ctx context.Context, t booking.Ticket) string {
+	return locale.From(ctx).T("booking.ticket_code_for", "Seat", templates.SeatLabel(ctx, t))
 }
 
 // mapURL is the seat map a selection came from, with the seats ticked.
@@ -171,8 +199,9 @@ func (s *Server) bookingView(c echo.Context, b *booking.Booking) (templates.Book
 
 // ticketCodes draws the QR code of each of b's tickets for the present
 // window, and says how many seconds it has left; none unless the booking
-// is paid and the event still to come.
-func (s *Server) ticketCodes(b *booking.Booking, e *event.Event) (map[int64]string, int, error) {
+// is paid and the event still to come. Each code is named in the language
+// of ctx, for screen readers.
+func (s *Server) ticketCodes(ctx context.Context, b *booking.Booking, e *event.Event) (map[int64]string, int, error) {
 	now := s.now()
 	if b.Status != booking.StatusConfirmed || e.Status != "on_sale" || now.After(e.StartsAt.Add(12*time.Hour)) {
 		return nil, 0, nil
@@ -180,7 +209,7 @@ func (s *Server) ticketCodes(b *booking.Booking, e *event.Event) (map[int64]stri
 	window := ticket.WindowAt(now)
 	codes := make(map[int64]string, len(b.Tickets))
 	for _, t := range b.Tickets {
-		svg, err := ticket.QRSVG(s.tickets.Code(t.ID, b.ID, e.ID, window), "Ticket code for "+templates.SeatLabel(t))
+		svg, err := ticket.QRSVG(s.tickets.Code(t.ID, b.ID, e.ID, window), ticketCodeTitle(ctx, t))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -202,14 +231,14 @@ func (s *Server) handlePrintTickets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if v.QR, _, err = s.ticketCodes(b, v.Event); err != nil {
+	if v.QR, _, err = s.ticketCodes(c.Request().Context(), b, v.Event); err != nil {
 		return err
 	}
 	if len(v.QR) == 0 {
 		return c.Redirect(http.StatusSeeOther, bookingPath(b.ID)) // nothing to print: the booking says why
 	}
 	for _, t := range b.Tickets {
-		if v.QR[t.ID], err = ticket.QRSVG(s.tickets.Code(t.ID, b.ID, b.EventID, ticket.Printed), "Ticket code for "+templates.SeatLabel(t)); err != nil {
+		if v.QR[t.ID], err = ticket.QRSVG(s.tickets.Code(t.ID, b.ID, b.EventID, ticket.Printed), ticketCodeTitle(c.Request().Context(), t)); err != nil {
 			return err
 		}
 	}
@@ -227,7 +256,7 @@ func (s *Server) handleTicketCodes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	codes, next, err := s.ticketCodes(b, e)
+	codes, next, err := s.ticketCodes(c.Request().Context(), b, e)
 	if err != nil {
 		return err
 	}
@@ -271,7 +300,7 @@ func (s *Server) checkoutView(c echo.Context, b *booking.Booking) (templates.Boo
 	}
 	// A paid booking's page shows its tickets' codes (the list of
 	// bookings does not: no codes are signed for it).
-	if v.QR, v.QRFor, err = s.ticketCodes(b, v.Event); err != nil || s.stripeKey == "" {
+	if v.QR, v.QRFor, err = s.ticketCodes(c.Request().Context(), b, v.Event); err != nil || s.stripeKey == "" {
 		return v, err
 	}
 	in, err := s.bookings.Checkout(c.Request().Context(), b)
@@ -344,7 +373,7 @@ func (s *Server) handleBookingPay(c echo.Context) error {
 	method := c.FormValue("payment_method")
 	if number := strings.TrimSpace(c.FormValue("card_number")); number != "" {
 		if method = payment.MethodForCard(number); method == "" {
-			return s.checkoutAgain(c, b, app.Errorf(app.EINVALID, "That is not one of Stripe's test card numbers; try 4242 4242 4242 4242."))
+			return s.checkoutAgain(c, b, fanError(c, app.EINVALID, "checkout.not_a_test_card", "Card", "4242 4242 4242 4242"))
 		}
 	}
 	_, err = s.bookings.PayFound(c.Request().Context(), b, method)

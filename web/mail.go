@@ -8,13 +8,15 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/booking"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/mail"
 	"github.com/boxoffice/boxoffice/app/ticket"
 	"github.com/boxoffice/boxoffice/templates"
 )
 
 // renderMail draws a message written as its kind and payload, as the
-// pages would: the mail sender calls it when the message goes out.
+// pages would: the mail sender calls it when the message goes out, with
+// the message's language (the fan's) in ctx.
 func (s *Server) renderMail(ctx context.Context, kind string, payload []byte) (mail.Message, error) {
 	switch kind {
 	case booking.MailConfirmation:
@@ -60,7 +62,7 @@ func (s *Server) confirmationMail(ctx context.Context, id int64) (mail.Message, 
 	if err := templates.ConfirmationHTML(m).Render(ctx, &html); err != nil {
 		return mail.Message{}, err
 	}
-	out := mail.Message{Kind: booking.MailConfirmation, Subject: m.Subject(), Text: m.Text(), HTML: html.String(),
+	out := mail.Message{Kind: booking.MailConfirmation, Subject: m.Subject(ctx), Text: m.Text(ctx), HTML: html.String(), Language: locale.From(ctx).Code,
 		Attachments: []mail.Attachment{{Name: "event.ics", Type: "text/calendar", Data: []byte(calendar(e, s.baseURL, s.now()))}}}
 	for _, t := range b.Tickets {
 		png, err := ticket.QRPNG(s.tickets.Code(t.ID, b.ID, b.EventID, ticket.Printed), 6)
@@ -91,5 +93,5 @@ func (s *Server) refundMail(ctx context.Context, kind string, id, amount int64) 
 	if err := templates.RefundHTML(m).Render(ctx, &html); err != nil {
 		return mail.Message{}, err
 	}
-	return mail.Message{Kind: kind, Subject: m.Subject(), Text: m.Text(), HTML: html.String()}, nil
+	return mail.Message{Kind: kind, Subject: m.Subject(ctx), Text: m.Text(ctx), HTML: html.String(), Language: locale.From(ctx).Code}, nil
 }

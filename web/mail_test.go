@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/mail"
 	"github.com/boxoffice/boxoffice/app/mail/mailtest"
 	"github.com/boxoffice/boxoffice/app/venue"
@@ -155,5 +156,90 @@ func TestPasswordResetByMail(t *testing.T) {
 	_, refused := b.submit(again, `form[data-testid="reset-form"]`, url.Values{"password": {"yet another passphrase"}})
 	if !strings.Contains(refused.Find(`[data-testid="form-error"]`).Text(), "expired or was used") {
 		t.Errorf("the link used twice: %q", refused.Find(`[data-testid="form-error"]`).Text())
+	}
+}
+
+// A fan's mail speaks their language: the one they signed up in (here
+// chosen with the switcher before), or chose with the switcher while
+// signed in. The confirmation's subject, words, money and dates are
+// Spanish for a Spanish-speaking fan, and the reset link's message too.
+func TestMailInTheFansLanguage(t *testing.T) {
+	t.Parallel()
+	pit := mailtest.Start(t, 0)
+	pool := dbtest.New(t)
+	site := newSite(t, pool)
+	ts := httptest.NewServer(site)
+	t.Cleanup(ts.Close)
+	eventID, tickets := smallEvent(t, pool, 4)
+	language := func(email string) string {
+		var code string
+		dbtest.QueryRow(t, pool, `SELECT language FROM users WHERE email = $1`, email).Scan(&code)
+		return code
+	}
+	signUpIn := func(b *browser, email string) {
+		_, form := b.get("/signup")
+		b.submit(form, `form[data-testid="auth-form"]`, url.Values{"email": {email}, "password": {"correct horse battery"}, "name": {"Fan"}})
+	}
+
+	ana := newBrowser(t, ts.URL)
+	ana.get("/?lang=es")
+	signUpIn(ana, "ana@example.com")
+	ken := newBrowser(t, ts.URL)
+	signUpIn(ken, "ken@example.com")
+	if es, en := language("ana@example.com"), language("ken@example.com"); es != "es" || en != "en" {
+		t.Errorf("signed up in Spanish: %q; in English: %q", es, en)
+	}
+	ken.get("/account/bookings?lang=ja")
+	if got := language("ken@example.com"); got != "ja" {
+		t.Errorf("after choosing Japanese while signed in: %q", got)
+	}
+
+	_, page := ana.get(fmt.Sprintf("/event/%d", eventID))
+	_, checkout := ana.submit(page, `form[data-testid="seat-form"]`, url.Values{"ticket_ids": {fmt.Sprint(tickets[0]), fmt.Sprint(tickets[1])}})
+	if got := checkout.Find("h1").Text(); got != "Finalizar compra" {
+		t.Errorf("checkout's heading in Spanish: %q", got)
+	}
+	if _, paid := ana.submit(checkout, `form[data-testid="pay-form"]`, url.Values{"payment_method": {"pm_card_visa"}}); paid.Find(`[data-testid="confirmed"]`).Length() != 1 {
+		t.Fatalf("not paid: %s", paid.Find("main").Text())
+	}
+	smtp, _ := mail.ParseSMTP(mailtest.SMTPURL(pit.SMTPPort))
+	sender := mail.NewSender(pool, smtp, time.Now, slog.New(slog.DiscardHandler))
+	sender.Render = site.Mail.Render
+	if n, err := sender.SendDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("send: %d %v", n, err)
+	}
+	list := pit.Messages(t)
+	if len(list) != 1 || list[0].Subject != "Tus entradas: Test Night" {
+		t.Fatalf("arrived: %+v, want the confirmation in Spanish", list)
+	}
+	msg := pit.Message(t, list[0].ID)
+	for _, want := range []string{"Ya tienes tus entradas para Test Night.", "Stalls, fila A, asiento 1 (25,00 £)", "importe pagado 50,00 £", "En la puerta, abre tu reserva"} {
+		if !strings.Contains(msg.Text, want) {
+			t.Errorf("the text has no %q:\n%s", want, msg.Text)
+		}
+	}
+	var startsAt time.Time
+	dbtest.QueryRow(t, pool, `SELECT starts_at FROM events WHERE id = $1`, eventID).Scan(&startsAt)
+	london, _ := time.LoadLocation("Europe/London")
+	es, _ := locale.Default().Get("es")
+	if when := es.DateTime(startsAt, london); !strings.Contains(msg.Text, when) || !strings.Contains(msg.HTML, when) {
+		t.Errorf("the date is not %q, in Spanish in the venue's zone:\n%s", when, msg.Text)
+	}
+	if !strings.Contains(msg.HTML, `lang="es"`) || !strings.Contains(msg.HTML, "Ver tus entradas") || strings.Contains(msg.HTML, "Open your tickets") {
+		t.Errorf("the HTML part is not in Spanish:\n%s", msg.HTML)
+	}
+	if got := pit.Headers(t, list[0].ID)["Content-Language"]; len(got) != 1 || got[0] != "es" {
+		t.Errorf("Content-Language %v", got)
+	}
+
+	// The reset link goes out in the account's language, whatever the
+	// language of the form that asked for it.
+	someone := newBrowser(t, ts.URL)
+	_, forgot := someone.get("/password/forgot")
+	someone.submit(forgot, `form[data-testid="forgot-form"]`, url.Values{"email": {"ana@example.com"}})
+	var subject, text string
+	dbtest.QueryRow(t, pool, `SELECT subject, text_body FROM outbox WHERE kind = 'password_reset'`).Scan(&subject, &text)
+	if subject != "Elige una contraseña nueva" || !strings.HasPrefix(text, "Hola, Fan:") {
+		t.Errorf("the reset message: %q %q", subject, text)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/boxoffice/boxoffice/app"
 	"github.com/boxoffice/boxoffice/app/account"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/templates"
 )
 
@@ -20,7 +21,8 @@ const userKey = "user"
 
 // authenticate finds who is asking: a session cookie (pages) or a bearer
 // token (the API). Nobody signed in is fine here; handlers that need a user
-// say so with requireUser.
+// say so with requireUser. A signed-in fan who picks a language with the
+// switcher (?lang=, see language) has their mail written in it from then on.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := bearerToken(c)
@@ -32,11 +34,37 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			switch {
 			case err == nil:
 				c.Set(userKey, &u)
+				if picked, ok := locale.Default().Get(c.QueryParam("lang")); ok && !isAPI(c) {
+					s.rememberLanguage(c, &u, picked)
+				}
 			case app.ErrorCode(err) != app.EUNAUTHORIZED:
 				return err
 			}
 		}
 		return next(c)
+	}
+}
+
+// rememberLanguage keeps l as the language u's mail is written in, when it
+// is not already. Failing to is no reason to fail the request: the mail
+// goes out in the language remembered before.
+func (s *Server) rememberLanguage(c echo.Context, u *account.User, l *locale.Lang) {
+	if u.Language == l.Code {
+		return
+	}
+	if err := s.accounts.SetLanguage(c.Request().Context(), u.ID, l.Code); err != nil {
+		s.log.Warn("remember a fan's language", "request_id", requestID(c), "user_id", u.ID, "language", l.Code, "err", err)
+		return
+	}
+	u.Language = l.Code
+}
+
+// rememberRequestLanguage is rememberLanguage of the language the request
+// asked for, by the fan's choice or their browser's (not the English a
+// request that names none gets).
+func (s *Server) rememberRequestLanguage(c echo.Context, u *account.User) {
+	if chosen, _ := c.Get(langChosenKey).(bool); chosen {
+		s.rememberLanguage(c, u, lang(c))
 	}
 }
 
@@ -96,11 +124,19 @@ func (e *loginRedirect) url() string {
 	return "/login?" + v.Encode()
 }
 
-// loginReasons are the messages the log-in page may show above its form,
-// by the code in its why parameter: a code, not the text, so that nobody
-// can put words of their own on our page through a link.
+// loginReasons are the messages (catalog ids) the log-in page may show
+// above its form, by the code in its why parameter: a code, not the text,
+// so that nobody can put words of their own on our page through a link.
 var loginReasons = map[string]string{
-	"seats": "Log in or create an account to hold your seats. They stay ticked for you.",
+	"seats": "account.why_seats",
+}
+
+// loginReason is the message of the request's why parameter, if any.
+func loginReason(c echo.Context) string {
+	if id, ok := loginReasons[c.QueryParam("why")]; ok {
+		return lang(c).T(id)
+	}
+	return ""
 }
 
 // safeNext keeps a post-login destination on this site. It reads next as

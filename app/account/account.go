@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/locale"
 )
 
 // User is an account: a fan's, an organiser's or an admin's.
@@ -29,6 +30,10 @@ type User struct {
 	Name      string
 	Role      string
 	CreatedAt time.Time
+	// Language is the BCP 47 tag of the language the fan's mail is
+	// written in ("en", "pt-BR"): the one they last signed in or chose a
+	// language with.
+	Language string
 }
 
 // Roles. Fans buy; organisers manage their own venues and events; admins
@@ -116,8 +121,8 @@ func (s *Service) create(ctx context.Context, email, password, name string, now 
 		return User{}, err
 	}
 	u := User{Email: email, Name: name}
-	err = s.pool.QueryRow(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id, role, created_at`,
-		email, name, hash, now).Scan(&u.ID, &u.Role, &u.CreatedAt)
+	err = s.pool.QueryRow(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id, role, created_at, language`,
+		email, name, hash, now).Scan(&u.ID, &u.Role, &u.CreatedAt, &u.Language)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return User{}, &app.Error{Code: app.ECONFLICT, Reason: "signup_refused",
@@ -190,8 +195,8 @@ func (s *Service) logIn(ctx context.Context, email, password, address, device st
 func (s *Service) checkPassword(ctx context.Context, email, password string) (User, bool, error) {
 	var u User
 	var hash *string
-	err := s.pool.QueryRow(ctx, `SELECT id, email, name, role, created_at, password_hash FROM users WHERE lower(email) = lower($1)`, email).
-		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt, &hash)
+	err := s.pool.QueryRow(ctx, `SELECT id, email, name, role, created_at, language, password_hash FROM users WHERE lower(email) = lower($1)`, email).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt, &u.Language, &hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return u, false, fmt.Errorf("log in: %w", err)
 	}
@@ -228,9 +233,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 		return u, errUnauthorized
 	}
 	err := s.pool.QueryRow(ctx, `
-		SELECT u.id, u.email, u.name, u.role, u.created_at
+		SELECT u.id, u.email, u.name, u.role, u.created_at, u.language
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), s.now()).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt)
+		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), s.now()).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt, &u.Language)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, errUnauthorized
 	}
@@ -241,6 +246,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 }
 
 var errUnauthorized = &app.Error{Code: app.EUNAUTHORIZED, Message: "Log in to continue: your session is missing or has expired."}
+
+// SetLanguage makes code (a language Boxoffice speaks: "es", "pt-BR")
+// the one user id's mail is written in.
+func (s *Service) SetLanguage(ctx context.Context, id int64, code string) error {
+	l, ok := locale.Default().Get(code)
+	if !ok {
+		return app.Errorf(app.EINVALID, "Boxoffice does not speak %q.", code)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE users SET language = $2 WHERE id = $1 AND language <> $2`, id, l.Code); err != nil {
+		return fmt.Errorf("set language: %w", err)
+	}
+	return nil
+}
 
 // LogOut ends the session of token.
 func (s *Service) LogOut(ctx context.Context, token string) error {

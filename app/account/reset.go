@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/boxoffice/boxoffice/app"
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/mail"
 )
 
@@ -34,7 +35,7 @@ func (s *Service) RequestReset(ctx context.Context, email string, link func(toke
 	now := s.now()
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var u User
-		err := tx.QueryRow(ctx, `SELECT id, email, name FROM users WHERE lower(email) = lower($1) FOR UPDATE`, email).Scan(&u.ID, &u.Email, &u.Name)
+		err := tx.QueryRow(ctx, `SELECT id, email, name, language FROM users WHERE lower(email) = lower($1) FOR UPDATE`, email).Scan(&u.ID, &u.Email, &u.Name, &u.Language)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // said the same as for an account
 		}
@@ -57,13 +58,23 @@ func (s *Service) RequestReset(ctx context.Context, email string, link func(toke
 			tokenHash(token), u.ID, now, now.Add(ResetTTL)); err != nil {
 			return err
 		}
-		name := u.Name
-		if name == "" {
-			name = "there"
-		}
-		text := fmt.Sprintf("Hello %s,\n\nSomeone (we hope you) asked to set a new password for your Boxoffice account. Open this link within an hour to choose one:\n\n%s\n\nIf it was not you, ignore this message: your password stays as it is.\n", name, link(token))
-		return mail.Enqueue(ctx, tx, mail.Message{Kind: MailReset, To: u.Email, Subject: "Set a new password", Text: text, Secret: true}, "boxoffice.local")
+		return mail.Enqueue(ctx, tx, resetMail(u, link(token)), "boxoffice.local")
 	})
+}
+
+// resetMail carries a reset link to u, in u's language: written now, for
+// its text is wiped once it has gone (the link is a secret).
+func resetMail(u User, link string) mail.Message {
+	l, ok := locale.Default().Get(u.Language)
+	if !ok {
+		l = locale.Default().English()
+	}
+	hello := l.T("mail.reset_hello_anonymous")
+	if u.Name != "" {
+		hello = l.T("mail.reset_hello", "Name", u.Name)
+	}
+	text := fmt.Sprintf("%s\n\n%s\n\n%s\n\n%s\n", hello, l.T("mail.reset_asked"), link, l.T("mail.reset_not_you"))
+	return mail.Message{Kind: MailReset, To: u.Email, Subject: l.T("mail.reset_subject"), Text: text, Secret: true, Language: l.Code}
 }
 
 // ResetPassword sets a new password with a reset link's token: the link
@@ -94,8 +105,8 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) (Us
 		if _, err := tx.Exec(ctx, `UPDATE password_resets SET used_at = $2 WHERE token_hash = $1`, tokenHash(token), s.now()); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING email, name, role, created_at`,
-			u.ID, hash).Scan(&u.Email, &u.Name, &u.Role, &u.CreatedAt); err != nil {
+		if err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1 RETURNING email, name, role, created_at, language`,
+			u.ID, hash).Scan(&u.Email, &u.Name, &u.Role, &u.CreatedAt, &u.Language); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {

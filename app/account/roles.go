@@ -58,8 +58,8 @@ func (s *Service) SetRole(ctx context.Context, byUserID int64, email, role strin
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `UPDATE users SET role = $2 WHERE lower(email) = lower($1) RETURNING id, email, name, role, created_at`,
-			strings.TrimSpace(email), role).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt); err != nil {
+		if err := tx.QueryRow(ctx, `UPDATE users SET role = $2 WHERE lower(email) = lower($1) RETURNING id, email, name, role, created_at, language`,
+			strings.TrimSpace(email), role).Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.CreatedAt, &u.Language); err != nil {
 			return err
 		}
 		if before == role {
@@ -76,7 +76,7 @@ func (s *Service) SetRole(ctx context.Context, byUserID int64, email, role strin
 
 // Staff lists the accounts that are not fans, by role and email.
 func (s *Service) Staff(ctx context.Context) ([]User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, email, name, role, created_at FROM users WHERE role <> 'fan' ORDER BY role, lower(email)`)
+	rows, err := s.pool.Query(ctx, `SELECT id, email, name, role, created_at, language FROM users WHERE role <> 'fan' ORDER BY role, lower(email)`)
 	if err != nil {
 		return nil, fmt.Errorf("list staff: %w", err)
 	}

@@ -356,12 +356,13 @@ func (s *Service) confirm(ctx context.Context, id int64, receipt payment.Receipt
 		if err := transition(ctx, tx, []int64{id}, StatusConfirmed, now, &receipt); err != nil {
 			return err
 		}
-		// The fan's confirmation goes out if, and only if, this commits.
-		var email string
-		if err := tx.QueryRow(ctx, `SELECT email FROM users WHERE id = $1`, l.userID).Scan(&email); err != nil {
+		// The fan's confirmation goes out if, and only if, this commits,
+		// in their language.
+		var email, language string
+		if err := tx.QueryRow(ctx, `SELECT email, language FROM users WHERE id = $1`, l.userID).Scan(&email, &language); err != nil {
 			return err
 		}
-		return s.tell(ctx, tx, mail.Message{Kind: MailConfirmation, To: email, Payload: map[string]any{"booking_id": id}})
+		return s.tell(ctx, tx, mail.Message{Kind: MailConfirmation, To: email, Language: language, Payload: map[string]any{"booking_id": id}})
 	})
 	if err != nil {
 		return 0, l, nil, fmt.Errorf("confirm booking %d: %w", id, err)
@@ -421,16 +422,16 @@ func (s *Service) applyRefund(ctx context.Context, id int64, receipt payment.Rec
 		if delta <= 0 {
 			return nil
 		}
-		var email, eventStatus string
-		if err := tx.QueryRow(ctx, `SELECT u.email, e.status FROM users u, events e WHERE u.id = $1 AND e.id = $2`,
-			l.userID, l.eventID).Scan(&email, &eventStatus); err != nil {
+		var email, language, eventStatus string
+		if err := tx.QueryRow(ctx, `SELECT u.email, u.language, e.status FROM users u, events e WHERE u.id = $1 AND e.id = $2`,
+			l.userID, l.eventID).Scan(&email, &language, &eventStatus); err != nil {
 			return err
 		}
 		kind := MailRefund
 		if eventStatus == "cancelled" {
 			kind = MailCancelled
 		}
-		return s.tell(ctx, tx, mail.Message{Kind: kind, To: email, Payload: map[string]any{"booking_id": id, "amount": delta}})
+		return s.tell(ctx, tx, mail.Message{Kind: kind, To: email, Language: language, Payload: map[string]any{"booking_id": id, "amount": delta}})
 	})
 	if err != nil {
 		return fmt.Errorf("refund booking %d: %w", id, err)

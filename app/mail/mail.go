@@ -15,6 +15,8 @@ import (
 	"net/mail"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/boxoffice/boxoffice/app/locale"
 )
 
 // Message is one e-mail. A message written with a Payload and no Text is
@@ -30,6 +32,10 @@ type Message struct {
 	// Secret marks a message whose text must not stay (a password reset
 	// link): it is wiped once the message has gone.
 	Secret bool
+	// Language is the BCP 47 tag of the language the message is written
+	// in, the fan's ("" is English): Render draws it in that language
+	// (locale.From of its context), and it goes out as Content-Language.
+	Language string
 }
 
 // Attachment is a file sent with a message.
@@ -37,6 +43,15 @@ type Attachment struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
 	Data []byte `json:"data"`
+}
+
+// language is the language of code, English for one Boxoffice does not
+// speak (or none).
+func language(code string) *locale.Lang {
+	if l, ok := locale.Default().Get(code); ok {
+		return l
+	}
+	return locale.Default().English()
 }
 
 // ErrBadAddress is Enqueue's answer for an address mail cannot go to:
@@ -73,9 +88,9 @@ func Enqueue(ctx context.Context, tx Execer, m Message, domain string) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO outbox (message_id, kind, to_addr, subject, text_body, html_body, attachments, payload, secret)
-		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML,
-		string(attachments), string(payload), m.Secret) // JSON as text: see audit.encode
+	_, err = tx.Exec(ctx, `INSERT INTO outbox (message_id, kind, to_addr, subject, text_body, html_body, attachments, payload, secret, language)
+		VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10)`, "<"+hex.EncodeToString(id[:])+"@"+domain+">", m.Kind, m.To, m.Subject, m.Text, m.HTML,
+		string(attachments), string(payload), m.Secret, language(m.Language).Code) // JSON as text: see audit.encode
 	if err != nil {
 		return fmt.Errorf("write a %s message to the outbox: %w", m.Kind, err)
 	}

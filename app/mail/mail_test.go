@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/mail"
 	"github.com/boxoffice/boxoffice/app/mail/mailtest"
 	"github.com/boxoffice/boxoffice/db/dbtest"
@@ -157,5 +158,41 @@ func TestOutboxWithoutSMTP(t *testing.T) {
 	}
 	if err := mail.Enqueue(ctx, pool, mail.Message{Kind: "x", To: "not an address", Subject: "s", Text: "t"}, "boxoffice.test"); err == nil {
 		t.Error("a message to a bad address was written")
+	}
+}
+
+// A message is drawn in its language, the fan's, and says which it is
+// (Content-Language); a language Boxoffice does not speak is English.
+func TestOutboxSpeaksTheFansLanguage(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.New(t)
+	ctx := context.Background()
+	pit := mailtest.Start(t, 0)
+	enqueue(t, ctx, pool,
+		mail.Message{Kind: "drawn", To: "ana@example.com", Language: "es", Payload: map[string]any{"n": 1}},
+		mail.Message{Kind: "written", To: "ken@example.com", Language: "ja", Subject: "件名", Text: "本文"},
+		mail.Message{Kind: "drawn", To: "jo@example.com", Language: "xx", Payload: map[string]any{"n": 2}})
+	if got := dbtest.Int(t, pool, `SELECT count(*) FROM outbox WHERE language = 'en'`); got != 1 {
+		t.Errorf("%d messages kept in English, want the one in a language Boxoffice does not speak", got)
+	}
+	smtp, _ := mail.ParseSMTP(mailtest.SMTPURL(pit.SMTPPort))
+	s := mail.NewSender(pool, smtp, time.Now, quiet)
+	s.Render = func(ctx context.Context, kind string, payload []byte) (mail.Message, error) {
+		l := locale.From(ctx)
+		return mail.Message{Subject: l.T("mail.reset_subject"), Text: l.Code}, nil
+	}
+	if n, err := s.SendDue(ctx); err != nil || n != 3 {
+		t.Fatalf("send: %d, %v", n, err)
+	}
+	want := map[string]string{"Elige una contraseña nueva": "es", "件名": "ja", "Set a new password": "en"}
+	for _, m := range pit.Messages(t) {
+		lang, ok := want[m.Subject]
+		if !ok {
+			t.Errorf("arrived %q", m.Subject)
+			continue
+		}
+		if got := pit.Headers(t, m.ID)["Content-Language"]; len(got) != 1 || got[0] != lang {
+			t.Errorf("%q: Content-Language %v, want %s", m.Subject, got, lang)
+		}
 	}
 }

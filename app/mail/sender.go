@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/boxoffice/boxoffice/app/locale"
 )
 
 // SMTP is where mail goes, from BOXOFFICE_SMTP_URL:
@@ -61,7 +63,8 @@ type Sender struct {
 	// Every is how often it looks for mail to send (default 1 s).
 	Every time.Duration
 	// Render draws a message written as its kind and payload (no text):
-	// subject, text, HTML and attachments. A message it cannot draw any
+	// subject, text, HTML and attachments, in the language of its context
+	// (locale.From), which is the message's. A message it cannot draw any
 	// more (what it was about is gone) is an ErrNothingToSay.
 	Render func(ctx context.Context, kind string, payload []byte) (Message, error)
 }
@@ -108,6 +111,7 @@ type queued struct {
 	attachments []byte
 	payload     []byte
 	attempts    int
+	language    string
 }
 
 // SendDue sends up to 50 messages that are due and reports how many went.
@@ -117,13 +121,13 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		UPDATE outbox o SET next_at = $2, attempts = o.attempts + 1
 		FROM (SELECT id FROM outbox WHERE sent_at IS NULL AND next_at <= $1 ORDER BY id LIMIT 50 FOR UPDATE SKIP LOCKED) due
 		WHERE o.id = due.id
-		RETURNING o.id, o.message_id, o.kind, o.to_addr, o.subject, o.text_body, o.html_body, o.attachments, o.payload, o.attempts`, now, now.Add(lease))
+		RETURNING o.id, o.message_id, o.kind, o.to_addr, o.subject, o.text_body, o.html_body, o.attachments, o.payload, o.attempts, o.language`, now, now.Add(lease))
 	if err != nil {
 		return 0, fmt.Errorf("claim mail: %w", err)
 	}
 	var batch []queued
 	var q queued
-	if _, err := pgx.ForEachRow(rows, []any{&q.id, &q.messageID, &q.kind, &q.to, &q.subject, &q.text, &q.html, &q.attachments, &q.payload, &q.attempts}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&q.id, &q.messageID, &q.kind, &q.to, &q.subject, &q.text, &q.html, &q.attachments, &q.payload, &q.attempts, &q.language}, func() error {
 		batch = append(batch, q)
 		return nil
 	}); err != nil {
@@ -171,15 +175,16 @@ func (s *Sender) deliver(ctx context.Context, q queued) error {
 	if err := json.Unmarshal(q.attachments, &attachments); err != nil {
 		return fmt.Errorf("attachments of mail %d: %w", q.id, err)
 	}
+	lang := language(q.language)
 	if q.text == "" && s.Render != nil {
-		m, err := s.Render(ctx, q.kind, q.payload)
+		m, err := s.Render(locale.With(ctx, lang), q.kind, q.payload)
 		if err != nil {
 			return err
 		}
 		q.subject, q.text, q.html, attachments = m.Subject, m.Text, m.HTML, m.Attachments
 	}
 	if s.smtp == nil {
-		s.log.Info("mail (not sent: no SMTP server)", "kind", q.kind, "to", q.to, "subject", q.subject, "message_id", q.messageID)
+		s.log.Info("mail (not sent: no SMTP server)", "kind", q.kind, "to", q.to, "subject", q.subject, "language", lang.Code, "message_id", q.messageID)
 		return nil
 	}
 	m := gomail.NewMsg()
@@ -190,6 +195,7 @@ func (s *Sender) deliver(ctx context.Context, q queued) error {
 		return err
 	}
 	m.Subject(q.subject)
+	m.SetGenHeader(gomail.HeaderContentLang, lang.Code)
 	m.SetMessageIDWithValue(trimAngles(q.messageID))
 	m.SetBodyString(gomail.TypeTextPlain, q.text)
 	if q.html != "" {

@@ -111,6 +111,14 @@ func (p *Pit) Message(t testing.TB, id string) Message {
 	return m
 }
 
+// Headers reads the headers of message id.
+func (p *Pit) Headers(t testing.TB, id string) map[string][]string {
+	t.Helper()
+	var h map[string][]string
+	p.get(t, "/message/"+id+"/headers", &h)
+	return h
+}
+
 func (p *Pit) get(t testing.TB, path string, into any) {
 	t.Helper()
 	res, err := http.Get(p.api(path))
