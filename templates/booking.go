@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-	"unicode"
 
 	"github.com/boxoffice/boxoffice/app/booking"
 	"github.com/boxoffice/boxoffice/app/event"
@@ -93,18 +92,6 @@ func seatLabel(ctx context.Context, t booking.Ticket) string {
 		return tr(ctx, "booking.seat_standing", "Section", sectionName(ctx, t.Section))
 	}
 	return tr(ctx, "booking.seat", "Section", sectionName(ctx, t.Section), "Row", t.Row, "Seat", t.Seat)
-}
-
-// sectionName is how a section is called in a sentence: numbered
-// sections of a bowl read "Section 112", named ones ("Mezzanine") as
-// they are (SectionName, in the language of ctx).
-func sectionName(ctx context.Context, name string) string {
-	for _, r := range name {
-		if !unicode.IsDigit(r) {
-			return name
-		}
-	}
-	return tr(ctx, "booking.section_numbered", "Number", name)
 }
 
 func ticketCount(ctx context.Context, n int) string { return trn(ctx, "booking.tickets", n) }
