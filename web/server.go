@@ -185,8 +185,11 @@ func (s *Server) routes() {
 	e.POST("/bookings/:id/cancel", s.handleBookingCancel, bookingLimit)
 	e.GET("/account/bookings", s.handleMyBookings)
 	e.POST("/webhooks/stripe", s.handleStripeWebhook)
-	e.GET("/event/:eventId", s.handleEventView)
-	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView)
+	// Event pages write absolute links for search engines and link
+	// previews (templates.EventHead), with the site's address.
+	e.GET("/event/:eventId", s.handleEventView, s.withBaseURL)
+	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView, s.withBaseURL)
+	e.GET("/event/:eventId/og.png", s.handleOGImage)
 	e.GET("/performer/:id", s.handlePerformerView)
 	e.GET("/event/:eventId/queue", s.handleQueueView)
 	e.GET("/event/:eventId/calendar.ics", s.handleCalendar)
@@ -257,6 +260,10 @@ func (s *Server) routes() {
 	manageAPI.POST("/events/:id/staff", s.handleAPIGrantStaff)
 	manageAPI.DELETE("/events/:id/staff", s.handleAPIRevokeStaff)
 	manageAPI.PUT("/users/role", s.handleAPISetRole, s.requireAdmin)
+
+	e.GET("/robots.txt", s.handleRobots)
+	e.GET("/sitemap.xml", s.handleSitemap)
+	e.GET("/sitemap/:file", s.handleSitemapPart)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)
