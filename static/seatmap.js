@@ -58,7 +58,9 @@
     scroller.scrollLeft = (scroller.scrollWidth - scroller.clientWidth) / 2;
   }
   if (scroller) zoom(form, scroller);
-  live(form, update);
+  // The live map in a task of its own: on a big hall, one long task to
+  // start everything would hold up a fan's first tap.
+  setTimeout(function () { live(form, update); }, 0);
 })();
 
 // zoom lets fans zoom and pan the map: buttons, and a two-finger pinch.
@@ -104,10 +106,14 @@ function zoom(form, scroller) {
     z = Math.min(most, Math.max(1, z));
     if (x === undefined) { x = scroller.clientWidth / 2; y = scroller.clientHeight / 2; }
     var fx = (scroller.scrollLeft + x) / map.offsetWidth, fy = (scroller.scrollTop + y) / map.offsetHeight;
-    level = z;
     map.style.setProperty("--zoom", z);
     scroller.scrollLeft = fx * map.offsetWidth - x;
     scroller.scrollTop = fy * map.offsetHeight - y;
+    shown(z);
+  }
+  // shown sets the controls for zoom z.
+  function shown(z) {
+    level = z;
     bar.querySelector("[data-zoom=out]").disabled = z <= 1;
     bar.querySelector("[data-zoom=in]").disabled = z >= most;
     out.textContent = Math.round(z * 100) + "%";
@@ -119,10 +125,13 @@ function zoom(form, scroller) {
     if (what === "out") set(level / 1.5);
     if (what === "fit") set(1);
   });
-  set(1);
+  // The map opens at zoom 1, as served: only a touch screen's needs a
+  // second layout (of thousands of seats, on a big hall).
   if (touch && readable > 1) {
     set(readable, scroller.clientWidth / 2, 0);
     scroller.scrollTop = 0; // the front rows, nearest the stage
+  } else {
+    shown(1);
   }
 
   // A tap on a seat too small to hit surely zooms in on it first.

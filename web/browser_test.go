@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/boxoffice/boxoffice/app/locale"
 	"github.com/boxoffice/boxoffice/app/seed"
 	"github.com/boxoffice/boxoffice/db/dbtest"
 )
@@ -167,9 +170,20 @@ func journeyServer(t *testing.T) (string, *pgxpool.Pool) {
 
 // pickAdjacent finds two available seats side by side on the map (same
 // section and row, consecutive numbers) and returns their ticket ids.
-const pickAdjacent = `(() => {
+var pickAdjacent = pickAdjacentIn(locale.Default().English())
+
+// pickAdjacentIn is pickAdjacent on a map in language l, whose seats'
+// names it reads as l's catalog writes them.
+func pickAdjacentIn(l *locale.Lang) string {
+	label := regexp.QuoteMeta(l.T("seatmap.seat", "Section", "\x01", "Row", "\x02", "Number", "\x03"))
+	label = strings.NewReplacer("\x01", `(.*)`, "\x02", `(\w+)`, "\x03", `(\d+)`).Replace(label)
+	return strings.Replace(pickAdjacentJS, "LABEL", strconv.Quote("^"+label), 1)
+}
+
+const pickAdjacentJS = `(() => {
 	const seats = [...document.querySelectorAll('[data-testid=seat-map] input[name=ticket_ids]')];
-	const parse = el => { const m = el.getAttribute('aria-label').match(/^(.*), row (\w+), seat (\d+),/); return m && {place: m[1] + '/' + m[2], n: +m[3], id: el.value}; };
+	const label = new RegExp(LABEL);
+	const parse = el => { const m = el.getAttribute('aria-label').match(label); return m && {place: m[1] + '/' + m[2], n: +m[3], id: el.value}; };
 	for (let i = 1; i < seats.length; i++) {
 		const a = parse(seats[i-1]), b = parse(seats[i]);
 		if (a && b && a.place === b.place && b.n === a.n + 1) return [a.id, b.id];
@@ -185,10 +199,28 @@ func checkedIDs(t *testing.T, ctx context.Context) []string {
 // journey is a fan's way from the home page to a confirmed booking.
 // prefix names the screenshots; script says whether JavaScript runs.
 func journey(t *testing.T, base string, width, height int, script bool, prefix string) (seats []string, eventURL string) {
+	return journeyIn(t, base, width, height, script, prefix, "")
+}
+
+// journeyIn is journey by a fan who first picks language code with the
+// switcher at the foot of the home page ("": the browser's English).
+func journeyIn(t *testing.T, base string, width, height int, script bool, prefix, code string) (seats []string, eventURL string) {
 	ctx := tab(t, width, height, script)
 	phone := width < 600
+	l := locale.Default().English()
 
 	run(t, ctx, "home", chromedp.Navigate(base+"/"), chromedp.WaitVisible(css(`[data-testid="event-list"]`)))
+	if code != "" {
+		var ok bool
+		if l, ok = locale.Default().Get(code); !ok {
+			t.Fatalf("no language %s", code)
+		}
+		run(t, ctx, "choose "+l.Name, chromedp.Click(css(`[data-testid="languages"] a[data-lang="`+code+`"]`)),
+			chromedp.WaitVisible(css(`html[lang="`+l.Code+`"] [data-testid="event-list"]`)))
+		if got := text(t, ctx, "h1"); got != l.T("home.hero_title") {
+			t.Errorf("the home page in %s says %q", l.Name, got)
+		}
+	}
 	shot(t, ctx, prefix+"01-home")
 	if phone {
 		noSideScroll(t, ctx, "the home page")
@@ -206,7 +238,7 @@ func journey(t *testing.T, base string, width, height int, script bool, prefix s
 		chromedp.Click(css(`[data-testid="results"] a.card-link`), chromedp.NodeVisible),
 		chromedp.WaitVisible(css(`[data-testid="seat-form"]`)))
 	eventURL = value(t, ctx, "read the address", chromedp.Location())
-	seats = eval[[]string](t, ctx, "find two seats side by side", pickAdjacent)
+	seats = eval[[]string](t, ctx, "find two seats side by side", pickAdjacentIn(l))
 	if len(seats) != 2 {
 		t.Fatal("no two available seats side by side on the map")
 	}
@@ -225,10 +257,14 @@ func journey(t *testing.T, base string, width, height int, script bool, prefix s
 		t.Fatalf("%d seats ticked after clicking two", len(got))
 	}
 	if script {
-		if line := text(t, ctx, `[data-selection]`); !strings.HasPrefix(line, "2 of 8 seats") {
-			t.Errorf("selection line says %q", line)
+		// "2 of 8 seats · £90.00", in the fan's language.
+		want := strings.Split(l.N("seatmap.js.picked_of", 8, "Picked", 2, "Total", "\x00"), "\x00")[0]
+		if line := text(t, ctx, `[data-selection]`); !strings.HasPrefix(line, want) {
+			t.Errorf("selection line says %q, want it to begin %q", line, want)
 		}
 	}
+	price := eval[int](t, ctx, "add up the ticked seats", `[...document.querySelectorAll('input[name=ticket_ids]:checked')].reduce((s, e) => s + Number(e.getAttribute('data-p')), 0)`)
+	currency := attr(t, ctx, `[data-selection]`, "data-currency")
 	shot(t, ctx, prefix+"03-seats-ticked")
 	if phone {
 		noSideScroll(t, ctx, "the event page")
@@ -255,8 +291,8 @@ func journey(t *testing.T, base string, width, height int, script bool, prefix s
 	first := text(t, ctx, `[data-testid="countdown"]`)
 	run(t, ctx, "wait", chromedp.Sleep(2200*time.Millisecond))
 	second := text(t, ctx, `[data-testid="countdown"]`)
-	if booked != 2 || total == "" {
-		t.Errorf("checkout lists %d seats, total %q", booked, total)
+	if booked != 2 || total != l.Money(int64(price), currency) {
+		t.Errorf("checkout lists %d seats, total %q, want %q", booked, total, l.Money(int64(price), currency))
 	}
 	if script && first == second {
 		t.Errorf("the countdown does not run: %q then %q", first, second)
@@ -273,7 +309,11 @@ func journey(t *testing.T, base string, width, height int, script bool, prefix s
 			chromedp.Click(css(`[data-testid="pay"]`)),
 			chromedp.WaitVisible(css(`[data-testid="payment-error"]`)))
 		msg, status := text(t, ctx, `[data-testid="payment-error"]`), attr(t, ctx, `[data-testid="booking"]`, "data-status")
-		if !strings.Contains(msg, "declined") || status != "pending" {
+		declined := "declined" // English keeps the payment provider's own words
+		if code != "" {
+			declined = l.T("errors.reason.payment_declined")
+		}
+		if !strings.Contains(msg, declined) || status != "pending" {
 			t.Errorf("declined card: message %q, booking %s", msg, status)
 		}
 		shot(t, ctx, prefix+"07-declined")
@@ -314,6 +354,20 @@ func TestBrowserJourney(t *testing.T) {
 		}
 	}
 	shot(t, other, "desktop-10-other-fan-sees-sold")
+}
+
+// TestBrowserJourneyInJapaneseAndSpanish is the journey by fans who pick
+// their language at the foot of the first page: the choice follows them
+// through sign-up, checkout and payment.
+func TestBrowserJourneyInJapaneseAndSpanish(t *testing.T) {
+	t.Parallel()
+	chromiumPath(t)
+	base, _ := journeyServer(t)
+	for _, code := range []string{"ja", "es"} {
+		t.Run(code, func(t *testing.T) {
+			journeyIn(t, base, 1280, 800, true, code+"-", code)
+		})
+	}
 }
 
 func TestBrowserJourneyOnAPhone(t *testing.T) {
