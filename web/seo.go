@@ -20,16 +20,11 @@ import (
 // with. The event pages' own tags are templates.EventHead; their picture
 // is ogimage.go's.
 
-// defaultBaseURL is the base URL NewSite puts in when none is configured
-// (BOXOFFICE_BASE_URL unset): fine for mail on a developer's machine, but
-// not an address to give search engines.
-const defaultBaseURL = "http://localhost:8080"
-
 // base is the site's address for links that leave the page: the base URL
 // configured, else the scheme and host this request came to.
 func (s *Server) base(c echo.Context) string {
-	if s.baseURL != "" && s.baseURL != defaultBaseURL {
-		return s.baseURL
+	if s.publicURL != "" {
+		return s.publicURL
 	}
 	return c.Scheme() + "://" + c.Request().Host
 }

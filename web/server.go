@@ -43,7 +43,10 @@ type config struct {
 	Tickets  *ticket.Keys // signs the codes gates scan
 	// BaseURL is the site's address as fans reach it, for links in mail.
 	BaseURL string
-	Door    *ticket.Door
+	// PublicURL is BaseURL as configured: "" when it was not, and search
+	// engines get the address each request came to.
+	PublicURL string
+	Door      *ticket.Door
 	// Webhooks verifies Stripe's webhooks; nil when Stripe is not used.
 	Webhooks WebhookVerifier
 	// StripePublishableKey lets checkout show Stripe's Payment Element.
@@ -94,6 +97,7 @@ type Server struct {
 	tickets         *ticket.Keys
 	door            *ticket.Door
 	baseURL         string
+	publicURL       string
 	paymentProvider string
 	webhooks        WebhookVerifier
 	stripeKey       string
@@ -116,7 +120,7 @@ func newServer(cfg config) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ, tickets: cfg.Tickets, door: cfg.Door, baseURL: strings.TrimRight(cfg.BaseURL, "/"),
+	s := &Server{echo: e, log: cfg.Log, events: cfg.Events, search: cfg.Search, accounts: cfg.Accounts, bookings: cfg.Bookings, queue: cfg.Queue, venues: cfg.Venues, organiser: cfg.Organ, tickets: cfg.Tickets, door: cfg.Door, baseURL: strings.TrimRight(cfg.BaseURL, "/"), publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		paymentProvider: cfg.Bookings.Provider(), webhooks: cfg.Webhooks, stripeKey: cfg.StripePublishableKey, livePayments: cfg.LivePayments, now: cfg.Now, ready: cfg.Ready, replicas: cfg.Replicas, seatMapLimit: cfg.SeatMapLimit,
 		bookingRate: cfg.BookingRate, searchRate: cfg.SearchRate, signupRate: cfg.SignupRate, metrics: newMetrics(cfg.Monitor, cfg.PoolStats, cfg.Queue, cfg.Ops, cfg.Replicas),
 		streams: newStreams(cmp.Or(cfg.MaxStreams, 10_000), cmp.Or(cfg.StreamsPerAddress, 20))}

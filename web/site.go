@@ -150,6 +150,7 @@ func NewSite(pool *pgxpool.Pool, cfg SiteConfig) (*Site, error) {
 		Tickets:              keys,
 		Door:                 ticket.NewDoor(pool, keys, cfg.Now),
 		BaseURL:              cmp.Or(cfg.BaseURL, "http://localhost:8080"),
+		PublicURL:            cfg.BaseURL,
 		Log:                  cfg.Log,
 		Events:               events,
 		Search:               searches,
