@@ -1,9 +1,12 @@
 package templates
 
 import (
+	"bytes"
 	"context"
 	"maps"
 	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -85,9 +88,30 @@ func languages() []*locale.Lang { return locale.Default().Langs() }
 // each prefix ("seatmap.js"), read by static/messages.js, which must come
 // before the scripts that use msg and msgN. One per page.
 func scriptMessages(ctx context.Context, prefixes ...string) templ.Component {
+	l := locale.From(ctx)
+	key := l.Code + "|" + strings.Join(prefixes, "|")
+	if c, ok := scriptComponents.Load(key); ok {
+		return c.(templ.Component)
+	}
 	all := map[string]any{}
 	for _, p := range prefixes {
-		maps.Copy(all, locale.From(ctx).Script(p))
+		maps.Copy(all, l.Script(p))
 	}
-	return templ.Join(templ.JSONScript("messages", all), scriptTag(static.URL("messages.js")))
+	// Built once per language and page: the catalogs do not change while
+	// the process runs.
+	c := templ.Join(scriptJSON(all), scriptTag(static.URL("messages.js")))
+	scriptComponents.Store(key, c)
+	return c
+}
+
+// scriptComponents holds scriptMessages' components, by language and prefixes.
+var scriptComponents sync.Map
+
+// scriptJSON is the messages as the page's JSON script, encoded once.
+func scriptJSON(messages map[string]any) templ.Component {
+	var buf bytes.Buffer
+	if err := templ.JSONScript("messages", messages).Render(context.Background(), &buf); err != nil {
+		return templ.JSONScript("messages", messages)
+	}
+	return templ.Raw(buf.String())
 }

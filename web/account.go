@@ -30,7 +30,7 @@ func (s *Server) handleSignup(c echo.Context) error {
 	if err != nil {
 		return authFailed(f, err)
 	}
-	s.rememberRequestLanguage(c, &u)
+	s.rememberNewFansLanguage(c, &u)
 	sess, err := s.accounts.LogInOnDevice(ctx, f.Email, password, c.RealIP(), deviceToken(c))
 	if err != nil {
 		return err
@@ -49,7 +49,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 	if err != nil {
 		return authFailed(f, err)
 	}
-	s.rememberRequestLanguage(c, &sess.User)
+	s.rememberChosenLanguage(c, &sess.User)
 	if err := s.startSession(c, sess); err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (s *Server) handleAPISignup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.rememberRequestLanguage(c, &u) // an app's Accept-Language
+	s.rememberNewFansLanguage(c, &u) // an app's Accept-Language
 	return c.JSON(http.StatusCreated, userJSON{ID: u.ID, Email: u.Email, Name: u.Name})
 }
 
@@ -126,7 +126,7 @@ func (s *Server) handleAPILogin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.rememberRequestLanguage(c, &sess.User)
+	s.rememberChosenLanguage(c, &sess.User)
 	return c.JSON(http.StatusCreated, map[string]string{"token": sess.Token, "expires_at": rfc3339(sess.ExpiresAt)})
 }
 

@@ -124,7 +124,7 @@ func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []i
 		page.Selected[id] = true
 	}
 	if m, ok := why.(*sayLater); ok {
-		why = &app.Error{Code: m.code, Message: lang(c).T(m.id, m.args...)}
+		why = fanError(c, m.code, m.id, m.args...)
 	}
 	if taken, ok := errors.AsType[*booking.UnavailableError](why); ok {
 		if names := seatNames(page, taken.TicketIDs); names != "" {
@@ -132,7 +132,7 @@ func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []i
 			if len(selected) > 0 {
 				next = "booking.taken_others_ticked"
 			}
-			why = &app.Error{Code: app.ECONFLICT, Message: lang(c).T(next, "Seats", names)}
+			why = fanError(c, app.ECONFLICT, next, "Seats", names)
 		}
 	}
 	return showAgain(why, func(msg string) templ.Component {
@@ -141,9 +141,11 @@ func (s *Server) mapAgain(c echo.Context, eventID, sectionID int64, selected []i
 	})
 }
 
-// fanError is a failure a fan can act on, in the request's language.
-func fanError(c echo.Context, code, id string, args ...any) *app.Error {
-	return &app.Error{Code: code, Message: lang(c).T(id, args...)}
+// fanError is a failure a fan can act on, worded from the catalogs in the
+// request's language: every page shows it as it is.
+func fanError(c echo.Context, code, id string, args ...any) error {
+	msg := lang(c).T(id, args...)
+	return localize(&app.Error{Code: code, Message: msg}, msg)
 }
 
 // sayLater is a failure a fan can act on, to be said in the language of

@@ -79,7 +79,7 @@ func problemsOf(err error) []string {
 func (s *Server) handleDesign(c echo.Context) error {
 	form, err := c.FormParams()
 	if err != nil {
-		return app.Errorf(app.EINVALID, "%s", lang(c).T("builder.form_unreadable"))
+		return fanError(c, app.EINVALID, "builder.form_unreadable")
 	}
 	d, problem := designFromForm(lang(c), form)
 	if problem != "" {
@@ -94,7 +94,7 @@ func (s *Server) handleDesign(c echo.Context) error {
 	case "remove", "move":
 		i, err := strconv.Atoi(op[len(op)-1])
 		if len(op) < 2 || err != nil || i < 0 || i >= len(d.Shapes) {
-			return app.Errorf(app.EINVALID, "%s", lang(c).T("builder.no_shape"))
+			return fanError(c, app.EINVALID, "builder.no_shape")
 		}
 		if op[0] == "remove" {
 			d.Shapes = append(d.Shapes[:i], d.Shapes[i+1:]...)

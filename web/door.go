@@ -262,7 +262,7 @@ func (s *Server) sync(c echo.Context, gate string, scans []offlineScanJSON, loc 
 		return err
 	}
 	if len(scans) > 5000 {
-		return app.Errorf(app.EINVALID, "%s", lang(c).T("door.too_many_scans", "Max", lang(c).Int(5000)))
+		return fanError(c, app.EINVALID, "door.too_many_scans", "Max", lang(c).Int(5000))
 	}
 	in := make([]ticket.OfflineScan, len(scans))
 	for i, sc := range scans {

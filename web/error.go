@@ -102,7 +102,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.Redirect(http.StatusSeeOther, login.url())
 		return
 	}
-	if _, ran := c.Get(langChosenKey).(bool); !ran && !isAPI(c) {
+	if _, ran := c.Get(langHowKey).(asked); !ran && !isAPI(c) {
 		// Refused before the request got its language (a form that failed
 		// its CSRF check, a body too large): the page speaks it all the same.
 		_ = s.language(func(echo.Context) error { return nil })(c)

@@ -64,7 +64,8 @@ func readSeatMap(l *locale.Lang, r io.Reader) (*venue.SeatMap, error) {
 		return nil, fmt.Errorf("read a seat map: %w", err)
 	}
 	if len(data) > seatMapLimit {
-		return nil, &app.Error{Code: app.EINVALID, Reason: "too_large", Message: l.T("builder.too_large", "MB", seatMapLimit>>20)}
+		msg := l.T("builder.too_large", "MB", seatMapLimit>>20)
+		return nil, localize(&app.Error{Code: app.EINVALID, Reason: "too_large", Message: msg}, msg)
 	}
 	return venue.Parse(data)
 }

@@ -131,7 +131,7 @@ func (s *Server) handleEventNew(c echo.Context) error {
 	if v := c.QueryParam("venue"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			return app.Errorf(app.EINVALID, "%s", lang(c).T("manage.choose_venue"))
+			return fanError(c, app.EINVALID, "manage.choose_venue")
 		}
 		in.VenueID = id
 	}
@@ -321,7 +321,7 @@ func (s *Server) handleAPISales(c echo.Context) error {
 func eventFromForm(c echo.Context) (organiser.Event, error) {
 	f, err := c.FormParams()
 	if err != nil {
-		return organiser.Event{}, app.Errorf(app.EINVALID, "%s", lang(c).T("manage.form_unreadable"))
+		return organiser.Event{}, fanError(c, app.EINVALID, "manage.form_unreadable")
 	}
 	in := organiser.Event{Name: f.Get("name"), Description: f.Get("description"), Type: f.Get("type"),
 		StartsAt: f.Get("starts_at"), EndsAt: f.Get("ends_at"), DoorsAt: f.Get("doors_at"), OnSaleAt: f.Get("on_sale_at"),
@@ -342,8 +342,8 @@ func eventFromForm(c echo.Context) (organiser.Event, error) {
 		}
 		major, err := parseNumber(lang(c), strings.TrimSpace(prices[i]))
 		if err != nil || major <= 0 || math.IsNaN(major) || math.IsInf(major, 0) {
-			return in, &app.Error{Code: app.EINVALID, Message: lang(c).T("manage.price_invalid", "Section", section, "Value", strconv.Quote(prices[i])),
-				Detail: map[string]any{"field": "prices"}}
+			msg := lang(c).T("manage.price_invalid", "Section", section, "Value", strconv.Quote(prices[i]))
+			return in, localize(&app.Error{Code: app.EINVALID, Message: msg, Detail: map[string]any{"field": "prices"}}, msg)
 		}
 		zone := ""
 		if i < len(zones) {
@@ -392,7 +392,7 @@ func (s *Server) handleEventCancel(c echo.Context) error {
 		return err
 	}
 	if c.FormValue("confirm") != "yes" {
-		return app.Errorf(app.EINVALID, "%s", lang(c).T("manage.cancel_unconfirmed"))
+		return fanError(c, app.EINVALID, "manage.cancel_unconfirmed")
 	}
 	if _, _, _, err := s.cancelEvent(c, id); err != nil {
 		return err
@@ -493,7 +493,7 @@ func (s *Server) handleRefund(c echo.Context) error {
 		major, err := parseNumber(lang(c), raw)
 		amount = int64(math.Round(major * math.Pow10(templates.Exponent(currency))))
 		if err != nil || math.IsNaN(major) || math.IsInf(major, 0) || amount < 1 {
-			return app.Errorf(app.EINVALID, "%s", lang(c).T("manage.refund_invalid", "Value", strconv.Quote(raw)))
+			return fanError(c, app.EINVALID, "manage.refund_invalid", "Value", strconv.Quote(raw))
 		}
 	}
 	var seen *int64

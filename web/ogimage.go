@@ -72,11 +72,41 @@ func (s *Server) handleOGImage(c echo.Context) error {
 	if etagMatches(c.Request().Header.Get("If-None-Match"), tag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	b, err := drawOGImage(e, a, l)
-	if err != nil {
-		return err
+	b, ok := ogPictures.get(tag)
+	if !ok {
+		if b, err = drawOGImage(e, a, l); err != nil {
+			return err
+		}
+		ogPictures.put(tag, b)
 	}
 	return c.Blob(http.StatusOK, "image/png", b)
+}
+
+// ogPictures keeps the pictures drawn lately, by ETag: a picture is the
+// same for everyone who asks, and drawing one takes a core some 30 ms.
+var ogPictures = &pictureCache{m: map[string][]byte{}}
+
+// pictureCache holds at most 256 pictures (some 20 MB); when full, it
+// starts again empty.
+type pictureCache struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (p *pictureCache) get(tag string) ([]byte, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, ok := p.m[tag]
+	return b, ok
+}
+
+func (p *pictureCache) put(tag string, b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.m) >= 256 {
+		clear(p.m)
+	}
+	p.m[tag] = b
 }
 
 // ogETag names what the picture shows: the event's words and map, which

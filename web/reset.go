@@ -62,7 +62,7 @@ func (s *Server) handleReset(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.rememberRequestLanguage(c, &sess.User)
+	s.rememberChosenLanguage(c, &sess.User)
 	if err := s.startSession(c, sess); err != nil {
 		return err
 	}

@@ -50,6 +50,16 @@ func public(c echo.Context, maxAge time.Duration) {
 	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(maxAge.Seconds())))
 }
 
+// publicLinks is public for a response that writes the site's address:
+// shared caches may keep it only when that address is configured, not
+// taken from a Host header that anyone can forge.
+func (s *Server) publicLinks(c echo.Context, maxAge time.Duration) {
+	public(c, maxAge)
+	if s.publicURL == "" {
+		c.Response().Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(maxAge.Seconds())))
+	}
+}
+
 // robotsTxt lets crawlers read the catalogue (events, venues, performers,
 // search) and keeps them out of what is a fan's own or changes something:
 // checkout and bookings, accounts, signing in, the box office, the API,
@@ -74,7 +84,7 @@ Sitemap: {{sitemap}}
 `
 
 func (s *Server) handleRobots(c echo.Context) error {
-	public(c, 24*time.Hour)
+	s.publicLinks(c, 24*time.Hour)
 	body := strings.Replace(robotsTxt, "{{sitemap}}", s.base(c)+"/sitemap.xml", 1)
 	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(body))
 }
@@ -203,6 +213,6 @@ func (s *Server) writeSitemap(c echo.Context, v any) error {
 	if err != nil {
 		return err
 	}
-	public(c, time.Hour)
+	s.publicLinks(c, time.Hour)
 	return c.Blob(http.StatusOK, "application/xml; charset=utf-8", append([]byte(xml.Header), body...))
 }

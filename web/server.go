@@ -193,7 +193,7 @@ func (s *Server) routes() {
 	// previews (templates.EventHead), with the site's address.
 	e.GET("/event/:eventId", s.handleEventView, s.withBaseURL)
 	e.GET("/event/:eventId/sections/:sectionId", s.handleSectionView, s.withBaseURL)
-	e.GET("/event/:eventId/og.png", s.handleOGImage)
+	e.GET("/event/:eventId/og.png", s.handleOGImage, searchLimit)
 	e.GET("/performer/:id", s.handlePerformerView)
 	e.GET("/event/:eventId/queue", s.handleQueueView)
 	e.GET("/event/:eventId/calendar.ics", s.handleCalendar)
@@ -266,8 +266,8 @@ func (s *Server) routes() {
 	manageAPI.PUT("/users/role", s.handleAPISetRole, s.requireAdmin)
 
 	e.GET("/robots.txt", s.handleRobots)
-	e.GET("/sitemap.xml", s.handleSitemap)
-	e.GET("/sitemap/:file", s.handleSitemapPart)
+	e.GET("/sitemap.xml", s.handleSitemap, searchLimit)
+	e.GET("/sitemap/:file", s.handleSitemapPart, searchLimit)
 
 	e.GET("/healthz", s.handleHealth)
 	e.GET("/readyz", s.handleReady)

@@ -59,12 +59,21 @@ func (s *Server) rememberLanguage(c echo.Context, u *account.User, l *locale.Lan
 	u.Language = l.Code
 }
 
-// rememberRequestLanguage is rememberLanguage of the language the request
-// asked for, by the fan's choice or their browser's (not the English a
-// request that names none gets).
-func (s *Server) rememberRequestLanguage(c echo.Context, u *account.User) {
-	if chosen, _ := c.Get(langChosenKey).(bool); chosen {
-		s.rememberLanguage(c, u, lang(c))
+// rememberNewFansLanguage is rememberLanguage, at sign-up, of the language
+// the request asked for, by the fan's choice or their browser's (an app's
+// Accept-Language too), not the English a request that names none gets.
+func (s *Server) rememberNewFansLanguage(c echo.Context, u *account.User) {
+	if l, how := askedLanguage(c); how != askedNone {
+		s.rememberLanguage(c, u, l)
+	}
+}
+
+// rememberChosenLanguage is rememberLanguage, at sign-in, of a language the
+// fan chose with the switcher (not their browser's: signing in on another
+// device, in another language, must not change where their mail goes).
+func (s *Server) rememberChosenLanguage(c echo.Context, u *account.User) {
+	if l, how := askedLanguage(c); how == askedByChoice {
+		s.rememberLanguage(c, u, l)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/BurntSushi/toml"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -37,6 +38,8 @@ type Catalog struct {
 	byCode    map[string]*Lang
 	byCountry map[string]*Lang
 	matcher   language.Matcher
+	accepted  sync.Map // Accept-Language header → accepted
+	acceptedN atomic.Int64
 }
 
 var (
@@ -124,8 +127,26 @@ func (c *Catalog) Get(code string) (*Lang, bool) {
 }
 
 // Accept picks a language from an Accept-Language header; ok is false
-// when the header names none Boxoffice speaks.
+// when the header names none Boxoffice speaks. Browsers send a handful of
+// different headers, so answers are kept (the first 4,096 headers seen).
 func (c *Catalog) Accept(header string) (l *Lang, ok bool) {
+	if v, found := c.accepted.Load(header); found {
+		a := v.(accepted)
+		return a.lang, a.ok
+	}
+	l, ok = c.accept(header)
+	if c.acceptedN.Add(1) <= 4096 {
+		c.accepted.Store(header, accepted{l, ok})
+	}
+	return l, ok
+}
+
+type accepted struct {
+	lang *Lang
+	ok   bool
+}
+
+func (c *Catalog) accept(header string) (l *Lang, ok bool) {
 	tags, _, err := language.ParseAcceptLanguage(header)
 	if err != nil || len(tags) == 0 {
 		return c.English(), false
