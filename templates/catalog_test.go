@@ -3,6 +3,7 @@ package templates
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -32,6 +33,13 @@ func TestNoTextOutsideCatalogs(t *testing.T) {
 		v.Text = func(n *parser.Text) error {
 			if hasWords(n.Value) {
 				found = append(found, fmt.Sprintf("%s:%d: text %q", name, n.Range.From.Line+1, strings.TrimSpace(n.Value)))
+			}
+			return nil
+		}
+		v.StringExpression = func(n *parser.StringExpression) error {
+			// { "words" }: a Go string written into the page.
+			if lit, err := strconv.Unquote(strings.TrimSpace(n.Expression.Value)); err == nil && hasWords(lit) {
+				found = append(found, fmt.Sprintf("%s:%d: { %s }", name, n.Range.From.Line+1, n.Expression.Value))
 			}
 			return nil
 		}

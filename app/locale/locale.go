@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,6 +113,14 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	}
 	c.matcher = language.NewMatcher(tags)
 	return c, nil
+}
+
+// IDs lists every message ID of the English catalog, which every other
+// has too.
+func (c *Catalog) IDs() []string {
+	ids := slices.Collect(maps.Keys(c.English().raw))
+	slices.Sort(ids)
+	return ids
 }
 
 // Langs lists the languages, English first.
