@@ -131,26 +131,14 @@ func (s *Server) handleDoorScan(c echo.Context) error {
 	return err
 }
 
-// refusals are the door's answers app/ticket gives, by their English
-// text, with their messages in the catalogs; an answer not listed here is
-// said by its reason (or, in English, as app/ticket put it).
-var refusals = map[string]string{
-	"This is not a Boxoffice ticket code.":                                     "door.refusal.not_a_code",
-	"The code is damaged: scan it again, or ask the fan to open their ticket.": "door.refusal.damaged",
-	"The code is forged: it was not signed by this box office.":                "door.refusal.forged",
-	"This ticket is for another event.":                                        "door.refusal.other_event",
-	"This ticket does not exist any more.":                                     "door.refusal.gone",
-	"This event is cancelled: its tickets were refunded.":                      "door.refusal.event_cancelled",
-	"This ticket is not valid: it was refunded, or never paid for.":            "door.refusal.not_valid",
-	"You are not door staff of this ticket's event.":                           "door.refusal.not_door_staff",
-	"The code has expired: it changes every 30 seconds. Ask the fan to open their ticket on their phone (a screenshot will not do).": "door.refusal.expired",
-}
-
 // refusal says why the door refused a ticket, in l, with times in loc
 // (the venue's zone).
 func refusal(l *locale.Lang, e *app.Error, loc *time.Location) string {
-	if id, ok := refusals[e.Message]; ok {
-		return l.T(id)
+	if why, _ := e.Detail["why"].(string); why != "" {
+		return l.T("door.refusal." + why)
+	}
+	if e.Reason == "not_door_staff" {
+		return l.T("door.refusal.not_door_staff")
 	}
 	switch e.Reason {
 	case "already_checked_in":

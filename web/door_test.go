@@ -135,6 +135,12 @@ func TestCheckInAtTheDoor(t *testing.T) {
 	if res.StatusCode != http.StatusConflict || page.Find(`[data-testid="door-refused"]`).AttrOr("data-reason", "") != "already_checked_in" {
 		t.Errorf("the door page after a second scan: %d %q", res.StatusCode, page.Find(`[data-testid="door-refused"]`).AttrOr("data-reason", ""))
 	}
+	// Door staff who speak Spanish are told why in Spanish.
+	door.get(fmt.Sprintf("/manage/events/%d/checkin?lang=es", eventID))
+	_, page = door.submit(page, `form[data-testid="door-form"]`, url.Values{"code": {other.Code(tickets[2], paid, eventID, now)}})
+	if got := page.Find(`[data-testid="door-refused"]`).Text(); !strings.Contains(got, "El código es falso: no lo ha firmado esta taquilla.") {
+		t.Errorf("a forged code on the door page in Spanish: %q", got)
+	}
 	if _, sales := api(t, "GET", fmt.Sprintf("%s/api/v1/manage/events/%d/sales", ts.URL, eventID), org, nil); sales["sections"].([]any)[0].(map[string]any)["checked_in"] != float64(4) {
 		t.Errorf("the sales page's check-ins: %v", sales["sections"])
 	}

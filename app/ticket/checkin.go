@@ -68,7 +68,7 @@ func (d *Door) Scan(ctx context.Context, by audit.Actor, eventID int64, code, ga
 		return nil, err
 	}
 	if eventID != 0 && s.EventID != eventID {
-		return nil, notValid("This ticket is for another event.")
+		return nil, notValid("other_event", "This ticket is for another event.")
 	}
 	if ok, err := d.CanScan(ctx, by, s.EventID); err != nil || !ok {
 		if err == nil {
@@ -93,16 +93,16 @@ func (d *Door) Scan(ctx context.Context, by audit.Actor, eventID int64, code, ga
 		WHERE t.id = $1 AND t.event_id = $2`, s.TicketID, s.EventID).
 		Scan(&status, &bookingStatus, &eventStatus, &a.BookingID, &a.Section, &a.Row, &a.Seat, &a.Name, &email)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, notValid("This ticket does not exist any more.")
+		return nil, notValid("gone", "This ticket does not exist any more.")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read ticket %d: %w", s.TicketID, err)
 	}
 	switch {
 	case eventStatus == "cancelled":
-		return nil, notValid("This event is cancelled: its tickets were refunded.")
+		return nil, notValid("event_cancelled", "This event is cancelled: its tickets were refunded.")
 	case status != "sold" || bookingStatus != "confirmed" || a.BookingID != s.BookingID:
-		return nil, notValid("This ticket is not valid: it was refunded, or never paid for.")
+		return nil, notValid("not_valid", "This ticket is not valid: it was refunded, or never paid for.")
 	}
 	if a.Name == "" {
 		if addr, err := mail.ParseAddress(email); err == nil {
@@ -132,8 +132,10 @@ func (d *Door) Scan(ctx context.Context, by audit.Actor, eventID int64, code, ga
 	return a, nil
 }
 
-func notValid(msg string) error {
-	return &app.Error{Code: app.ECONFLICT, Reason: "not_valid", Message: msg}
+// notValid refuses a ticket; why says which way, for pages that say it in
+// the reader's language (other_event, gone, event_cancelled, not_valid).
+func notValid(why, msg string) error {
+	return &app.Error{Code: app.ECONFLICT, Reason: "not_valid", Message: msg, Detail: map[string]any{"why": why}}
 }
 
 // cleanGate makes a gate's name safe to keep: valid UTF-8, no control

@@ -112,23 +112,25 @@ func Check(public ed25519.PublicKey, code string, now time.Time) (Scanned, error
 	var s Scanned
 	raw, ok := strings.CutPrefix(strings.TrimSpace(code), prefix)
 	if !ok {
-		return s, invalidCode("This is not a Boxoffice ticket code.")
+		return s, invalidCode("not_a_code", "This is not a Boxoffice ticket code.")
 	}
 	data, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil || len(data) != signed+ed25519.SignatureSize {
-		return s, invalidCode("The code is damaged: scan it again, or ask the fan to open their ticket.")
+		return s, invalidCode("damaged", "The code is damaged: scan it again, or ask the fan to open their ticket.")
 	}
 	if !ed25519.Verify(public, data[:signed], data[signed:]) {
-		return s, invalidCode("The code is forged: it was not signed by this box office.")
+		return s, invalidCode("forged", "The code is forged: it was not signed by this box office.")
 	}
 	s = Scanned{TicketID: int64(binary.BigEndian.Uint64(data[0:])), BookingID: int64(binary.BigEndian.Uint64(data[8:])),
 		EventID: int64(binary.BigEndian.Uint64(data[16:])), Window: binary.BigEndian.Uint32(data[24:])}
 	if w := WindowAt(now); s.Window != Printed && s.Window != w && s.Window+1 != w {
-		return s, invalidCode("The code has expired: it changes every 30 seconds. Ask the fan to open their ticket on their phone (a screenshot will not do).")
+		return s, invalidCode("expired", "The code has expired: it changes every 30 seconds. Ask the fan to open their ticket on their phone (a screenshot will not do).")
 	}
 	return s, nil
 }
 
-func invalidCode(msg string) error {
-	return &app.Error{Code: app.EUNREADABLE, Reason: "invalid_code", Message: msg}
+// invalidCode refuses a code; why says which way, for pages that say it
+// in the reader's language (not_a_code, damaged, forged, expired).
+func invalidCode(why, msg string) error {
+	return &app.Error{Code: app.EUNREADABLE, Reason: "invalid_code", Message: msg, Detail: map[string]any{"why": why}}
 }
