@@ -57,7 +57,7 @@ func (s *Server) language(next echo.HandlerFunc) echo.HandlerFunc {
 			if picked, ok := cat.Get(code); ok {
 				l, chosen, how = picked, true, askedByChoice
 				c.SetCookie(&http.Cookie{Name: langCookie, Value: picked.Code, Path: "/", MaxAge: int((365 * 24 * time.Hour).Seconds()),
-					HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+					HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Scheme() == "https"})
 			}
 		}
 		if !chosen {
