@@ -250,7 +250,13 @@ func reasonMessage(l *locale.Lang, e *app.Error) (string, bool) {
 		// Not on sale yet, when the error says when; else no longer.
 		if raw, ok := e.Detail["on_sale_at"].(string); ok {
 			if at, err := time.Parse(time.RFC3339, raw); err == nil {
-				return l.T("errors.on_sale_at", "When", l.DateTime(at, time.UTC)), true
+				loc := time.UTC // the venue's, when the error names it
+				if tz, _ := e.Detail["timezone"].(string); tz != "" {
+					if zone, err := time.LoadLocation(tz); err == nil {
+						loc = zone
+					}
+				}
+				return l.T("errors.on_sale_at", "When", l.DateTime(at, loc)), true
 			}
 		}
 	}

@@ -347,10 +347,16 @@ const (
 // holdLock is the advisory lock class under which one fan's holds queue.
 const holdLock = "7001"
 
-func notOnSaleYet(eventID int64, at time.Time) error {
+// notOnSaleYet says when an event's tickets go on sale, at the venue's
+// time (timezone, its IANA name).
+func notOnSaleYet(eventID int64, at time.Time, timezone string) error {
+	local := at.UTC()
+	if loc, err := time.LoadLocation(timezone); err == nil {
+		local = at.In(loc)
+	}
 	return &app.Error{Code: app.EFORBIDDEN, Reason: "not_on_sale",
-		Message: "Tickets for this event go on sale at " + at.UTC().Format("15:04 MST on 2 January 2006") + ". Come back then, or join the waiting room.",
-		Detail:  map[string]any{"on_sale_at": at.UTC().Format(time.RFC3339), "queue": fmt.Sprintf("/event/%d/queue", eventID)}}
+		Message: "Tickets for this event go on sale at " + local.Format("15:04 MST on 2 January 2006") + ". Come back then, or join the waiting room.",
+		Detail:  map[string]any{"on_sale_at": at.UTC().Format(time.RFC3339), "timezone": timezone, "queue": fmt.Sprintf("/event/%d/queue", eventID)}}
 }
 
 func queueRequired(eventID int64) error {

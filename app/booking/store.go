@@ -48,7 +48,7 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 			SELECT t.id, t.event_id, t.price, t.currency,
 			       t.status = 'available' OR (t.status = 'reserved' AND t.reserved_until <= $2) AS free,
 			       e.starts_at, e.status, t.section_id, s.name, coalesce(st.row_label, ''), coalesce(st.seat_number, 0),
-			       s.position, coalesce(t.seat_id, 0), e.on_sale_at, e.queue
+			       s.position, coalesce(t.seat_id, 0), e.on_sale_at, e.queue, e.timezone
 			FROM tickets t
 			JOIN events e ON e.id = t.event_id
 			LEFT JOIN seats st ON st.id = t.seat_id -- none for a standing place
@@ -68,12 +68,13 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 			sectionPosition int
 			onSaleAt        *time.Time
 			queue           string
+			timezone        string
 		}
 		var found []row
 		var r row
 		_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.eventID, &r.Price, &r.Currency, &r.free, &r.startsAt, &r.eventStatus,
 			&r.SectionID, &r.Section, &r.Row, &r.Seat, &r.sectionPosition, &r.seatID,
-			&r.onSaleAt, &r.queue}, func() error {
+			&r.onSaleAt, &r.queue, &r.timezone}, func() error {
 			found = append(found, r)
 			return nil
 		})
@@ -106,7 +107,7 @@ func (s *Service) hold(ctx context.Context, userID int64, ids []int64) (*Booking
 		case !first.startsAt.After(now):
 			return app.Errorf(app.ECONFLICT, "This event has already started; its tickets are no longer on sale.")
 		case first.onSaleAt != nil && first.onSaleAt.After(now):
-			return notOnSaleYet(first.eventID, *first.onSaleAt)
+			return notOnSaleYet(first.eventID, *first.onSaleAt, first.timezone)
 		case len(taken) > 0:
 			return &UnavailableError{TicketIDs: taken}
 		}
