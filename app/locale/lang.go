@@ -98,7 +98,8 @@ func scriptForm(m *i18n.Message) any {
 	return forms
 }
 
-// Dir is "ltr" (no right-to-left language yet; a catalog would say).
+// Dir is the direction the language is written in, "ltr" or "rtl", as
+// its catalog's language.dir says.
 func (l *Lang) Dir() string {
 	if d := l.T("language.dir"); d == "rtl" {
 		return d
